@@ -1,0 +1,49 @@
+# coursesite: the two set-up commands are `make demo` and `make test`; the rest are their steps.
+SHELL := /bin/bash
+VENV := .venv
+RUNTIME := .runtime
+PY := $(VENV)/bin/python
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/coursesite
+TEST_BROKER_URL ?= redis://127.0.0.1:6379/5
+DEMO_PORT ?= 8000
+
+.PHONY: demo test venv runtime system services lint pytest smoke compose-check
+
+venv: $(VENV)/.installed
+$(VENV)/.installed: requirements/app.txt requirements/dev.txt
+	test -x $(PY) || $$(scripts/find-python312.sh) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements/dev.txt
+	touch $@
+
+# The grading runtime is built from the system Python so that unprivileged sandbox uids can run it.
+runtime: $(RUNTIME)/.installed
+$(RUNTIME)/.installed: requirements/runtime.txt
+	test -x $(RUNTIME)/bin/python || /usr/bin/python3 -m venv $(RUNTIME)
+	$(RUNTIME)/bin/python -m pip install -q --disable-pip-version-check -r requirements/runtime.txt
+	chmod -R o+rX $(RUNTIME)
+	touch $@
+
+system:
+	scripts/system-packages.sh $(if $(filter test,$(MAKECMDGOALS)),--browser,)
+
+services:
+	scripts/services.sh
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+compose-check: venv
+	SECRET_KEY=compose-check POSTGRES_PASSWORD=compose-check $(VENV)/bin/docker-compose -f docker-compose.yml config --quiet
+
+pytest: venv runtime system services
+	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) $(PY) -m pytest $(PYTEST_ARGS)
+
+# A short run on the embedded defaults (SQLite and the filesystem broker) with a real worker.
+smoke: venv runtime system
+	scripts/smoke.sh
+
+test: lint compose-check pytest smoke
+
+demo: venv runtime system
+	scripts/demo.sh $(DEMO_PORT)

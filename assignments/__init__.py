@@ -1,0 +1,1 @@
+"""Assignments: releases, soft deadlines, code + PDF submissions, the review queue, Pass/Fail and bonus."""

@@ -1,0 +1,5 @@
+"""coursesite: course management with a sandboxed autograder."""
+
+from .celery import app as celery_app
+
+__all__ = ["celery_app"]

@@ -1,0 +1,38 @@
+"""Django admin for staff: courses, users, memberships and the audit log (read-only)."""
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+
+from .models import AuditLog, Course, Membership, User
+
+
+@admin.register(User)
+class CourseUserAdmin(UserAdmin):
+    fieldsets = (*UserAdmin.fieldsets, ("Course site", {"fields": ("full_name",)}))
+    list_display = ("username", "full_name", "email", "is_staff")
+    search_fields = ("username", "full_name", "email")
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    raw_id_fields = ("user",)
+
+
+@admin.register(Course)
+class CourseAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "term", "timezone")
+    inlines = [MembershipInline]
+
+
+@admin.register(AuditLog)
+class AuditLogAdmin(admin.ModelAdmin):
+    list_display = ("at", "actor", "course", "action", "target_type", "target_id")
+    list_filter = ("action", "course")
+    readonly_fields = [f.name for f in AuditLog._meta.fields]
+
+    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False

@@ -1,0 +1,68 @@
+"""REST API of the course core, and the project-wide API error handler."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from . import access, calendar, selectors, services
+
+
+def exception_handler(exc: Exception, context: dict) -> Response | None:
+    """Turn a model/service ValidationError into a 400 with the words the service wrote."""
+    if isinstance(exc, DjangoValidationError):
+        detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
+        exc = ValidationError(detail)
+    return drf_exception_handler(exc, context)
+
+
+class CourseListApi(APIView):
+    class CourseOutputSerializer(serializers.Serializer):
+        code = serializers.CharField(source="course.code")
+        name = serializers.CharField(source="course.name")
+        term = serializers.CharField(source="course.term")
+        timezone = serializers.CharField(source="course.timezone")
+        role = serializers.CharField()
+
+    @extend_schema(responses=CourseOutputSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        memberships = selectors.memberships_of(user=request.user)
+        return Response(self.CourseOutputSerializer(memberships, many=True).data)
+
+
+class CourseCalendarApi(APIView):
+    class CalendarEventSerializer(serializers.Serializer):
+        title = serializers.CharField()
+        starts_at = serializers.DateTimeField()
+        ends_at = serializers.DateTimeField(allow_null=True)
+        kind = serializers.CharField()
+        url = serializers.CharField()
+
+    @extend_schema(responses=CalendarEventSerializer(many=True))
+    def get(self, request: Request, code: str) -> Response:
+        course, membership = access.access_course(user=request.user, code=code)
+        return Response(self.CalendarEventSerializer(calendar.course_events(course, membership), many=True).data)
+
+
+class RosterImportApi(APIView):
+    parser_classes = [MultiPartParser]
+
+    class RosterInputSerializer(serializers.Serializer):
+        roster = serializers.FileField(help_text="CSV with columns username, full_name, email, role")
+
+    @extend_schema(request={"multipart/form-data": RosterInputSerializer}, responses={200: dict, 400: dict})
+    def post(self, request: Request, code: str) -> Response:
+        course, _ = access.access_course(user=request.user, code=code)
+        access.require_instructor(user=request.user, course=course)
+        data = self.RosterInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = services.roster_import(course=course, data=data.validated_data["roster"].read(), by=request.user)
+        if not result.ok:
+            errors = [{"row": e.row, "column": e.column, "message": e.message} for e in result.errors]
+            return Response({"detail": "Nothing was imported.", "errors": errors}, status=status.HTTP_400_BAD_REQUEST)
+        return Response({"created": result.created, "updated": result.updated, "unchanged": result.unchanged})

@@ -1,0 +1,58 @@
+"""Extension points through which each app adds to the course pages, calendar and demo course.
+
+Each app registers its providers in its AppConfig.ready(), so the core never imports the apps.
+"""
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .models import Course, Membership
+
+
+@dataclass(frozen=True)
+class CalendarEvent:
+    title: str
+    starts_at: dt.datetime
+    ends_at: dt.datetime | None = None
+    kind: str = "date"
+    url: str = ""
+    description: str = ""
+    uid: str = ""
+
+
+@dataclass(frozen=True)
+class DashboardItem:
+    title: str
+    detail: str = ""
+    url: str = ""
+    when: dt.datetime | None = None
+    section: str = "todo"  # "todo" (due next / your work), "released", "info"
+
+
+@dataclass(frozen=True)
+class NavLink:
+    label: str
+    url: str
+    order: int = 50
+
+
+# provider(course, membership or None) -> events; None means "the whole course" (staff views).
+CalendarProvider = Callable[["Course", "Membership | None"], Iterable[CalendarEvent]]
+DashboardProvider = Callable[["Membership"], Iterable[DashboardItem]]
+NavProvider = Callable[["Membership"], Iterable[NavLink]]
+DemoExtender = Callable[[Any], None]
+
+
+@dataclass
+class Registry:
+    calendar: list[CalendarProvider] = field(default_factory=list)
+    dashboard: list[DashboardProvider] = field(default_factory=list)
+    nav: list[NavProvider] = field(default_factory=list)
+    # (order, extender): run by load_demo_course after the core demo exists, lowest order first.
+    demo: list[tuple[int, DemoExtender]] = field(default_factory=list)
+
+
+registry = Registry()

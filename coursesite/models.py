@@ -1,0 +1,108 @@
+"""The course core: users, courses with their key dates, memberships with roles, the audit log."""
+
+import secrets
+import zoneinfo
+
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import models
+
+
+def _new_calendar_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class User(AbstractUser):
+    full_name = models.CharField(max_length=200, blank=True)
+    # Secret part of the personal iCal feed URL; rotating it revokes old subscriptions.
+    calendar_token = models.CharField(max_length=64, unique=True, default=_new_calendar_token)
+
+    def __str__(self) -> str:
+        return self.full_name or self.username
+
+    @property
+    def display_name(self) -> str:
+        return self.full_name or self.get_full_name() or self.username
+
+
+def validate_timezone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"{value!r} is not a known time zone (e.g. Europe/Stockholm).")
+
+
+class Course(models.Model):
+    code = models.SlugField(max_length=32, unique=True, help_text="e.g. DD2424")
+    name = models.CharField(max_length=200)
+    term = models.CharField(max_length=40, blank=True, help_text="e.g. VT2026")
+    timezone = models.CharField(max_length=64, default="Europe/Stockholm", validators=[validate_timezone])
+    # Course-wide dates; each module's own dates (assignment deadlines, exam sessions) live in its app.
+    first_lecture_on = models.DateField(null=True, blank=True)
+    proposal_deadline = models.DateTimeField(null=True, blank=True)
+    proposal_approval_days = models.PositiveSmallIntegerField(default=5)
+    report_deadline = models.DateTimeField(null=True, blank=True)
+    orals_start = models.DateField(null=True, blank=True)
+    orals_end = models.DateField(null=True, blank=True)
+    exam_poll_opens = models.DateTimeField(null=True, blank=True)
+    exam_poll_closes = models.DateTimeField(null=True, blank=True)
+    exam_period_start = models.DateField(null=True, blank=True)
+    exam_period_end = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+
+class Role(models.TextChoices):
+    INSTRUCTOR = "instructor", "Instructor"
+    TA = "ta", "TA"
+    STUDENT = "student", "Student"
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "course"], name="one_membership_per_course")]
+        indexes = [models.Index(fields=["course", "role"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.role}) in {self.course.code}"
+
+    @property
+    def is_staff_role(self) -> bool:
+        return self.role in (Role.INSTRUCTOR, Role.TA)
+
+    @property
+    def is_instructor(self) -> bool:
+        return self.role == Role.INSTRUCTOR
+
+    @property
+    def is_student(self) -> bool:
+        return self.role == Role.STUDENT
+
+
+class AuditLog(models.Model):
+    """One row for every state change made through a service: who did what to which object."""
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    course = models.ForeignKey(Course, null=True, blank=True, on_delete=models.CASCADE, related_name="audit_log")
+    action = models.CharField(max_length=64, db_index=True)
+    target_type = models.CharField(max_length=64, blank=True)
+    target_id = models.CharField(max_length=64, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor} {self.action} {self.target_type}#{self.target_id}"

@@ -1,0 +1,1 @@
+"""The take-home exam: date poll, question release, answer uploads, Part I / Part II marking."""

@@ -1,0 +1,7 @@
+"""App configuration of exams."""
+
+from django.apps import AppConfig
+
+
+class ExamsConfig(AppConfig):
+    name = "exams"

@@ -1,0 +1,1 @@
+"""Final grades: the grade policy, gradebook, explanations and exports."""

@@ -1,0 +1,1 @@
+"""Projects: groups of 3, proposals and approval, compute accounts, reports, orals and help sessions."""

@@ -1,0 +1,7 @@
+"""App configuration of projects."""
+
+from django.apps import AppConfig
+
+
+class ProjectsConfig(AppConfig):
+    name = "projects"

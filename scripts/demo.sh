@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Run the demo course on the embedded defaults: SQLite, the filesystem broker, a real Celery worker.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+port="${1:-8000}"
+unset DATABASE_URL CELERY_BROKER_URL
+export DEBUG=1 COURSESITE_VAR_DIR="${COURSESITE_VAR_DIR:-$PWD/var}"
+mkdir -p "$COURSESITE_VAR_DIR/broker/queue" "$COURSESITE_VAR_DIR/broker/processed"
+py=.venv/bin/python
+$py manage.py migrate --noinput -v0
+$py manage.py load_demo_course
+$py -m celery -A coursesite worker -Q cpu,gpu,rerun --concurrency 1 --loglevel INFO \
+  >"$COURSESITE_VAR_DIR/worker.log" 2>&1 &
+worker=$!
+trap 'kill $worker 2>/dev/null; wait $worker 2>/dev/null' EXIT INT TERM
+$py manage.py worker_check --timeout 120
+cat <<MSG
+
+  coursesite demo: http://127.0.0.1:$port/
+  Sign in as examiner, ta1..ta3, student01..student30 (password: ${DEMO_PASSWORD:-demo}); admin: admin.
+  Worker log: $COURSESITE_VAR_DIR/worker.log. Stop with Ctrl-C.
+
+MSG
+$py manage.py runserver "0.0.0.0:$port" --noreload

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Smoke run on the embedded defaults (SQLite + filesystem broker) in a throw-away var dir, with a real worker.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+unset DATABASE_URL CELERY_BROKER_URL
+export DEBUG=1 COURSESITE_VAR_DIR
+COURSESITE_VAR_DIR="$(mktemp -d)"
+mkdir -p "$COURSESITE_VAR_DIR/broker/queue" "$COURSESITE_VAR_DIR/broker/processed"
+py=.venv/bin/python
+$py manage.py migrate --noinput -v0
+$py manage.py load_demo_course
+$py -m celery -A coursesite worker -Q cpu,gpu,rerun --concurrency 1 --loglevel WARNING >"$COURSESITE_VAR_DIR/worker.log" 2>&1 &
+worker=$!
+trap 'kill $worker 2>/dev/null; wait $worker 2>/dev/null; rm -rf "$COURSESITE_VAR_DIR"' EXIT
+$py manage.py worker_check --timeout 120 || { cat "$COURSESITE_VAR_DIR/worker.log"; exit 1; }
+for extra in scripts/smoke.d/*.sh; do [ -e "$extra" ] && { echo "smoke: $extra"; bash "$extra"; }; done
+echo "smoke run on the embedded defaults: passed"

@@ -1,0 +1,47 @@
+"""Plain helpers for tests: named users, polling, and the environment of worker processes."""
+
+import os
+import time
+from collections.abc import Callable
+
+import pytest
+from django.db import connection
+
+from coursesite.models import Course, Membership, User
+
+
+def make_user(username: str, full_name: str = "", password: str = "pw") -> User:
+    user = User.objects.create_user(username, f"{username}@example.edu", password, full_name=full_name or username)
+    return user
+
+
+def make_member(course: Course, username: str, role: str, full_name: str = "") -> User:
+    user = make_user(username, full_name)
+    Membership.objects.create(user=user, course=course, role=role)
+    return user
+
+
+def worker_env(**extra: str) -> dict[str, str]:
+    """The environment of a worker process that talks to this test session's database and broker."""
+    env = dict(os.environ)
+    settings = connection.settings_dict
+    if settings["ENGINE"].endswith("postgresql"):
+        env["DATABASE_URL"] = (
+            f"postgres://{settings['USER'] or 'postgres'}:{settings['PASSWORD'] or ''}@"
+            f"{settings['HOST'] or '127.0.0.1'}:{settings['PORT'] or 5432}/{settings['NAME']}"
+        )
+    else:
+        env["DATABASE_URL"] = f"sqlite:///{settings['NAME']}"
+    env.update(extra)
+    return env
+
+
+def wait_for(condition: Callable[[], object], timeout: float = 60, interval: float = 0.1) -> object:
+    """Poll until `condition()` is truthy; fail the test with a clear message after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(interval)
+    pytest.fail(f"condition not met within {timeout} s")

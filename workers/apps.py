@@ -1,0 +1,7 @@
+"""App configuration of workers."""
+
+from django.apps import AppConfig
+
+
+class WorkersConfig(AppConfig):
+    name = "workers"
