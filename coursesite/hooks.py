@@ -44,6 +44,8 @@ CalendarProvider = Callable[["Course", "Membership | None"], Iterable[CalendarEv
 DashboardProvider = Callable[["Membership"], Iterable[DashboardItem]]
 NavProvider = Callable[["Membership"], Iterable[NavLink]]
 DemoExtender = Callable[[Any], None]
+# panel(request, obj) -> HTML (already escaped) shown on another app's page; see Registry.panels.
+Panel = Callable[[Any, Any], str]
 
 
 @dataclass
@@ -53,6 +55,17 @@ class Registry:
     nav: list[NavProvider] = field(default_factory=list)
     # (order, extender): run by load_demo_course after the core demo exists, lowest order first.
     demo: list[tuple[int, DemoExtender]] = field(default_factory=list)
+    # Panels that one app shows on another's page, by place:
+    #   "submission": a student's submission view and the TA's review page (obj: Submission)
+    #   "assignment_student": the student's assignment page, above the submit form (obj: Assignment)
+    #   "assignment_staff": the instructor's assignment page (obj: Assignment)
+    panels: dict[str, list[Panel]] = field(default_factory=dict)
+
+    def add_panel(self, place: str, panel: Panel) -> None:
+        self.panels.setdefault(place, []).append(panel)
+
+    def render_panels(self, place: str, request: Any, obj: Any) -> str:
+        return "".join(panel(request, obj) for panel in self.panels.get(place, []))
 
 
 registry = Registry()
