@@ -5,7 +5,6 @@ cd "$(dirname "$0")/.."
 port="${1:-8000}"
 unset DATABASE_URL CELERY_BROKER_URL
 export DEBUG=1 COURSESITE_VAR_DIR="${COURSESITE_VAR_DIR:-$PWD/var}"
-mkdir -p "$COURSESITE_VAR_DIR/broker/queue" "$COURSESITE_VAR_DIR/broker/processed"
 py=.venv/bin/python
 $py manage.py migrate --noinput -v0
 $py manage.py load_demo_course

@@ -1,0 +1,17 @@
+# coursesite images: the web app and the workers share one image; workers also carry the grading runtime.
+FROM python:3.12-slim-bookworm AS app
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 DEBUG=0 COURSESITE_VAR_DIR=/var/lib/coursesite
+RUN apt-get update && apt-get install -y --no-install-recommends bubblewrap python3 python3-venv \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY requirements/ requirements/
+RUN python -m venv /app/.venv && /app/.venv/bin/pip install --no-cache-dir -r requirements/app.txt
+# The grading runtime comes from Debian's python3 (3.11) so unprivileged sandbox uids can execute it.
+RUN /usr/bin/python3 -m venv /app/.runtime && /app/.runtime/bin/pip install --no-cache-dir -r requirements/runtime.txt \
+    && chmod -R o+rX /app/.runtime
+COPY . .
+RUN /app/.runtime/bin/python -m workers.suites.build_data \
+    && SECRET_KEY=build-only /app/.venv/bin/python manage.py collectstatic --noinput
+ENV PATH=/app/.venv/bin:$PATH
+EXPOSE 8000
+CMD ["gunicorn", "coursesite.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "120"]
