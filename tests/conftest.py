@@ -18,6 +18,13 @@ REPO = Path(__file__).resolve().parent.parent
 ARTIFACTS = REPO / "test-artifacts"
 
 
+@pytest.fixture(autouse=True)
+def _test_settings(settings, tmp_path):  # type: ignore[no-untyped-def]
+    """Uploads go to a fresh folder per test; a fast password hasher (its slowness buys nothing here)."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def course(db) -> Course:  # type: ignore[no-untyped-def]
     start = timezone.localdate() - dt.timedelta(days=10)

@@ -5,6 +5,7 @@ import time
 from collections.abc import Callable
 
 import pytest
+from django.conf import settings as django_settings
 from django.db import connection
 
 from coursesite.models import Course, Membership, User
@@ -32,6 +33,8 @@ def worker_env(**extra: str) -> dict[str, str]:
         )
     else:
         env["DATABASE_URL"] = f"sqlite:///{settings['NAME']}"
+    # The worker reads uploads through the same storage as the test's web side.
+    env["MEDIA_ROOT"] = str(django_settings.MEDIA_ROOT)
     env.update(extra)
     return env
 
