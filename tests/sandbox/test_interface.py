@@ -1,0 +1,138 @@
+"""The public surface: spawn's channel, the command line, check_host, stdin, GPU binds."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.sandbox.support import PYTHON, RUNTIME, SMALL
+from workers.sandbox import Limits, check_host, run, spawn
+from workers.sandbox.bwrap import base_env, build_argv
+from workers.sandbox.job import _rlimits
+
+REPO = Path(__file__).resolve().parents[2]
+
+ECHO = """
+import os
+assert os.environ["SANDBOX_CHANNEL_FDS"] == "3,4"
+requests = os.fdopen(3, "rb")
+replies = os.fdopen(4, "wb")
+for line in requests:
+    replies.write(line.upper())
+    replies.flush()
+print("served")
+"""
+
+
+def test_it_echoes_requests_over_the_spawn_channel(workdir) -> None:
+    (workdir / "echo.py").write_text(ECHO)
+    job = spawn([PYTHON, "echo.py"], workdir=str(workdir), readonly=[RUNTIME], limits=SMALL)
+    assert job.channel_in is not None and job.channel_out is not None
+    replies = []
+    for word in (b"alpha\n", b"beta\n", b"gamma\n"):
+        job.channel_in.write(word)
+        job.channel_in.flush()
+        replies.append(job.channel_out.readline())
+    job.channel_in.close()
+    out = job.wait()
+    job.channel_out.close()
+    assert replies == [b"ALPHA\n", b"BETA\n", b"GAMMA\n"]
+    assert out.status == "ok", out.stderr
+    assert out.stdout == "served\n"
+
+
+def test_it_ends_a_spawned_job_at_its_wall_limit_even_while_the_judge_blocks_reading(workdir) -> None:
+    job = spawn([PYTHON, "-c", "import time; time.sleep(60)"], workdir=str(workdir), readonly=[RUNTIME],
+                limits=Limits(wall_s=1, cpu_s=5, memory_mb=256))  # fmt: skip
+    assert job.channel_out is not None
+    assert job.channel_out.read() == b""  # EOF once the tree is dead, not a hang
+    out = job.wait()
+    assert out.status == "timeout"
+    assert out.wall_s < 3
+
+
+def test_it_kills_a_spawned_job_on_request(workdir) -> None:
+    job = spawn(["/bin/sleep", "60"], workdir=str(workdir), limits=SMALL)
+    out = job.kill()
+    assert out.status == "signal"
+    assert out.signal == 9
+
+
+def test_it_gives_run_no_channel_and_feeds_stdin(workdir) -> None:
+    out = run([PYTHON, "-c", "import os, sys; print(os.environ.get('SANDBOX_CHANNEL_FDS'), sys.stdin.read()[::-1])"],
+              workdir=str(workdir), readonly=[RUNTIME], limits=SMALL, stdin="olleh", env={"A": "1"})  # fmt: skip
+    assert out.status == "ok", out.stderr
+    assert out.stdout == "None hello\n"
+
+
+def test_it_runs_from_the_command_line_and_prints_one_json_object(workdir) -> None:
+    res = subprocess.run(
+        [sys.executable, "-m", "workers.sandbox", "run", "--json", "--cpu", "5", "--wall", "10", "--memory", "256",
+         "--output", "16", "--ro", RUNTIME, "--workdir", str(workdir), "--", PYTHON, "-c", "print(6 * 7)"],
+        capture_output=True, text=True, cwd=REPO, timeout=60, check=False,
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    doc = json.loads(res.stdout)
+    assert set(doc) == {"status", "exit_code", "signal", "cpu_s", "wall_s", "max_rss_kb", "stdout", "stderr",
+                        "stdout_truncated", "stderr_truncated", "isolation"}  # fmt: skip
+    assert doc["status"] == "ok"
+    assert doc["stdout"] == "42\n"
+
+
+def test_it_reports_a_timeout_from_the_command_line(workdir) -> None:
+    res = subprocess.run(
+        [sys.executable, "-m", "workers.sandbox", "run", "--json", "--wall", "1", "--workdir", str(workdir),
+         "--", "/bin/sleep", "30"],
+        capture_output=True, text=True, cwd=REPO, timeout=60, check=False,
+    )  # fmt: skip
+    assert json.loads(res.stdout)["status"] == "timeout"
+
+
+def test_it_checks_the_host_from_the_command_line() -> None:
+    res = subprocess.run([sys.executable, "-m", "workers.sandbox", "check"], capture_output=True, text=True,
+                         cwd=REPO, timeout=60, check=False)  # fmt: skip
+    assert res.returncode == 0, res.stdout + res.stderr
+    info = json.loads(res.stdout)
+    assert info["ok"] is True
+    assert info["namespaces"] is True
+    assert info == check_host() | {"python": info["python"]}
+
+
+def test_it_reports_this_hosts_isolation() -> None:
+    info = check_host()
+    assert info["ok"] and info["slot_uids"] and info["seccomp"]
+    assert info["cgroup"] in ("v1", "v2")
+    assert info["runtime"]["ok"], info["runtime"]["problems"]
+
+
+def test_it_binds_only_the_chosen_gpu_and_its_control_nodes() -> None:
+    present = {"/dev/nvidia0", "/dev/nvidia1", "/dev/nvidiactl", "/dev/nvidia-uvm", "/dev/nvidia-uvm-tools"}
+    argv = build_argv(["python"], bwrap="bwrap", workdir="/w", readonly=[], limits=Limits(), etc_dir="/e",
+                      gpu=1, exists=lambda p: p in present or os.path.exists(p))  # fmt: skip
+    binds = [tuple(argv[i + 1 : i + 3]) for i, a in enumerate(argv) if a == "--dev-bind"]
+    assert binds == [
+        ("/dev/nvidia1", "/dev/nvidia1"),
+        ("/dev/nvidiactl", "/dev/nvidiactl"),
+        ("/dev/nvidia-uvm", "/dev/nvidia-uvm"),
+        ("/dev/nvidia-uvm-tools", "/dev/nvidia-uvm-tools"),
+    ]
+    assert base_env({}, channel=False, gpu=1)["CUDA_VISIBLE_DEVICES"] == "0"
+    assert "--dev-bind" not in build_argv(["python"], bwrap="bwrap", workdir="/w", readonly=[], limits=Limits(),
+                                          etc_dir="/e")  # fmt: skip
+    limited = {res for res, _, _ in _rlimits(Limits(), gpu=1)}
+    import resource
+
+    assert resource.RLIMIT_AS not in limited
+    assert resource.RLIMIT_AS in {res for res, _, _ in _rlimits(Limits(), gpu=None)}
+
+
+def test_it_refuses_a_gpu_this_host_does_not_have(workdir) -> None:
+    if os.path.exists("/dev/nvidia7"):
+        pytest.fail("this test assumes a host without an eighth GPU")
+    with pytest.raises(ValueError, match="nvidia7"):
+        run(["/bin/true"], workdir=str(workdir), gpu=7, limits=SMALL)

@@ -1,0 +1,235 @@
+"""Every limit holds against a program that tries to exceed it, and the job is cleaned up."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import resource
+import time
+
+from tests.sandbox.support import SMALL
+
+
+def limits(**changes: object):
+    return dataclasses.replace(SMALL, **changes)
+
+
+def rss_kb() -> int:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
+def test_it_contains_a_fork_bomb_until_the_wall_limit(run_python) -> None:
+    out = run_python(
+        """
+        import os
+        while True:
+            try:
+                os.fork()
+            except OSError:
+                pass
+        """,
+        limits=limits(wall_s=3, cpu_s=60, procs=16),
+    )
+    assert out.status == "timeout", out.stderr[-500:]
+    assert out.wall_s < 6
+
+
+def test_it_stops_a_memory_bomb_in_one_process(run_python) -> None:
+    out = run_python(
+        """
+        hoard = []
+        while True:
+            hoard.append(b"\x01" * (16 * 1024 * 1024))  # touched, so really resident
+        """,
+        limits=limits(memory_mb=128),
+    )
+    assert out.status == "memory", (out.exit_code, out.signal, out.stderr[-500:])
+
+
+def test_it_stops_a_memory_bomb_spread_over_many_small_processes(run_python) -> None:
+    out = run_python(
+        """
+        import os, sys, time
+        children = []
+        for _ in range(8):
+            pid = os.fork()
+            if pid == 0:
+                block = b"\x01" * (40 * 1024 * 1024)  # 8 x 40 MB > 128 MB, each one small
+                time.sleep(2)
+                os._exit(0)
+            children.append(pid)
+        failed = 0
+        for pid in children:
+            _, status = os.waitpid(pid, 0)
+            failed += status != 0
+        sys.exit(1 if failed else 0)
+        """,
+        limits=limits(memory_mb=128, wall_s=20),
+    )
+    assert out.status == "memory", (out.exit_code, out.signal, out.stderr[-500:])
+    assert out.wall_s < 8
+
+
+def test_it_stops_a_cpu_loop_at_the_cpu_limit(run_python) -> None:
+    out = run_python("while True: pass", limits=limits(cpu_s=1, wall_s=10))
+    assert out.status == "cpu_limit"
+    assert 0.9 <= out.cpu_s < 3
+
+
+def test_it_stops_cpu_loops_in_several_processes_at_the_jobs_total_cpu_limit(run_python) -> None:
+    # RLIMIT_CPU is per process; the cgroup's accounting bounds the sum.
+    out = run_python(
+        """
+        import os
+        for _ in range(3):
+            if os.fork() == 0:
+                break
+        while True:
+            pass
+        """,
+        limits=limits(cpu_s=2, wall_s=10),
+    )
+    assert out.status == "cpu_limit"
+    assert out.wall_s < 5
+
+
+def test_it_kills_a_sleeper_at_the_wall_limit(run_python) -> None:
+    out = run_python("import time; print('started', flush=True); time.sleep(60)", limits=limits(wall_s=1))
+    assert out.status == "timeout"
+    assert out.stdout == "started\n"
+    assert 1 <= out.wall_s < 3
+
+
+def test_it_cuts_an_output_flood_at_the_output_limit_without_growing_the_worker(run_python) -> None:
+    before = rss_kb()
+    out = run_python(
+        """
+        import sys
+        line = "x" * 1023 + "\\n"
+        while True:
+            sys.stdout.write(line * 1024)
+        """,
+        limits=limits(output_kb=64),
+    )
+    assert out.status == "output_limit"
+    assert out.stdout_truncated
+    assert not out.stderr_truncated
+    assert len(out.stdout) == 64 * 1024
+    assert out.wall_s < 5
+    assert rss_kb() - before < 20 * 1024
+
+
+def test_it_caps_the_size_of_a_file_in_the_work_dir(run_python, workdir) -> None:
+    out = run_python(
+        """
+        with open("big.bin", "wb") as f:
+            for _ in range(8):
+                f.write(b"x" * 1024 * 1024)
+        """,
+        limits=limits(fsize_mb=2),
+    )
+    assert out.status == "exit_nonzero"
+    assert "File too large" in out.stderr
+    assert (workdir / "big.bin").stat().st_size <= 2 * 1024 * 1024
+
+
+def test_it_caps_the_scratch_tmpfs(run_python) -> None:
+    out = run_python(
+        """
+        import os, sys
+        for i in range(100):
+            with open(f"/tmp/fill{i}", "wb") as f:
+                f.write(b"x" * 1024 * 1024)
+        """,
+        limits=limits(tmpfs_mb=8, fsize_mb=64),
+    )
+    assert out.status == "exit_nonzero"
+    assert "No space left on device" in out.stderr
+
+
+def test_it_caps_dev_shm(run_python) -> None:
+    out = run_python(
+        """
+        with open("/dev/shm/fill", "wb") as f:
+            for _ in range(64):
+                f.write(b"x" * 1024 * 1024)
+                f.flush()
+        """,
+        limits=limits(tmpfs_mb=8, fsize_mb=64),
+    )
+    assert out.status == "exit_nonzero"
+    assert "No space left on device" in out.stderr
+
+
+def test_it_kills_a_double_forked_setsid_daemon_with_the_job(run_python, workdir) -> None:
+    out = run_python("""
+        import os, time
+        if os.fork() == 0:
+            os.setsid()
+            if os.fork() == 0:
+                with open("/work/daemon.pid", "w") as f:
+                    f.write(str(os.getpid()))
+                while True:
+                    with open("/work/alive", "a") as f:
+                        f.write(".")
+                    time.sleep(0.05)
+            os._exit(0)
+        time.sleep(0.5)
+        print("parent leaves")
+    """)
+    assert out.status == "ok", out.stderr
+    assert (workdir / "daemon.pid").exists()
+    size = (workdir / "alive").stat().st_size
+    assert size > 0
+    time.sleep(0.5)
+    assert (workdir / "alive").stat().st_size == size, "the daemon outlived its job"
+
+
+def test_it_survives_a_program_that_kills_its_parent_and_everything_it_can(run_python) -> None:
+    out = run_python("""
+        import os, signal
+        for target in (os.getppid(), 1, -1):
+            try:
+                os.kill(target, signal.SIGKILL)
+                print("sent", target)
+            except OSError as exc:
+                print("refused", target, type(exc).__name__)
+        print("still here")
+    """)
+    assert out.status == "ok", out.stderr
+    assert "still here" in out.stdout
+    assert os.getpid() > 0  # and so are we: the worker was never reachable
+
+
+def test_it_reports_a_fatal_signal(run_python) -> None:
+    out = run_python("import os, signal; os.kill(os.getpid(), signal.SIGSEGV)")
+    assert out.status == "signal"
+    assert out.signal == 11
+    assert out.exit_code is None
+
+
+def test_it_reports_a_nonzero_exit_code(run_python) -> None:
+    out = run_python("import sys; print('bye'); sys.exit(7)")
+    assert out.status == "exit_nonzero"
+    assert out.exit_code == 7
+    assert out.stdout == "bye\n"
+
+
+def test_it_keeps_each_limit_as_an_rlimit_inside(run_python) -> None:
+    out = run_python("""
+        import resource
+        for name in ("RLIMIT_CPU", "RLIMIT_NPROC", "RLIMIT_NOFILE", "RLIMIT_FSIZE", "RLIMIT_CORE", "RLIMIT_AS"):
+            print(name, resource.getrlimit(getattr(resource, name))[0])
+    """)
+    assert out.status == "ok", out.stderr
+    got = dict(line.split() for line in out.stdout.splitlines())
+    assert got["RLIMIT_CPU"] == "10"
+    assert got["RLIMIT_NOFILE"] == "64"
+    assert got["RLIMIT_FSIZE"] == str(16 * 1024 * 1024)
+    assert got["RLIMIT_CORE"] == "0"
+    assert int(got["RLIMIT_AS"]) > 0
+    assert resource.getrlimit(resource.RLIMIT_NOFILE)[0] != 64  # the worker's own are untouched

@@ -1,0 +1,251 @@
+"""One cgroup per sandbox job (v1 memory+pids+cpuacct, or v2): limits, accounting, tree kill."""
+
+from __future__ import annotations
+
+import errno
+import functools
+import itertools
+import os
+import signal
+import time
+from dataclasses import dataclass
+
+from .limits import Limits
+
+_ROOT = "/sys/fs/cgroup"
+_GROUP = "coursesite-sandbox"
+_counter = itertools.count()
+
+
+@dataclass(frozen=True)
+class Layout:
+    version: str  # "v1" or "v2"
+    parents: dict[str, str]  # v1: controller -> our parent dir; v2: {"unified": dir}
+    note: str = ""
+
+
+def _write(path: str, value: str) -> None:
+    fd = os.open(path, os.O_WRONLY)
+    try:
+        os.write(fd, value.encode())
+    finally:
+        os.close(fd)
+
+
+def _read(path: str) -> str:
+    with open(path) as f:
+        return f.read()
+
+
+def _v1_mounts() -> dict[str, str]:
+    """controller -> mount point of the v1 hierarchy that carries it."""
+    found: dict[str, str] = {}
+    with open("/proc/self/mounts") as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) >= 4 and parts[2] == "cgroup":
+                for opt in parts[3].split(","):
+                    found.setdefault(opt, parts[1])
+    return found
+
+
+def _detect() -> tuple[Layout | None, str]:
+    if os.geteuid() != 0:
+        return None, "cgroups need a root worker"
+    if os.path.exists(f"{_ROOT}/cgroup.controllers"):
+        return _detect_v2()
+    mounts = _v1_mounts()
+    if "memory" not in mounts or "pids" not in mounts:
+        return None, "no cgroup v2 and no v1 memory+pids hierarchies"
+    parents: dict[str, str] = {}
+    for ctrl in ("memory", "pids", "cpuacct"):
+        if ctrl not in mounts:
+            continue
+        # At the hierarchy root, not under the worker's own cgroup: a container
+        # manager that later removes the worker's cgroup must not trip over ours.
+        parent = os.path.join(mounts[ctrl], _GROUP)
+        try:
+            os.makedirs(parent, exist_ok=True)
+        except OSError as exc:
+            if ctrl == "cpuacct":
+                continue
+            return None, f"cannot create {parent}: {exc.strerror}"
+        parents[ctrl] = parent
+    return Layout("v1", parents), ""
+
+
+def _detect_v2() -> tuple[Layout | None, str]:
+    wanted = {"memory", "pids"}
+    available = set(_read(f"{_ROOT}/cgroup.controllers").split())
+    if not wanted <= available:
+        return None, f"cgroup v2 lacks controllers {sorted(wanted - available)}"
+    parent = f"{_ROOT}/{_GROUP}"
+    try:
+        _enable_v2(_ROOT, wanted)
+    except OSError as exc:
+        if exc.errno != errno.EBUSY:
+            return None, f"cannot enable cgroup v2 controllers: {exc.strerror}"
+        # Inside a container the namespace's root cgroup holds our processes, and v2
+        # forbids controllers on a cgroup with members ("no internal processes").
+        # Move this container's processes into a leaf, as docker-in-docker does.
+        leaf = f"{_ROOT}/worker"
+        try:
+            os.makedirs(leaf, exist_ok=True)
+            for pid in _read(f"{_ROOT}/cgroup.procs").split():
+                try:
+                    _write(f"{leaf}/cgroup.procs", pid)
+                except OSError:
+                    pass  # kernel threads or already-gone processes
+            _enable_v2(_ROOT, wanted)
+        except OSError as exc2:
+            return None, f"cannot enable cgroup v2 controllers: {exc2.strerror}"
+    try:
+        os.makedirs(parent, exist_ok=True)
+        _enable_v2(parent, wanted)
+    except OSError as exc:
+        return None, f"cannot prepare {parent}: {exc.strerror}"
+    return Layout("v2", {"unified": parent}), ""
+
+
+def _enable_v2(path: str, controllers: set[str]) -> None:
+    enabled = set(_read(f"{path}/cgroup.subtree_control").split())
+    missing = controllers - enabled
+    if missing:
+        _write(f"{path}/cgroup.subtree_control", " ".join(f"+{c}" for c in sorted(missing)))
+
+
+@functools.cache
+def layout() -> tuple[Layout | None, str]:
+    """The host's usable cgroup layout (cached), or None and why not."""
+    try:
+        return _detect()
+    except OSError as exc:
+        return None, f"cgroups unusable: {exc}"
+
+
+class JobCgroup:
+    """The cgroup(s) of one job; created before the job starts and removed after it ends."""
+
+    def __init__(self, lay: Layout, slot: int, limits: Limits) -> None:
+        self.version = lay.version
+        name = f"job-{slot}-{os.getpid()}-{next(_counter)}"
+        self.dirs: dict[str, str] = {}
+        try:
+            for ctrl, parent in lay.parents.items():
+                path = os.path.join(parent, name)
+                os.mkdir(path)
+                self.dirs[ctrl] = path
+            self._apply(limits)
+        except BaseException:
+            self.remove(timeout=0.5)
+            raise
+
+    def _apply(self, limits: Limits) -> None:
+        mem = str(limits.memory_mb * 1024 * 1024)
+        # bwrap's outer process and its pid-1 reaper live in the cgroup too.
+        pids = str(limits.procs + 2)
+        if self.version == "v2":
+            d = self.dirs["unified"]
+            _write(f"{d}/memory.max", mem)
+            if os.path.exists(f"{d}/memory.swap.max"):
+                _write(f"{d}/memory.swap.max", "0")
+            _write(f"{d}/pids.max", pids)
+            return
+        m = self.dirs["memory"]
+        _write(f"{m}/memory.limit_in_bytes", mem)
+        if os.path.exists(f"{m}/memory.memsw.limit_in_bytes"):
+            _write(f"{m}/memory.memsw.limit_in_bytes", mem)  # no escape into swap
+        _write(f"{self.dirs['pids']}/pids.max", pids)
+
+    @property
+    def procs_files(self) -> list[str]:
+        """Files the job's first process writes its pid into (from preexec, still as root)."""
+        return [os.path.join(d, "cgroup.procs") for d in self.dirs.values()]
+
+    def _main_dir(self) -> str:
+        return self.dirs.get("unified") or self.dirs["pids"]
+
+    def pids(self) -> list[int]:
+        try:
+            return [int(p) for p in _read(f"{self._main_dir()}/cgroup.procs").split()]
+        except OSError:
+            return []
+
+    def cpu_s(self) -> float | None:
+        try:
+            if self.version == "v2":
+                for line in _read(f"{self.dirs['unified']}/cpu.stat").splitlines():
+                    key, _, value = line.partition(" ")
+                    if key == "usage_usec":
+                        return int(value) / 1e6
+                return None
+            if "cpuacct" in self.dirs:
+                return int(_read(f"{self.dirs['cpuacct']}/cpuacct.usage")) / 1e9
+        except (OSError, ValueError):
+            pass
+        return None
+
+    def memory_peak_kb(self) -> int | None:
+        name = "memory.peak" if self.version == "v2" else "memory.max_usage_in_bytes"
+        d = self.dirs.get("unified") or self.dirs.get("memory")
+        try:
+            return int(_read(f"{d}/{name}")) // 1024
+        except (OSError, ValueError, TypeError):
+            return None
+
+    def oom_kills(self) -> int:
+        d = self.dirs.get("unified") or self.dirs.get("memory")
+        name = "memory.events" if self.version == "v2" else "memory.oom_control"
+        try:
+            for line in _read(f"{d}/{name}").splitlines():
+                key, _, value = line.partition(" ")
+                if key == "oom_kill":
+                    return int(value)
+        except (OSError, ValueError):
+            pass
+        return 0
+
+    def kill(self) -> None:
+        """SIGKILL every member; v2 does it atomically, v1 by repeated scans (a fork race is
+        bounded by pids.max, and the pid namespace's collapse catches the rest)."""
+        if self.version == "v2" and os.path.exists(f"{self.dirs['unified']}/cgroup.kill"):
+            try:
+                _write(f"{self.dirs['unified']}/cgroup.kill", "1")
+                return
+            except OSError:
+                pass
+        for _ in range(3):
+            pids = self.pids()
+            if not pids:
+                return
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+
+    def empty(self) -> bool:
+        return not self.pids()
+
+    def remove(self, timeout: float = 5.0) -> bool:
+        """Kill what is left and remove the directories; True when all are gone."""
+        deadline = time.monotonic() + timeout
+        pending = list(self.dirs.values())
+        delay = 0.001
+        while pending:
+            if self.dirs and not self.empty():
+                self.kill()
+            still = []
+            for d in pending:
+                try:
+                    os.rmdir(d)
+                except FileNotFoundError:
+                    pass
+                except OSError:
+                    still.append(d)
+            pending = still
+            if not pending or time.monotonic() > deadline:
+                break
+            time.sleep(delay)
+            delay = min(delay * 2, 0.05)
+        return not pending
