@@ -37,6 +37,7 @@ compose-check: venv
 	SECRET_KEY=compose-check POSTGRES_PASSWORD=compose-check $(VENV)/bin/docker-compose -f docker-compose.yml config --quiet
 
 pytest: venv runtime system services
+	$(PY) -m workers.sandbox check >/dev/null || $(PY) -m workers.sandbox check
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) $(PY) -m pytest $(PYTEST_ARGS)
 
 # A short run on the embedded defaults (SQLite and the filesystem broker) with a real worker.
