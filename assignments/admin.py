@@ -1,11 +1,37 @@
-"""Django admin for assignments."""
+"""Django admin for assignments, extensions, submissions, reviews and regrade requests."""
 
 from django.contrib import admin
 
-from .models import Assignment
+from .models import Assignment, Extension, RegradeRequest, Review, Submission
 
 
 @admin.register(Assignment)
 class AssignmentAdmin(admin.ModelAdmin):
     list_display = ("course", "number", "title", "released_at", "deadline_at", "bonus_max")
     list_filter = ("course",)
+
+
+@admin.register(Extension)
+class ExtensionAdmin(admin.ModelAdmin):
+    list_display = ("assignment", "student", "deadline_at", "granted_by")
+    list_filter = ("assignment__course",)
+
+
+@admin.register(Submission)
+class SubmissionAdmin(admin.ModelAdmin):
+    list_display = ("assignment", "student", "submitted_at", "is_late", "is_latest", "claimed_by")
+    list_filter = ("assignment__course", "assignment__number", "is_late", "is_latest")
+    search_fields = ("student__username",)
+    # Changes go through the services (they keep is_latest and the audit log right).
+    readonly_fields = [f.name for f in Submission._meta.fields]
+
+
+@admin.register(Review)
+class ReviewAdmin(admin.ModelAdmin):
+    list_display = ("submission", "reviewer", "passed", "bonus", "reviewed_at")
+    readonly_fields = ("submission", "reviewer", "passed", "bonus", "feedback", "reviewed_at")
+
+
+@admin.register(RegradeRequest)
+class RegradeRequestAdmin(admin.ModelAdmin):
+    list_display = ("review", "requested_at", "answered_by", "answered_at")

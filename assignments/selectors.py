@@ -1,13 +1,17 @@
-"""Reads of assignments."""
+"""Reads of assignments, submissions and reviews; each runs a fixed number of queries, whatever the class size."""
 
 import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
 from django.utils import timezone
 
-from coursesite.models import Course, Membership
+from coursesite.models import Course, Membership, Role, User
+from coursesite.results import AssignmentResult
 
-from .models import Assignment
+from .models import Assignment, Extension, RegradeRequest, Review, Submission
 
 
 def assignments_visible(
@@ -18,3 +22,244 @@ def assignments_visible(
     if membership.is_staff_role:
         return assignments
     return assignments.filter(released_at__lte=now or timezone.now())
+
+
+def assignment_visible_get(*, course: Course, membership: Membership, number: int) -> Assignment:
+    """The assignment, or 404 when it does not exist or is not released yet (for students)."""
+    assignment = assignments_visible(course=course, membership=membership).filter(number=number).first()
+    if assignment is None:
+        raise Http404("No such assignment.")
+    return assignment
+
+
+def deadline_for(*, assignment: Assignment, student: User) -> dt.datetime:
+    """The student's deadline: their extension's if they have one, else the assignment's."""
+    extension = Extension.objects.filter(assignment=assignment, student=student).first()
+    return extension.deadline_at if extension is not None else assignment.deadline_at
+
+
+def _submissions_with_review() -> QuerySet[Submission]:
+    return Submission.objects.select_related(
+        "assignment__course", "review", "review__regrade", "claimed_by", "review__reviewer"
+    )
+
+
+def submission_get(*, pk: int, course: Course) -> Submission:
+    submission = (
+        _submissions_with_review().select_related("assignment", "student").filter(pk=pk, assignment__course=course)
+    ).first()
+    if submission is None:
+        raise Http404("No such submission.")
+    return submission
+
+
+def submission_history(*, assignment: Assignment, student: User) -> list[Submission]:
+    """Every submission of the student, newest first."""
+    return list(_submissions_with_review().filter(assignment=assignment, student=student).order_by("-submitted_at"))
+
+
+def review_of(submission: Submission) -> Review | None:
+    try:
+        return submission.review
+    except Review.DoesNotExist:
+        return None
+
+
+def regrade_of(review: Review | None) -> RegradeRequest | None:
+    if review is None:
+        return None
+    try:
+        return review.regrade
+    except RegradeRequest.DoesNotExist:
+        return None
+
+
+@dataclass(frozen=True)
+class AssignmentState:
+    """What a student sees about one assignment."""
+
+    code: str  # not_released, open, submitted, in_review, passed, failed
+    label: str
+    badge: str = ""  # CSS modifier: ok, warn, bad
+    late: bool = False
+    bonus: int = 0
+    feedback: str = ""
+
+
+def state_of(
+    *, assignment: Assignment, latest: Submission | None, now: dt.datetime, deadline: dt.datetime | None = None
+) -> AssignmentState:
+    if not assignment.is_released(now):
+        return AssignmentState("not_released", "Not released")
+    if latest is None:
+        overdue = now > (deadline or assignment.deadline_at)
+        return AssignmentState("open", "Open, deadline passed" if overdue else "Open", "warn" if overdue else "")
+    review = review_of(latest)
+    if review is not None:
+        passed = review.final_passed
+        return AssignmentState(
+            "passed" if passed else "failed",
+            "Passed" if passed else "Failed",
+            "ok" if passed else "bad",
+            late=latest.is_late,
+            bonus=review.final_bonus,
+            feedback=review.feedback,
+        )
+    when = "late" if latest.is_late else "on time"
+    if latest.claimed_by_id is not None:
+        return AssignmentState("in_review", f"In review (submitted {when})", "warn" if latest.is_late else "", True)
+    return AssignmentState("submitted", f"Submitted {when}", "warn" if latest.is_late else "", latest.is_late)
+
+
+@dataclass
+class StudentAssignmentRow:
+    assignment: Assignment
+    state: AssignmentState
+    latest: Submission | None
+    deadline: dt.datetime
+
+
+def student_overview(
+    *, course: Course, membership: Membership, now: dt.datetime | None = None
+) -> list[StudentAssignmentRow]:
+    """Each visible assignment with the student's state (3 queries)."""
+    now = now or timezone.now()
+    student = membership.user
+    assignments = list(assignments_visible(course=course, membership=membership, now=now))
+    latest = {
+        s.assignment_id: s
+        for s in _submissions_with_review().filter(assignment__course=course, student=student, is_latest=True)
+    }
+    extensions = {
+        e.assignment_id: e.deadline_at for e in Extension.objects.filter(assignment__course=course, student=student)
+    }
+    rows = []
+    for a in assignments:
+        deadline = extensions.get(a.pk, a.deadline_at)
+        rows.append(
+            StudentAssignmentRow(
+                a,
+                state_of(assignment=a, latest=latest.get(a.pk), now=now, deadline=deadline),
+                latest.get(a.pk),
+                deadline,
+            )
+        )
+    return rows
+
+
+def review_queue(*, course: Course, assignment: Assignment | None = None) -> QuerySet[Submission]:
+    """The latest unreviewed submission of each student: on-time work first in submission order, then late work."""
+    queue = (
+        _submissions_with_review()
+        .filter(assignment__course=course, is_latest=True, review__isnull=True)
+        .select_related("student")
+        .order_by("is_late", "submitted_at", "id")
+    )
+    if assignment is not None:
+        queue = queue.filter(assignment=assignment)
+    return queue
+
+
+def queue_counts(*, course: Course, user: User) -> dict[str, int]:
+    """How many submissions wait for review, and how many of those this person has claimed (1 query)."""
+    return Submission.objects.filter(assignment__course=course, is_latest=True, review__isnull=True).aggregate(
+        waiting=Count("id", filter=Q(claimed_by__isnull=True)),
+        claimed_by_you=Count("id", filter=Q(claimed_by=user)),
+        total=Count("id"),
+    )
+
+
+def open_regrades(*, course: Course) -> QuerySet[RegradeRequest]:
+    return (
+        RegradeRequest.objects.filter(review__submission__assignment__course=course, answered_at__isnull=True)
+        .select_related("review__submission__assignment", "review__submission__student", "review__reviewer")
+        .order_by("requested_at")
+    )
+
+
+def course_staff(*, course: Course) -> QuerySet[User]:
+    return User.objects.filter(memberships__course=course, memberships__role__in=[Role.INSTRUCTOR, Role.TA]).order_by(
+        "username"
+    )
+
+
+@dataclass
+class ProgressCell:
+    submission: Submission | None
+    review: Review | None
+    extension: Extension | None
+    submissions_count: int = 0
+
+
+@dataclass
+class ProgressRow:
+    student: User
+    cells: list[ProgressCell] = field(default_factory=list)
+
+    @property
+    def passed_count(self) -> int:
+        return sum(1 for c in self.cells if c.review is not None and c.review.final_passed)
+
+    @property
+    def bonus_total(self) -> int:
+        return sum(c.review.final_bonus for c in self.cells if c.review is not None and c.review.final_passed)
+
+
+def progress_table(*, course: Course) -> tuple[list[Assignment], list[ProgressRow]]:
+    """Every student x every assignment: latest submission, on time or late, reviewed, passed, bonus (5 queries)."""
+    assignments = list(Assignment.objects.filter(course=course).order_by("number"))
+    students = list(
+        User.objects.filter(memberships__course=course, memberships__role=Role.STUDENT).order_by("username")
+    )
+    latest: dict[tuple[int, int], Submission] = {
+        (s.student_id, s.assignment_id): s
+        for s in _submissions_with_review().filter(assignment__course=course, is_latest=True)
+    }
+    counts = {
+        (row["student_id"], row["assignment_id"]): row["n"]
+        for row in Submission.objects.filter(assignment__course=course)
+        .values("student_id", "assignment_id")
+        .annotate(n=Count("id"))
+    }
+    extensions = {(e.student_id, e.assignment_id): e for e in Extension.objects.filter(assignment__course=course)}
+    rows = []
+    for student in students:
+        row = ProgressRow(student)
+        for a in assignments:
+            key = (student.pk, a.pk)
+            submission = latest.get(key)
+            row.cells.append(
+                ProgressCell(
+                    submission,
+                    review_of(submission) if submission is not None else None,
+                    extensions.get(key),
+                    counts.get(key, 0),
+                )
+            )
+        rows.append(row)
+    return assignments, rows
+
+
+def assignment_results(*, course: Course) -> dict[int, dict[int, AssignmentResult]]:
+    """{user_id: {assignment number: AssignmentResult}} from each student's latest reviewed submission (1 query).
+
+    A regrade answer that changes the outcome counts. Assignments a student has no review for are left out.
+    """
+    reviews = (
+        Review.objects.filter(submission__assignment__course=course)
+        .select_related("submission__assignment", "regrade")
+        .order_by("submission__submitted_at", "submission_id")
+    )
+    latest: dict[tuple[int, int], Review] = {}
+    for review in reviews:  # later submissions overwrite earlier ones
+        latest[(review.submission.student_id, review.submission.assignment.number)] = review
+    results: dict[int, dict[int, AssignmentResult]] = defaultdict(dict)
+    tz = course.tz
+    for (user_id, number), review in latest.items():
+        passed = review.final_passed
+        results[user_id][number] = AssignmentResult(
+            passed=passed,
+            bonus=review.final_bonus if passed else 0,
+            completed_on=review.decided_at.astimezone(tz).date() if passed else None,
+        )
+    return dict(results)

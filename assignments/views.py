@@ -1,26 +1,415 @@
-"""Assignment pages."""
+"""Assignment pages: students' assignment and submission pages, the review queue and page, progress, editing."""
 
+import functools
+import json
+import zipfile
+import zoneinfo
+from collections.abc import Callable
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_POST
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import PythonLexer, TextLexer, get_lexer_for_filename
+from pygments.util import ClassNotFound
 
+from coursesite.access import require_instructor, require_staff
+from coursesite.hooks import registry
+from coursesite.models import Course, Role, User
 from coursesite.views import course_page
 
-from .selectors import assignments_visible
+from . import selectors, services
+from .access import require_submission_viewer
+from .forms import AssignmentForm, ExtensionForm, RegradeAnswerForm, RegradeRequestForm, ReviewForm
+from .models import Extension
+
+SHOWN_MAX_BYTES = 512 * 1024  # larger files are offered for download, not highlighted
 
 
-@login_required
+def course_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Sign-in required; times are read and shown in the course's time zone."""
+
+    @login_required
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, code: str, *args, **kwargs) -> HttpResponse:  # type: ignore[no-untyped-def]
+        tz_name = Course.objects.filter(code=code).values_list("timezone", flat=True).first()
+        with timezone.override(zoneinfo.ZoneInfo(tz_name or "UTC")):
+            return view(request, code, *args, **kwargs)
+
+    return wrapper
+
+
+def _error_text(exc: ValidationError) -> str:
+    return " ".join(exc.messages)
+
+
+@course_view
 def assignment_list(request: HttpRequest, code: str) -> HttpResponse:
     course, membership = course_page(request, code)
-    assignments = assignments_visible(course=course, membership=membership)
-    return render(request, "assignments/list.html", {"assignments": assignments, "now": timezone.now()})
+    if membership.is_student:
+        rows = selectors.student_overview(course=course, membership=membership)
+        return render(request, "assignments/list.html", {"rows": rows, "now": timezone.now()})
+    assignments = selectors.assignments_visible(course=course, membership=membership)
+    counts = selectors.queue_counts(course=course, user=request.user)
+    return render(
+        request, "assignments/list.html", {"assignments": assignments, "counts": counts, "now": timezone.now()}
+    )
 
 
-@login_required
+@course_view
 def assignment_detail(request: HttpRequest, code: str, number: int) -> HttpResponse:
     course, membership = course_page(request, code)
-    assignment = assignments_visible(course=course, membership=membership).filter(number=number).first()
-    if assignment is None:
-        raise Http404("No such assignment.")
-    return render(request, "assignments/detail.html", {"assignment": assignment, "now": timezone.now()})
+    assignment = selectors.assignment_visible_get(course=course, membership=membership, number=number)
+    context: dict = {"assignment": assignment, "now": timezone.now()}
+    if membership.is_student:
+        status = 200
+        if request.method == "POST":
+            try:
+                submission = services.submission_create(
+                    assignment=assignment,
+                    student=request.user,
+                    code=request.FILES.getlist("code"),
+                    report=request.FILES.get("report"),
+                )
+            except ValidationError as exc:
+                messages.error(request, f"Nothing was submitted: {_error_text(exc)}")
+                status = 400
+            else:
+                messages.success(request, "Your submission was received.")
+                if submission.is_late:
+                    messages.warning(request, services.LATE_NOTICE)
+                return redirect("assignments:submission", code, number, submission.pk)
+        history = selectors.submission_history(assignment=assignment, student=request.user)
+        deadline = selectors.deadline_for(assignment=assignment, student=request.user)
+        context |= {
+            "history": history,
+            "deadline": deadline,
+            "state": selectors.state_of(
+                assignment=assignment, latest=history[0] if history else None, now=timezone.now(), deadline=deadline
+            ),
+            "panels": mark_safe(registry.render_panels("assignment_student", request, assignment)),  # noqa: S308
+        }
+        return render(request, "assignments/detail_student.html", context, status=status)
+    if request.method == "POST":
+        raise PermissionDenied("Only students submit.")
+    context |= {
+        "queue_size": selectors.review_queue(course=course, assignment=assignment).count(),
+        "extensions": Extension.objects.filter(assignment=assignment).select_related("student", "granted_by"),
+        "extension_form": ExtensionForm(),
+        "panels": mark_safe(registry.render_panels("assignment_staff", request, assignment)),  # noqa: S308
+    }
+    return render(request, "assignments/detail_staff.html", context)
+
+
+@course_view
+def assignment_edit(request: HttpRequest, code: str, number: int | None = None) -> HttpResponse:
+    course, membership = course_page(request, code)
+    require_instructor(user=request.user, course=course)
+    assignment = get_object_or_404(course.assignments, number=number) if number is not None else None
+    form = AssignmentForm(request.POST or None, request.FILES or None, instance=assignment)
+    if request.method == "POST" and form.is_valid():
+        fields = {name: form.cleaned_data[name] for name in services.ASSIGNMENT_FIELDS}
+        handout = form.cleaned_data.get("handout")
+        try:
+            if assignment is None:
+                assignment = services.assignment_create(course=course, by=request.user, handout=handout, **fields)
+            else:
+                assignment.refresh_from_db()
+                assignment = services.assignment_update(
+                    assignment=assignment, by=request.user, handout=handout, **fields
+                )
+        except ValidationError as exc:
+            if hasattr(exc, "error_dict"):
+                for field, errors in exc.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                form.add_error(None, exc)
+        else:
+            messages.success(request, f"Assignment {assignment.number} saved.")
+            return redirect("assignments:detail", code, assignment.number)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "assignments/edit.html", {"form": form, "assignment": assignment}, status=status)
+
+
+@course_view
+def handout(request: HttpRequest, code: str, number: int) -> FileResponse:
+    course, membership = course_page(request, code)
+    assignment = selectors.assignment_visible_get(course=course, membership=membership, number=number)
+    if not assignment.handout:
+        raise Http404("This assignment has no handout.")
+    return FileResponse(
+        assignment.handout.open("rb"), as_attachment=True, filename=assignment.handout_name or "handout"
+    )
+
+
+@course_view
+@require_POST
+def extension_grant(request: HttpRequest, code: str, number: int) -> HttpResponse:
+    course, membership = course_page(request, code)
+    require_instructor(user=request.user, course=course)
+    assignment = get_object_or_404(course.assignments, number=number)
+    form = ExtensionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Give the student's username and a new deadline.")
+        return redirect("assignments:detail", code, number)
+    student = User.objects.filter(
+        username=form.cleaned_data["student"].strip(), memberships__course=course, memberships__role=Role.STUDENT
+    ).first()
+    if student is None:
+        messages.error(request, f"{form.cleaned_data['student']} is not a student of this course.")
+        return redirect("assignments:detail", code, number)
+    try:
+        services.extension_grant(
+            assignment=assignment,
+            student=student,
+            deadline_at=form.cleaned_data["deadline_at"],
+            reason=form.cleaned_data["reason"],
+            by=request.user,
+        )
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        messages.success(
+            request, f"{student.display_name} now has until {form.cleaned_data['deadline_at']:%d %b %H:%M}."
+        )
+    return redirect("assignments:detail", code, number)
+
+
+# Submissions -----------------------------------------------------------------------------------------------------
+
+
+def _submission(request: HttpRequest, code: str, number: int, pk: int):  # type: ignore[no-untyped-def]
+    course, membership = course_page(request, code)
+    submission = selectors.submission_get(pk=pk, course=course)
+    if submission.assignment.number != number:
+        raise Http404("No such submission.")
+    require_submission_viewer(user=request.user, submission=submission)
+    if membership.is_student:
+        # A student's view of an unreleased assignment is a 404, like the assignment itself.
+        selectors.assignment_visible_get(course=course, membership=membership, number=number)
+    return course, membership, submission
+
+
+@course_view
+def submission_detail(request: HttpRequest, code: str, number: int, pk: int) -> HttpResponse:
+    course, membership, submission = _submission(request, code, number, pk)
+    if membership.is_staff_role:
+        return redirect("assignments:review", code, submission.pk)
+    review = selectors.review_of(submission)
+    regrade = selectors.regrade_of(review)
+    form = RegradeRequestForm(request.POST or None)
+    if request.method == "POST":
+        if review is None:
+            raise Http404("This submission has not been reviewed.")
+        if form.is_valid():
+            try:
+                services.regrade_request(review=review, by=request.user, reason=form.cleaned_data["reason"])
+            except ValidationError as exc:
+                messages.error(request, _error_text(exc))
+            else:
+                messages.success(request, "Your regrade request was sent; a teacher will answer it.")
+                return redirect("assignments:submission", code, number, pk)
+    files = _code_files(submission)
+    return render(
+        request,
+        "assignments/submission.html",
+        {
+            "submission": submission,
+            "assignment": submission.assignment,
+            "review": review,
+            "regrade": regrade,
+            "regrade_form": form,
+            "regrade_open": review is not None
+            and regrade is None
+            and timezone.now() <= services.regrade_deadline(review),
+            "regrade_until": services.regrade_deadline(review) if review is not None else None,
+            "files": files,
+            "late_notice": services.LATE_NOTICE,
+            "panels": mark_safe(registry.render_panels("submission", request, submission)),  # noqa: S308
+        },
+    )
+
+
+@course_view
+def submission_report(request: HttpRequest, code: str, number: int, pk: int) -> FileResponse:
+    """The stored PDF, streamed inline (for the review page's viewer); the owner and staff only."""
+    _, _, submission = _submission(request, code, number, pk)
+    response = FileResponse(
+        submission.report.open("rb"), content_type="application/pdf", filename=submission.report_name or "report.pdf"
+    )
+    response["X-Frame-Options"] = "SAMEORIGIN"
+    return response
+
+
+@course_view
+def submission_code(request: HttpRequest, code: str, number: int, pk: int) -> FileResponse:
+    _, _, submission = _submission(request, code, number, pk)
+    filename = f"{submission.student.username}-a{number}-{submission.pk}.zip"
+    return FileResponse(
+        submission.code.open("rb"), as_attachment=True, filename=filename, content_type="application/zip"
+    )
+
+
+def _code_files(submission) -> list[dict]:  # type: ignore[no-untyped-def]
+    """The archive's files as a tree listing: path, depth, size."""
+    try:
+        with submission.code.open("rb") as handle, zipfile.ZipFile(handle) as archive:
+            infos = sorted((i for i in archive.infolist() if not i.is_dir()), key=lambda i: i.filename)
+            return [
+                {
+                    "path": i.filename,
+                    "name": i.filename.rsplit("/", 1)[-1],
+                    "depth": i.filename.count("/"),
+                    "folder": i.filename.rsplit("/", 1)[0] + "/" if "/" in i.filename else "",
+                    "size": i.file_size,
+                }
+                for i in infos
+            ]
+    except (OSError, zipfile.BadZipFile):
+        return []
+
+
+def _highlighted(submission, path: str) -> str:  # type: ignore[no-untyped-def]
+    """One file of the archive as highlighted HTML (pygments escapes the content)."""
+    with submission.code.open("rb") as handle, zipfile.ZipFile(handle) as archive:
+        try:
+            info = archive.getinfo(path)
+        except KeyError as exc:
+            raise Http404("No such file in the submission.") from exc
+        if info.file_size > SHOWN_MAX_BYTES:
+            return '<p class="muted">This file is too large to show here; download the code instead.</p>'
+        data = archive.read(info)
+    text = data.decode("utf-8", errors="replace")
+    lexer = TextLexer()
+    if path.endswith(".ipynb"):
+        try:
+            cells = json.loads(text).get("cells", [])
+            text = "\n\n".join(
+                f"# In[{n}] ({cell.get('cell_type')})\n" + "".join(cell.get("source", []))
+                for n, cell in enumerate(cells, 1)
+                if cell.get("cell_type") in ("code", "markdown")
+            )
+            lexer = PythonLexer()
+        except (ValueError, AttributeError, TypeError):
+            lexer = TextLexer()
+    else:
+        try:
+            lexer = get_lexer_for_filename(path, stripnl=False)
+        except ClassNotFound:
+            lexer = TextLexer()
+    if b"\x00" in data[:1024] and not path.endswith(".ipynb"):
+        return '<p class="muted">A binary file; download the code to look at it.</p>'
+    return highlight(text, lexer, HtmlFormatter(linenos="table", cssclass="highlight"))
+
+
+def _default_file(files: list[dict]) -> str:
+    for f in files:
+        if f["path"].endswith((".py", ".ipynb")):
+            return f["path"]
+    return files[0]["path"] if files else ""
+
+
+# Reviewing -------------------------------------------------------------------------------------------------------
+
+
+@course_view
+def review_queue(request: HttpRequest, code: str) -> HttpResponse:
+    course, membership = course_page(request, code)
+    require_staff(user=request.user, course=course)
+    number = request.GET.get("assignment")
+    assignment = course.assignments.filter(number=number).first() if number and number.isdigit() else None
+    return render(
+        request,
+        "assignments/queue.html",
+        {
+            "queue": selectors.review_queue(course=course, assignment=assignment),
+            "assignments": course.assignments.order_by("number"),
+            "selected": assignment,
+            "staff": list(selectors.course_staff(course=course)) if membership.is_instructor else [],
+            "regrades": selectors.open_regrades(course=course),
+        },
+    )
+
+
+@course_view
+def review_page(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+    course, membership = course_page(request, code)
+    require_staff(user=request.user, course=course)
+    submission = selectors.submission_get(pk=pk, course=course)
+    review = selectors.review_of(submission)
+    regrade = selectors.regrade_of(review)
+    files = _code_files(submission)
+    shown = request.GET.get("file") or _default_file(files)
+    status = 200
+    review_form = ReviewForm(initial={"bonus": 0})
+    answer_form = RegradeAnswerForm()
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "claim":
+                services.submission_claim(submission=submission, by=request.user)
+                messages.success(request, "You claimed this submission.")
+            elif action == "unclaim":
+                services.submission_unclaim(submission=submission, by=request.user)
+                messages.success(request, "The submission is back in the queue.")
+            elif action == "assign":
+                reviewer = get_object_or_404(User, pk=request.POST.get("reviewer") or 0)
+                services.submission_assign_reviewer(submission=submission, reviewer=reviewer, by=request.user)
+                messages.success(request, f"Assigned to {reviewer.display_name}.")
+            elif action == "review":
+                review_form = ReviewForm(request.POST)
+                if not review_form.is_valid():
+                    raise ValidationError("Choose Pass or Fail and give the bonus points as a number.")
+                services.review_record(submission=submission, by=request.user, **review_form.cleaned_data)
+                messages.success(request, "Review saved; the student has been emailed.")
+            elif action == "answer" and regrade is not None:
+                answer_form = RegradeAnswerForm(request.POST)
+                if not answer_form.is_valid():
+                    raise ValidationError("Write an answer; bonus points must be a number.")
+                services.regrade_answer(regrade=regrade, by=request.user, **answer_form.cleaned_data)
+                messages.success(request, "Regrade answered; the student has been emailed.")
+            else:
+                raise ValidationError("Unknown action.")
+        except ValidationError as exc:
+            messages.error(request, _error_text(exc))
+            status = 400
+        else:
+            return redirect("assignments:review", code, pk)
+    history = selectors.submission_history(assignment=submission.assignment, student=submission.student)
+    return render(
+        request,
+        "assignments/review.html",
+        {
+            "submission": submission,
+            "assignment": submission.assignment,
+            "review": review,
+            "regrade": regrade,
+            "history": history,
+            "files": files,
+            "shown": shown,
+            "code_html": mark_safe(_highlighted(submission, shown)) if shown else "",  # noqa: S308
+            "pygments_css": mark_safe(HtmlFormatter(cssclass="highlight").get_style_defs(".highlight")),  # noqa: S308
+            "review_form": review_form,
+            "answer_form": answer_form,
+            "staff": list(selectors.course_staff(course=course)) if membership.is_instructor else [],
+            "can_review": review is None
+            and submission.is_latest
+            and (submission.claimed_by_id in (None, request.user.pk) or membership.is_instructor),
+            "panels": mark_safe(registry.render_panels("submission", request, submission)),  # noqa: S308
+        },
+        status=status,
+    )
+
+
+@course_view
+def progress(request: HttpRequest, code: str) -> HttpResponse:
+    course, membership = course_page(request, code)
+    require_staff(user=request.user, course=course)
+    assignments, rows = selectors.progress_table(course=course)
+    return render(request, "assignments/progress.html", {"assignments": assignments, "rows": rows})

@@ -1,0 +1,379 @@
+"""State changes of assignments: submissions, claims, reviews, regrades, extensions. Each writes an audit row."""
+
+import datetime as dt
+import os
+from collections.abc import Sequence
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.core.mail import send_mail
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from coursesite.access import require_instructor, require_staff, require_student
+from coursesite.audit import audit_record
+from coursesite.models import Course, Membership, Role, User
+from coursesite.uploads import check_pdf, check_size, store_by_hash
+
+from .access import require_reviewer
+from .archives import CODE_MAX_BYTES, pack_code
+from .models import Assignment, Extension, RegradeRequest, Review, Submission
+from .selectors import deadline_for, regrade_of, review_of
+from .signals import submission_received
+
+LATE_NOTICE = (
+    "This submission is after your deadline. It is accepted and can still pass, "
+    "but the review of late work may not be timely."
+)
+ASSIGNMENT_FIELDS = ("number", "title", "description", "released_at", "deadline_at", "bonus_max", "regrade_window_days")
+
+
+# Assignments -----------------------------------------------------------------------------------------------------
+
+
+def _store_handout(assignment: Assignment, handout: UploadedFile) -> None:
+    check_size(handout, max_bytes=CODE_MAX_BYTES, what="handout")
+    extension = os.path.splitext(handout.name or "")[1].lower()[:10]
+    stored = store_by_hash(handout, folder="handouts", extension=extension if extension.isascii() else "")
+    assignment.handout = stored.name
+    assignment.handout_name = stored.original_name[:200]
+
+
+@transaction.atomic
+def assignment_create(*, course: Course, by: User, handout: UploadedFile | None = None, **fields: Any) -> Assignment:
+    require_instructor(user=by, course=course)
+    assignment = Assignment(course=course, **{k: v for k, v in fields.items() if k in ASSIGNMENT_FIELDS})
+    assignment.full_clean(exclude=["handout"])
+    if handout is not None:
+        _store_handout(assignment, handout)
+    assignment.save()
+    audit_record(actor=by, action="assignment.create", course=course, target=assignment, number=assignment.number)
+    return assignment
+
+
+@transaction.atomic
+def assignment_update(
+    *, assignment: Assignment, by: User, handout: UploadedFile | None = None, **fields: Any
+) -> Assignment:
+    require_instructor(user=by, course=assignment.course)
+    changed = {}
+    for name in ASSIGNMENT_FIELDS:
+        if name in fields and getattr(assignment, name) != fields[name]:
+            changed[name] = str(fields[name])
+            setattr(assignment, name, fields[name])
+    assignment.full_clean(exclude=["handout"])
+    if handout is not None:
+        _store_handout(assignment, handout)
+        changed["handout"] = assignment.handout_name
+    assignment.save()
+    audit_record(actor=by, action="assignment.update", course=assignment.course, target=assignment, **changed)
+    return assignment
+
+
+# Submissions -----------------------------------------------------------------------------------------------------
+
+
+def submission_create(
+    *,
+    assignment: Assignment,
+    student: User,
+    code: Sequence[UploadedFile],
+    report: UploadedFile | None,
+    now: dt.datetime | None = None,
+) -> Submission:
+    """Check the upload, store it by content hash, and make it the student's latest submission.
+
+    Every check runs before anything is stored. After the deadline (or the student's extension) the submission is
+    still accepted, marked late.
+    """
+    now = now or timezone.now()
+    require_student(user=student, course=assignment.course)
+    if not assignment.is_released(now):
+        raise ValidationError("This assignment is not released yet.", code="not_released")
+    if report is None:
+        raise ValidationError("Choose your PDF report.", code="no_report")
+    check_pdf(report, what="report")
+    archive = pack_code(list(code))
+    try:
+        stored_code = store_by_hash(archive, folder="submissions/code", extension=".zip")
+    finally:
+        if all(archive is not upload for upload in code):
+            archive.close()
+    stored_report = store_by_hash(report, folder="submissions/reports", extension=".pdf")
+
+    with transaction.atomic():
+        # One submission at a time per student: lock their membership row.
+        Membership.objects.select_for_update().get(user=student, course=assignment.course)
+        previous = (
+            Submission.objects.select_for_update()
+            .filter(assignment=assignment, student=student, is_latest=True)
+            .first()
+        )
+        claim: dict[str, Any] = {}
+        if previous is not None:
+            if review_of(previous) is None and previous.claimed_by_id is not None:
+                # The TA who was reviewing keeps the student's newer work.
+                claim = {"claimed_by_id": previous.claimed_by_id, "claimed_at": previous.claimed_at}
+            previous.is_latest = False
+            previous.save(update_fields=["is_latest"])
+        submission = Submission.objects.create(
+            assignment=assignment,
+            student=student,
+            submitted_at=now,
+            is_late=now > deadline_for(assignment=assignment, student=student),
+            code=stored_code.name,
+            code_sha256=stored_code.sha256,
+            code_size=stored_code.size,
+            report=stored_report.name,
+            report_sha256=stored_report.sha256,
+            report_name=stored_report.original_name[:200],
+            is_latest=True,
+            **claim,
+        )
+        audit_record(
+            actor=student,
+            action="submission.create",
+            course=assignment.course,
+            target=submission,
+            assignment=assignment.number,
+            late=submission.is_late,
+            code_sha256=stored_code.sha256,
+            report_sha256=stored_report.sha256,
+        )
+        transaction.on_commit(lambda: submission_received.send(sender=Submission, submission=submission))
+    return submission
+
+
+def _lock(submission: Submission) -> Submission:
+    return (
+        Submission.objects.select_for_update(of=("self",))
+        .select_related("assignment__course", "student")
+        .get(pk=submission.pk)
+    )
+
+
+@transaction.atomic
+def submission_claim(*, submission: Submission, by: User) -> Submission:
+    """Take a submission for review; two teachers claiming at once cannot both succeed (the row is locked)."""
+    require_staff(user=by, course=submission.assignment.course)
+    locked = _lock(submission)
+    if not locked.is_latest:
+        raise ValidationError("The student has submitted newer work; claim that one instead.", code="not_latest")
+    if Review.objects.filter(submission=locked).exists():
+        raise ValidationError("This submission has already been reviewed.", code="reviewed")
+    if locked.claimed_by_id == by.pk:
+        return locked
+    if locked.claimed_by_id is not None:
+        raise ValidationError(f"{User.objects.get(pk=locked.claimed_by_id)} has already claimed it.", code="claimed")
+    locked.claimed_by = by
+    locked.claimed_at = timezone.now()
+    locked.save(update_fields=["claimed_by", "claimed_at"])
+    audit_record(actor=by, action="submission.claim", course=locked.assignment.course, target=locked)
+    return locked
+
+
+@transaction.atomic
+def submission_unclaim(*, submission: Submission, by: User) -> Submission:
+    membership = require_staff(user=by, course=submission.assignment.course)
+    locked = _lock(submission)
+    if locked.claimed_by_id not in (None, by.pk) and not membership.is_instructor:
+        raise PermissionDenied("Only the teacher who claimed it, or the instructor, can release it.")
+    locked.claimed_by = None
+    locked.claimed_at = None
+    locked.save(update_fields=["claimed_by", "claimed_at"])
+    audit_record(actor=by, action="submission.unclaim", course=locked.assignment.course, target=locked)
+    return locked
+
+
+@transaction.atomic
+def submission_assign_reviewer(*, submission: Submission, reviewer: User, by: User) -> Submission:
+    """The instructor hands a submission to a teacher (replacing any claim)."""
+    course = submission.assignment.course
+    require_instructor(user=by, course=course)
+    if not Membership.objects.filter(user=reviewer, course=course, role__in=[Role.INSTRUCTOR, Role.TA]).exists():
+        raise ValidationError(f"{reviewer} is not a teacher of this course.", code="not_staff")
+    locked = _lock(submission)
+    if Review.objects.filter(submission=locked).exists():
+        raise ValidationError("This submission has already been reviewed.", code="reviewed")
+    locked.claimed_by = reviewer
+    locked.claimed_at = timezone.now()
+    locked.save(update_fields=["claimed_by", "claimed_at"])
+    audit_record(actor=by, action="submission.assign", course=course, target=locked, reviewer=reviewer.username)
+    return locked
+
+
+# Reviews and regrades ----------------------------------------------------------------------------------------------
+
+
+def _check_bonus(assignment: Assignment, passed: bool, bonus: int) -> None:
+    if bonus < 0 or bonus > assignment.bonus_max:
+        raise ValidationError(
+            {"bonus": f"Bonus points go from 0 to {assignment.bonus_max} for this assignment."}, code="bonus_range"
+        )
+    if bonus and not passed:
+        raise ValidationError({"bonus": "Bonus points go with a pass; a failed submission gets 0."}, code="bonus_fail")
+
+
+def _email_student(submission: Submission, subject: str, body: str) -> None:
+    url = settings.SITE_URL + reverse(
+        "assignments:submission", args=[submission.assignment.course.code, submission.assignment.number, submission.pk]
+    )
+    if submission.student.email:
+        send_mail(subject, f"{body}\n\nSee it here: {url}\n", None, [submission.student.email])
+
+
+@transaction.atomic
+def review_record(*, submission: Submission, by: User, passed: bool, bonus: int = 0, feedback: str = "") -> Review:
+    """Pass or Fail, bonus points and feedback for the student's latest submission; the student is emailed."""
+    locked = _lock(submission)
+    require_reviewer(user=by, submission=locked)
+    assignment = locked.assignment
+    if not locked.is_latest:
+        raise ValidationError("The student has submitted newer work; review that one instead.", code="not_latest")
+    if Review.objects.filter(submission=locked).exists():
+        raise ValidationError("This submission has already been reviewed.", code="reviewed")
+    _check_bonus(assignment, passed, bonus)
+    if locked.claimed_by_id is None:
+        locked.claimed_by = by
+        locked.claimed_at = timezone.now()
+        locked.save(update_fields=["claimed_by", "claimed_at"])
+    review = Review(submission=locked, reviewer=by, passed=passed, bonus=bonus, feedback=feedback.strip())
+    review.full_clean()
+    review.save()
+    audit_record(
+        actor=by,
+        action="review.record",
+        course=assignment.course,
+        target=review,
+        submission=locked.pk,
+        student=locked.student.username,
+        passed=passed,
+        bonus=bonus,
+    )
+    outcome = "Pass" if passed else "Fail"
+    transaction.on_commit(
+        lambda: _email_student(
+            locked,
+            f"{assignment.course.code} assignment {assignment.number} reviewed: {outcome}",
+            f"Your submission for assignment {assignment.number} ({assignment.title}) was reviewed: {outcome}"
+            + (f", {bonus} bonus point{'s' if bonus != 1 else ''}" if bonus else "")
+            + f".\n\nFeedback:\n{review.feedback or '(none)'}",
+        )
+    )
+    return review
+
+
+def regrade_deadline(review: Review) -> dt.datetime:
+    return review.reviewed_at + dt.timedelta(days=review.submission.assignment.regrade_window_days)
+
+
+@transaction.atomic
+def regrade_request(*, review: Review, by: User, reason: str, now: dt.datetime | None = None) -> RegradeRequest:
+    now = now or timezone.now()
+    submission = review.submission
+    if submission.student_id != by.pk:
+        raise PermissionDenied("Only the student who submitted can ask for a regrade.")
+    if not reason.strip():
+        raise ValidationError({"reason": "Say what you think the review missed."}, code="no_reason")
+    if now > regrade_deadline(review):
+        raise ValidationError(
+            f"Regrade requests close {submission.assignment.regrade_window_days} days after the review.",
+            code="regrade_closed",
+        )
+    Review.objects.select_for_update().get(pk=review.pk)
+    if regrade_of(review) is not None or RegradeRequest.objects.filter(review=review).exists():
+        raise ValidationError("You have already asked for a regrade of this review.", code="regrade_exists")
+    regrade = RegradeRequest.objects.create(review=review, reason=reason.strip(), requested_at=now)
+    audit_record(
+        actor=by, action="regrade.request", course=submission.assignment.course, target=regrade, review=review.pk
+    )
+    return regrade
+
+
+@transaction.atomic
+def regrade_answer(
+    *, regrade: RegradeRequest, by: User, answer: str, passed: bool | None = None, bonus: int | None = None
+) -> RegradeRequest:
+    """The teacher's answer, and the outcome after it (unchanged unless passed/bonus are given)."""
+    locked = (
+        RegradeRequest.objects.select_for_update(of=("self",))
+        .select_related("review__submission__assignment__course", "review__submission__student")
+        .get(pk=regrade.pk)
+    )
+    review = locked.review
+    submission = review.submission
+    assignment = submission.assignment
+    require_staff(user=by, course=assignment.course)
+    if locked.answered_at is not None:
+        raise ValidationError("This regrade request has already been answered.", code="answered")
+    if not answer.strip():
+        raise ValidationError({"answer": "Write an answer to the student."}, code="no_answer")
+    final_passed = review.passed if passed is None else passed
+    final_bonus = (review.bonus if passed is None or passed else 0) if bonus is None else bonus
+    _check_bonus(assignment, final_passed, final_bonus)
+    locked.answer = answer.strip()
+    locked.answered_by = by
+    locked.answered_at = timezone.now()
+    locked.passed = final_passed
+    locked.bonus = final_bonus
+    locked.save()
+    audit_record(
+        actor=by,
+        action="regrade.answer",
+        course=assignment.course,
+        target=locked,
+        passed=final_passed,
+        bonus=final_bonus,
+        changed=(final_passed, final_bonus) != (review.passed, review.bonus),
+    )
+    outcome = "Pass" if final_passed else "Fail"
+    transaction.on_commit(
+        lambda: _email_student(
+            submission,
+            f"{assignment.course.code} assignment {assignment.number}: regrade answered",
+            f"Your regrade request was answered. The outcome is {outcome}"
+            + (f" with {final_bonus} bonus points" if final_bonus else "")
+            + f".\n\n{locked.answer}",
+        )
+    )
+    return locked
+
+
+# Extensions ---------------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def extension_grant(
+    *, assignment: Assignment, student: User, deadline_at: dt.datetime, reason: str = "", by: User
+) -> Extension:
+    """A later deadline for one student; their submissions are re-marked on time or late against it."""
+    require_instructor(user=by, course=assignment.course)
+    if not Membership.objects.filter(user=student, course=assignment.course, role=Role.STUDENT).exists():
+        raise ValidationError(f"{student} is not a student of this course.", code="not_student")
+    if deadline_at <= assignment.deadline_at:
+        raise ValidationError(
+            {"deadline_at": "An extension must end after the assignment's own deadline."}, code="too_early"
+        )
+    extension, created = Extension.objects.update_or_create(
+        assignment=assignment,
+        student=student,
+        defaults={"deadline_at": deadline_at, "reason": reason.strip()[:300], "granted_by": by},
+    )
+    submissions = Submission.objects.filter(assignment=assignment, student=student)
+    submissions.filter(submitted_at__lte=deadline_at).update(is_late=False)
+    submissions.filter(submitted_at__gt=deadline_at).update(is_late=True)
+    audit_record(
+        actor=by,
+        action="extension.grant",
+        course=assignment.course,
+        target=extension,
+        student=student.username,
+        assignment=assignment.number,
+        deadline_at=deadline_at.isoformat(),
+        reason=extension.reason,
+        replaced=not created,
+    )
+    return extension
