@@ -1,0 +1,25 @@
+"""Who may see or do what with grades: staff see the gradebook, the examiner sets, locks and changes."""
+
+from django.core.exceptions import PermissionDenied
+
+from coursesite.access import require_instructor, require_member, require_staff
+from coursesite.models import Course, Membership, User
+
+__all__ = ["require_gradebook", "require_grade_admin", "require_own_grades"]
+
+
+def require_gradebook(*, user: User, course: Course) -> Membership:
+    """Teachers (examiner and TAs) see every student's grades."""
+    return require_staff(user=user, course=course)
+
+
+def require_grade_admin(*, user: User, course: Course) -> Membership:
+    """Only the examiner changes the grading settings, finalises and changes locked grades."""
+    return require_instructor(user=user, course=course)
+
+
+def require_own_grades(*, user: User, course: Course) -> Membership:
+    membership = require_member(user=user, course=course)
+    if not membership.is_student:
+        raise PermissionDenied("Only students have their own grades here; teachers use the gradebook.")
+    return membership

@@ -1,0 +1,151 @@
+"""Grading pages: the staff gradebook, a student's breakdown and history, settings, finalising, exports."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from coursesite.models import Course, User
+from coursesite.views import course_page
+
+from . import access, exports, services
+from .forms import FinalGradeChangeForm, GradingSettingsForm
+from .policy import FAILED, GRADED, GRADES, PENDING
+from .selectors import filter_rows, gradebook, grading_settings, student_breakdown
+
+STATUS_FILTERS = [
+    (GRADED, "Final grade"),
+    (PENDING, "Waiting for results"),
+    (FAILED, "Failed"),
+    ("changed", "Locked grade differs"),
+]
+
+
+@login_required
+def grades_home(request: HttpRequest, code: str) -> HttpResponse:
+    course, membership = course_page(request, code)
+    if membership.is_student:
+        return _own_grade(request, course)
+    access.require_gradebook(user=request.user, course=course)
+    book = gradebook(course=course)
+    status, grade, q = (request.GET.get(key, "") for key in ("status", "grade", "q"))
+    rows = filter_rows(book.rows, status=status, grade=grade, q=q)
+    settings_form = GradingSettingsForm(instance=book.settings) if membership.is_instructor else None
+    return render(
+        request,
+        "grading/gradebook.html",
+        {
+            "book": book,
+            "rows": rows,
+            "filters": {"status": status, "grade": grade, "q": q},
+            "status_filters": STATUS_FILTERS,
+            "grades": GRADES,
+            "settings_form": settings_form,
+            "counts": {s: sum(1 for r in book.rows if r.status == s) for s in (GRADED, PENDING, FAILED)},
+        },
+    )
+
+
+def _own_grade(request: HttpRequest, course: Course) -> HttpResponse:
+    access.require_own_grades(user=request.user, course=course)
+    row = student_breakdown(course=course, student=request.user)
+    return render(request, "grading/own.html", {"row": row, "settings": grading_settings(course=course)})
+
+
+@login_required
+def student_grade(request: HttpRequest, code: str, username: str) -> HttpResponse:
+    course, membership = course_page(request, code)
+    access.require_gradebook(user=request.user, course=course)
+    student = get_object_or_404(User, username=username)
+    row = student_breakdown(course=course, student=student)
+    if row is None:
+        raise Http404("No such student in this course.")
+    form = None
+    if membership.is_instructor and row.locked is not None:
+        form = FinalGradeChangeForm(initial={"grade": row.outcome.grade or ""})
+    return _student_page(request, row, form)
+
+
+def _student_page(request: HttpRequest, row, form, status: int = 200) -> HttpResponse:  # type: ignore[no-untyped-def]
+    return render(
+        request,
+        "grading/student.html",
+        {
+            "row": row,
+            "form": form,
+            "staff": True,
+            "settings": grading_settings(course=request.course_membership.course),
+        },  # type: ignore[attr-defined]
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def final_grade_change(request: HttpRequest, code: str, username: str) -> HttpResponse:
+    course, _ = course_page(request, code)
+    access.require_grade_admin(user=request.user, course=course)
+    student = get_object_or_404(User, username=username)
+    row = student_breakdown(course=course, student=student)
+    if row is None or row.locked is None:
+        raise Http404("This student has no locked final grade.")
+    form = FinalGradeChangeForm(request.POST)
+    if form.is_valid():
+        try:
+            services.final_grade_change(
+                final_grade=row.locked,
+                grade=form.cleaned_data["grade"],
+                reason=form.cleaned_data["reason"],
+                by=request.user,
+            )
+        except ValidationError as error:
+            for field, problems in error.message_dict.items():
+                for problem in problems:
+                    form.add_error(field if field in form.fields else None, problem)
+        else:
+            messages.success(
+                request, f"The final grade of {student.display_name} was changed; the reason is in the history."
+            )
+            return redirect("grading:student", code, username)
+    return _student_page(request, row, form, status=400)
+
+
+@login_required
+@require_POST
+def settings_update(request: HttpRequest, code: str) -> HttpResponse:
+    course, _ = course_page(request, code)
+    access.require_grade_admin(user=request.user, course=course)
+    form = GradingSettingsForm(request.POST, instance=grading_settings(course=course))
+    if form.is_valid():
+        services.grading_settings_update(course=course, by=request.user, **form.cleaned_data)
+        messages.success(request, "Grading settings saved; the gradebook shows the grades they give.")
+    else:
+        problems = "; ".join(
+            f"{form.fields[f].label if f in form.fields else ''}: {' '.join(e)}" for f, e in form.errors.items()
+        )
+        messages.error(request, f"Nothing was saved. {problems}")
+    return redirect("grading:home", code)
+
+
+@login_required
+@require_POST
+def finalise(request: HttpRequest, code: str) -> HttpResponse:
+    course, _ = course_page(request, code)
+    access.require_grade_admin(user=request.user, course=course)
+    locked = services.grades_finalise(course=course, by=request.user)
+    messages.success(request, f"Final grades locked for {locked} student{'' if locked == 1 else 's'}.")
+    return redirect("grading:home", code)
+
+
+@login_required
+def export_download(request: HttpRequest, code: str, fmt: str) -> HttpResponse:
+    course, _ = course_page(request, code)
+    access.require_gradebook(user=request.user, course=course)
+    if fmt not in exports.FORMATS:
+        raise Http404("No such export.")
+    text = exports.export(gradebook(course=course), fmt)
+    response = HttpResponse(text, content_type=f"{exports.CONTENT_TYPES[fmt]}; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{course.code}-grades-{fmt}.{exports.EXTENSIONS[fmt]}"'
+    return response
