@@ -1,5 +1,48 @@
-"""URL routes of projects: pages under /c/<code>/ and the API under /api/courses/<code>/."""
+"""URL routes of projects: pages under /c/<code>/projects/ and the API under /api/courses/<code>/projects/."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from . import api, views
+
+app_name = "projects"
+P = "c/<slug:code>/projects/"
+A = "api/courses/<slug:code>/projects/"
+urlpatterns = [
+    path(P, views.home, name="home"),
+    path(f"{P}groups/<int:group_id>/", views.group_detail, name="group"),
+    path(f"{P}proposals/", views.proposal_queue, name="proposal_queue"),
+    path(f"{P}files/<str:kind>/<int:pk>/", views.file_download, name="file"),
+    path(f"{P}orals/", views.orals, name="orals"),
+    path(f"{P}help/", views.help_sessions, name="help"),
+    path(f"{P}settings/", views.settings_page, name="settings"),
+    path(f"{A}settings/", api.ProjectSettingsApi.as_view(), name="api_settings"),
+    path(f"{A}groups/", api.GroupListApi.as_view(), name="api_groups"),
+    path(f"{A}groups/form/", api.GroupFormApi.as_view(), name="api_group_form"),
+    path(f"{A}groups/<int:group_id>/", api.GroupDetailApi.as_view(), name="api_group"),
+    path(f"{A}groups/<int:group_id>/invitations/", api.GroupInviteApi.as_view(), name="api_group_invite"),
+    path(f"{A}groups/<int:group_id>/leave/", api.GroupLeaveApi.as_view(), name="api_group_leave"),
+    path(f"{A}groups/<int:group_id>/members/add/", api.GroupMemberAddApi.as_view(), name="api_member_add"),
+    path(f"{A}groups/<int:group_id>/members/remove/", api.GroupMemberRemoveApi.as_view(), name="api_member_remove"),
+    path(f"{A}groups/<int:group_id>/split/", api.GroupSplitApi.as_view(), name="api_group_split"),
+    path(f"{A}groups/<int:group_id>/merge/", api.GroupMergeApi.as_view(), name="api_group_merge"),
+    path(f"{A}groups/<int:group_id>/proposals/", api.ProposalListApi.as_view(), name="api_proposals"),
+    path(f"{A}groups/<int:group_id>/compute/", api.ComputeAccountApi.as_view(), name="api_compute"),
+    path(f"{A}groups/<int:group_id>/report/", api.ReportUploadApi.as_view(), name="api_report"),
+    path(f"{A}groups/<int:group_id>/grade/", api.OralGradeApi.as_view(), name="api_grade"),
+    path(f"{A}invitations/", api.InvitationListApi.as_view(), name="api_invitations"),
+    path(
+        f"{A}invitations/<int:invitation_id>/answer/", api.InvitationAnswerApi.as_view(), name="api_invitation_answer"
+    ),
+    path(f"{A}partners/", api.PartnerSearchApi.as_view(), name="api_partners"),
+    path(f"{A}proposals/queue/", api.ProposalQueueApi.as_view(), name="api_proposal_queue"),
+    path(f"{A}proposals/<int:proposal_id>/decision/", api.ProposalDecisionApi.as_view(), name="api_proposal_decide"),
+    path(f"{A}orals/", api.OralSlotListApi.as_view(), name="api_orals"),
+    path(f"{A}orals/<int:slot_id>/book/", api.OralBookApi.as_view(), name="api_oral_book"),
+    path(f"{A}help/slots/", api.HelpSlotListApi.as_view(), name="api_help_slots"),
+    path(f"{A}help/slots/<int:slot_id>/book/", api.HelpBookApi.as_view(), name="api_help_book"),
+    path(f"{A}help/availability/", api.HelpAvailabilityApi.as_view(), name="api_help_availability"),
+    path(f"{A}help/bookings/", api.HelpBookingListApi.as_view(), name="api_help_bookings"),
+    path(f"{A}help/bookings/<int:booking_id>/cancel/", api.HelpCancelApi.as_view(), name="api_help_cancel"),
+    path(f"{A}help/bookings/<int:booking_id>/attendance/", api.HelpAttendanceApi.as_view(), name="api_help_attendance"),
+    path(f"{A}help/agenda/", api.HelpAgendaApi.as_view(), name="api_help_agenda"),
+]

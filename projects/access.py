@@ -1,0 +1,28 @@
+"""Who may see or do what in projects: helpers that return what was asked for or raise PermissionDenied."""
+
+from django.core.exceptions import PermissionDenied
+
+from coursesite.access import require_member
+from coursesite.models import Membership, User
+
+from .models import Group, GroupMember, HelpBooking
+
+
+def require_group_member(*, user: User, group: Group) -> None:
+    if not GroupMember.objects.filter(group=group, user=user).exists():
+        raise PermissionDenied("You are not a member of this group.")
+
+
+def require_group_visible(*, user: User, group: Group) -> Membership:
+    """Staff see every group; a student sees only their own."""
+    membership = require_member(user=user, course=group.course)
+    if not membership.is_staff_role:
+        require_group_member(user=user, group=group)
+    return membership
+
+
+def require_booking_host(*, user: User, booking: HelpBooking) -> None:
+    """The TA who holds the slot, or the examiner, may note attendance."""
+    membership = require_member(user=user, course=booking.slot.course)
+    if booking.slot.ta_id != user.pk and not membership.is_instructor:
+        raise PermissionDenied("Only the TA holding this slot can note attendance.")
