@@ -17,8 +17,6 @@ A1_CODE = b"import numpy as np\n\n\ndef EvaluateClassifier(X, W, b):\n    return
 @pytest.fixture(autouse=True)
 def media(settings, tmp_path):  # type: ignore[no-untyped-def]
     settings.MEDIA_ROOT = tmp_path / "media"
-    # Users are made per test; the default password hasher is slow on purpose.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     return settings.MEDIA_ROOT
 
 

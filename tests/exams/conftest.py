@@ -29,8 +29,6 @@ def pdf(text: str = "Answers", name: str = "answers.pdf") -> SimpleUploadedFile:
 @pytest.fixture(autouse=True)
 def media_root(settings, tmp_path):  # type: ignore[no-untyped-def]
     settings.MEDIA_ROOT = tmp_path / "media"
-    # Named users are made with a password; the production hasher's slowness buys nothing in these tests.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     return settings.MEDIA_ROOT
 
 

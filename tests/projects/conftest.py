@@ -13,12 +13,6 @@ from projects.models import Group
 from tests.support import make_member
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hasher(settings) -> None:
-    """Test users are made with passwords; the slow production hasher is not what these tests are about."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def carol(course: Course) -> User:
     return make_member(course, "carol", Role.STUDENT, "Carol Student")
