@@ -1,0 +1,124 @@
+"""suite.toml validation and module discovery: plain-words problems, no execution of student code."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.judge.conftest import write
+from workers.judge.discover import discover
+from workers.judge.suite import SuiteError, load_suite, validate
+
+GOOD = """
+name = "demo"
+assignment = "X/1"
+required = ["f"]
+
+[limits]
+memory_mb = 512
+per_test_timeout_s = 5
+
+[tests.test_f]
+points = 2
+visibility = "hidden"
+"""
+
+
+def test_the_demo_suites_are_valid(suites: Path) -> None:
+    for folder in sorted(suites.glob("a*")):
+        suite = load_suite(folder)
+        assert suite.queue == "cpu" and suite.max_score >= 10
+        assert suite.assignment == f"DD2424/{folder.name[1]}"
+
+
+def test_a_good_suite_loads(tmp_path: Path) -> None:
+    write(tmp_path, "suite.toml", GOOD)
+    write(tmp_path, "tests/test_f.py", "def test_f(student):\n    pass\n")
+    suite = load_suite(tmp_path)
+    assert suite.required == ("f",)
+    assert suite.sandbox_limits == {"memory_mb": 512}
+    assert suite.per_test_timeout_s == 5
+    assert suite.spec_for("test_f.py::test_f[case]").points == 2
+    assert suite.spec_for("test_f.py::test_other").points == 0
+
+
+def test_it_names_every_problem(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "suite.toml",
+        """
+        name = ""
+        assignment = "X/1"
+        queue = "tpu"
+        required = ["not a name"]
+        colour = "red"
+
+        [limits]
+        memory_mb = -1
+        gpus = 2
+
+        [tests.test_f]
+        points = "many"
+        visibility = "private"
+
+        [tests.test_absent]
+        points = 1
+        """,
+    )
+    write(tmp_path, "tests/test_f.py", "def test_f(student):\n    pass\n")
+    problems = "\n".join(validate(tmp_path))
+    for expected in (
+        "'name' must be a non-empty string",
+        "'queue' must be one of cpu, gpu",
+        "'required' must be a non-empty list of function names",
+        "unknown top-level key(s): colour",
+        "limit 'memory_mb' must be a positive integer",
+        "unknown limit 'gpus'",
+        "points must be a number >= 0",
+        "visibility must be one of visible, hidden, secret",
+        '[tests."test_absent"] names no test function',
+    ):
+        assert expected in problems
+
+
+def test_it_rejects_a_folder_without_suite_toml_or_tests(tmp_path: Path) -> None:
+    assert validate(tmp_path) == [f"no suite.toml in {tmp_path.name}"]
+    write(tmp_path, "suite.toml", "name = [")
+    assert validate(tmp_path)[0].startswith("suite.toml is not valid TOML")
+    write(tmp_path, "suite.toml", GOOD)
+    with pytest.raises(SuiteError) as raised:
+        load_suite(tmp_path)
+    assert "tests/ must contain at least one test_*.py file" in raised.value.problems
+
+
+def test_it_rejects_symbolic_links_in_an_uploaded_suite(tmp_path: Path) -> None:
+    write(tmp_path, "suite.toml", GOOD)
+    write(tmp_path, "tests/test_f.py", "def test_f(student):\n    pass\n")
+    (tmp_path / "hidden_data").mkdir()
+    (tmp_path / "hidden_data" / "passwd").symlink_to("/etc/passwd")
+    assert "hidden_data/passwd is a symbolic link" in validate(tmp_path)
+
+
+def test_discovery_prefers_the_file_that_defines_most(tmp_path: Path) -> None:
+    write(tmp_path, "src/helpers.py", "def f():\n    pass\n")
+    write(tmp_path, "src/DD2424_Assignment1.py", "import numpy\n\ndef f():\n    pass\n\ndef g():\n    pass\n")
+    write(tmp_path, "src/main_only.py", 'if __name__ == "__main__":\n    def h():\n        pass\n')
+    found = discover(tmp_path, ["f", "g", "h"])
+    assert found.module == tmp_path / "src" / "DD2424_Assignment1.py"
+    assert found.missing == ("h",)
+
+
+def test_discovery_converts_notebooks_without_magics(tmp_path: Path) -> None:
+    cells = [
+        {"cell_type": "code", "source": ["%load_ext autoreload\n", "def f():\n", "    !ls\n", "    return 1\n"]},
+        {"cell_type": "code", "source": "%%html\n<b>hi</b>"},
+    ]
+    (tmp_path / "A1.ipynb").write_text(json.dumps({"cells": cells}))
+    found = discover(tmp_path, ["f"])
+    assert found.module == tmp_path / "A1.py"
+    assert "dropped 4 IPython magic or shell line(s)" in found.notes[0]
+    namespace: dict = {}
+    exec(compile(found.module.read_text(), "A1.py", "exec"), namespace)  # noqa: S102 -- our own test text
+    assert namespace["f"]() == 1

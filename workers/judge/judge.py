@@ -1,0 +1,180 @@
+"""The judge's entry point: discover the module, import it in the sandbox, run the suite's tests."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import IO, Any
+
+from workers.judge.discover import discover
+from workers.judge.session import (
+    InfrastructureError,
+    StudentCrashed,
+    StudentImportError,
+    StudentMissing,
+    StudentProblem,
+    StudentSession,
+)
+from workers.judge.suite import Suite, SuiteError, load_suite
+
+
+def pytest_args(suite: Suite) -> list[str]:
+    """Run only the suite's own tests, with no configuration found above them."""
+    return [
+        str(suite.tests_dir),
+        "-q",
+        "-c",
+        os.devnull,
+        "--rootdir",
+        str(suite.tests_dir),
+        "--confcutdir",
+        str(suite.tests_dir),
+        "-p",
+        "no:cacheprovider",
+        "-o",
+        "python_files=test_*.py",
+    ]
+
+
+def _emit(results: IO[str], record: dict[str, Any]) -> None:
+    results.write(json.dumps(record) + "\n")
+    results.flush()
+
+
+def _format_import_error(error: dict[str, str], hint: str) -> str:
+    text = f"importing your file failed with {error.get('type')}: {error.get('message')}"
+    if error.get("traceback"):
+        text += f"\n{error['traceback']}"
+    return text + (f"\n{hint}" if hint else "")
+
+
+class Startup:
+    """The student's first process: launched before pytest starts, so its import overlaps the
+    judge's own start-up and collection; its report is awaited just before the first test."""
+
+    def __init__(self, suite: Suite, submission: Path, module: Path | None, gpu: int | None) -> None:
+        self.suite = suite
+        self.session = StudentSession(suite, submission, module, gpu) if module else None
+        self.missing: list[str] = [] if module else list(suite.required)
+        self.import_error: str | None = None
+        self.infrastructure: str | None = None
+        self.notes: list[str] = []
+        if self.session is not None:
+            self.session.launch()
+
+    def finish(self) -> StudentProblem | None:
+        """Wait for the import; the problem that blocks every test, if any."""
+        if self.session is None:
+            return StudentMissing(
+                "no .py file or notebook in your submission defines any of: " + ", ".join(self.suite.required)
+            )
+        try:
+            report = self.session.wait_ready()
+        except StudentCrashed as error:
+            self.import_error = str(error)
+            return StudentImportError(self.import_error)
+        except InfrastructureError as error:
+            self.infrastructure = str(error)
+            return StudentCrashed(self.infrastructure, "infrastructure error")
+        if not report.ok:
+            self.import_error = _format_import_error(report.error, report.hint)
+            return StudentImportError(self.import_error)
+        # What the import really defined is authoritative over the source scan.
+        self.missing = [name for name in self.suite.required if name not in report.functions]
+        if report.hint:
+            self.notes.append(report.hint)
+        return None
+
+
+def grade(suite: Suite, submission: Path, results: IO[str], figures: Path, gpu: int | None) -> dict[str, Any]:
+    """Run the suite against the submission, stream test lines, and return the summary."""
+    started = time.monotonic()
+    found = discover(submission, suite.required)
+    notes = list(found.notes)
+    module = found.module.relative_to(submission).as_posix() if found.module else None
+    _emit(results, {"kind": "discovery", "module": module, "missing": list(found.missing), "notes": notes})
+    startup = Startup(suite, submission, found.module, gpu)
+    # Imported only now: the student's import runs meanwhile.
+    import pytest
+
+    from workers.judge.plugin import JudgePlugin
+
+    plugin = JudgePlugin(suite, startup.session, results, figures, before_tests=startup.finish)
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    try:
+        exit_code = pytest.main(pytest_args(suite), plugins=[plugin])
+    finally:
+        if startup.session is not None:
+            startup.session.close()
+    missing, import_error = startup.missing, startup.import_error
+    notes += startup.notes
+    records = plugin.records
+    infrastructure = plugin.infrastructure or startup.infrastructure
+    if exit_code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) and infrastructure is None:
+        infrastructure = f"the suite's tests could not run (pytest exit code {int(exit_code)})"
+    names = {record["name"] for record in records}
+    for key in suite.tests:
+        if not any(key in (name, name.split("[")[0], name.split("::")[-1].split("[")[0]) for name in names):
+            notes.append(f"suite lists test {key!r}, which did not run")
+    if infrastructure is not None:
+        outcome = "infrastructure_error"
+    elif import_error is not None:
+        outcome = "import_error"
+    elif missing or startup.session is None:
+        outcome = "missing_function"
+    elif records and all(record["status"] == "passed" for record in records):
+        outcome = "passed"
+    else:
+        outcome = "failed"
+    summary = {
+        "kind": "summary",
+        "outcome": outcome,
+        "score": sum(record["points"] for record in records),
+        "max_score": sum(record["max_points"] for record in records) if records else suite.max_score,
+        "module": module,
+        "missing": missing,
+        "import_error": import_error,
+        "infrastructure": infrastructure,
+        "notes": notes,
+        "seconds": round(time.monotonic() - started, 3),
+    }
+    _emit(results, summary)
+    return summary
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m workers.judge", description=__doc__)
+    parser.add_argument("--suite", required=True, type=Path)
+    parser.add_argument("--submission", required=True, type=Path)
+    parser.add_argument("--results", required=True, type=Path)
+    parser.add_argument("--figures", required=True, type=Path)
+    parser.add_argument("--gpu", type=int, default=None)
+    args = parser.parse_args(argv)
+    with args.results.open("a", encoding="utf-8") as results:
+        try:
+            suite = load_suite(args.suite)
+            grade(suite, args.submission.resolve(), results, args.figures.resolve(), args.gpu)
+        except (SuiteError, InfrastructureError) as error:
+            _emit(results, {"kind": "summary", "outcome": "infrastructure_error", "infrastructure": str(error)})
+            return 2
+        except Exception:
+            # A judge crash is never the student's fault.
+            _emit(
+                results,
+                {
+                    "kind": "summary",
+                    "outcome": "infrastructure_error",
+                    "infrastructure": traceback.format_exc()[-3000:],
+                },
+            )
+            return 3
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,206 @@
+"""Grade one submission on this machine: unpack it, run the judge in the runtime, collect results."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from collections.abc import Callable
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+MAX_UNPACKED_BYTES = 200 * 1024 * 1024
+MAX_FILES = 2000
+LOG_TAIL_CHARS = 3000
+POLL_S = 0.05
+SUBMISSION_SUFFIXES = (".py", ".ipynb", ".zip")
+
+
+class SubmissionError(ValueError):
+    """The uploaded file cannot be unpacked (not the judge's or the sandbox's fault)."""
+
+
+def runtime_python() -> str:
+    return os.environ.get("COURSESITE_RUNTIME_PYTHON") or str(REPO_ROOT / ".runtime" / "bin" / "python")
+
+
+def _extract_zip(archive: Path, dest: Path) -> None:
+    """Extract with no path escapes, no links, and caps on size and count (zip bombs)."""
+    with zipfile.ZipFile(archive) as bundle:
+        members = [m for m in bundle.infolist() if not m.is_dir()]
+        if len(members) > MAX_FILES:
+            raise SubmissionError(f"the zip holds more than {MAX_FILES} files")
+        if sum(m.file_size for m in members) > MAX_UNPACKED_BYTES:
+            raise SubmissionError("the zip unpacks to more than 200 MB")
+        for member in members:
+            name = PurePosixPath(member.filename.replace("\\", "/"))
+            if name.is_absolute() or ".." in name.parts or not name.parts:
+                raise SubmissionError(f"unsafe path in the zip: {member.filename}")
+            if (member.external_attr >> 16) & 0o170000 == 0o120000:
+                continue  # symbolic links are dropped
+            target = dest.joinpath(*name.parts)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with bundle.open(member) as source, target.open("wb") as sink:
+                shutil.copyfileobj(source, sink)
+
+
+def unpack(path: Path, dest: Path) -> None:
+    """Copy a .py/.ipynb file, a folder, or the contents of a .zip into `dest`."""
+    if path.is_dir():
+        shutil.copytree(path, dest, dirs_exist_ok=True, ignore=_ignore_links)
+    elif path.suffix == ".zip":
+        try:
+            _extract_zip(path, dest)
+        except zipfile.BadZipFile as error:
+            raise SubmissionError(f"not a valid zip file: {error}") from None
+    elif path.suffix in SUBMISSION_SUFFIXES:
+        shutil.copyfile(path, dest / path.name)
+    else:
+        raise SubmissionError(f"cannot grade {path.name}: expected a .py, .ipynb or .zip file, or a folder")
+
+
+def _ignore_links(folder: str, names: list[str]) -> list[str]:
+    return [name for name in names if os.path.islink(os.path.join(folder, name))]
+
+
+def _judge_env(home: Path) -> dict[str, str]:
+    """A clean environment: nothing of the caller's (secrets, Django settings) reaches the judge."""
+    return {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": str(home),
+        "LANG": "C.UTF-8",
+        "PYTHONPATH": str(REPO_ROOT),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "MPLBACKEND": "Agg",
+        "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
+    }
+
+
+def _result(summary: dict[str, Any] | None, tests: list[dict[str, Any]], notes: list[str], log: str) -> dict[str, Any]:
+    if summary is None:
+        summary = {"outcome": "infrastructure_error", "infrastructure": "the judge ended without a summary\n" + log}
+    notes = notes + list(summary.get("notes", []))
+    for key in ("import_error", "infrastructure"):
+        if summary.get(key):
+            notes.append(str(summary[key]))
+    figures = [path for test in tests for path in test.get("figures", [])]
+    return {
+        "outcome": summary["outcome"],
+        "score": summary.get("score", 0.0),
+        "max_score": summary.get("max_score", sum(t["max_points"] for t in tests)),
+        "tests": [
+            {
+                k: test.get(k)
+                for k in ("name", "status", "reason", "message", "points", "max_points", "visibility", "seconds")
+            }
+            for test in tests
+        ],
+        "figures": figures,
+        "notes": notes,
+        "module": summary.get("module"),
+        "missing": summary.get("missing", []),
+    }
+
+
+def grade_local(
+    suite_dir: Path | str,
+    path: Path | str,
+    *,
+    on_result: Callable[[dict[str, Any]], None] | None = None,
+    figures_dir: Path | str | None = None,
+    gpu: int | None = None,
+    timeout_s: float = 3600.0,
+) -> dict[str, Any]:
+    """Grade `path` (a .py, .ipynb, .zip or folder) against the suite at `suite_dir`."""
+    figures = Path(figures_dir) if figures_dir else Path(tempfile.mkdtemp(prefix="figures-"))
+    with tempfile.TemporaryDirectory(prefix="grade-") as scratch:
+        work = Path(scratch)
+        work.chmod(0o711)  # the sandbox's uid must reach the submission folder inside
+        submission = work / "submission"
+        submission.mkdir()
+        try:
+            unpack(Path(path), submission)
+        except (SubmissionError, OSError) as error:
+            return _result({"outcome": "import_error", "import_error": str(error)}, [], [], "")
+        results_path = work / "results.jsonl"
+        results_path.touch()
+        log_path = work / "judge.log"
+        argv = [runtime_python(), "-m", "workers.judge", "--suite", str(Path(suite_dir).resolve())]
+        argv += ["--submission", str(submission), "--results", str(results_path), "--figures", str(figures)]
+        if gpu is not None:
+            argv += ["--gpu", str(gpu)]
+        tests: list[dict[str, Any]] = []
+        notes: list[str] = []
+        summary: dict[str, Any] | None = None
+
+        def consume(line: str) -> None:
+            nonlocal summary
+            record = json.loads(line)
+            if record.get("kind") == "test":
+                tests.append(record)
+                if on_result is not None:
+                    on_result(record)
+            elif record.get("kind") == "summary":
+                summary = record
+
+        with log_path.open("wb") as log, results_path.open(encoding="utf-8") as stream:
+            try:
+                judge = subprocess.Popen(
+                    argv, cwd=REPO_ROOT, env=_judge_env(work), stdout=log, stderr=subprocess.STDOUT
+                )
+            except OSError as error:
+                infrastructure = f"cannot start the judge with {argv[0]}: {error}"
+                return _result({"outcome": "infrastructure_error", "infrastructure": infrastructure}, [], [], "")
+            deadline = time.monotonic() + timeout_s
+            pending = ""
+            while True:
+                finished = judge.poll() is not None
+                pending += stream.read()
+                *lines, pending = pending.split("\n")
+                for line in lines:
+                    if line.strip():
+                        consume(line)
+                if finished:
+                    break
+                if time.monotonic() > deadline:
+                    judge.kill()
+                    judge.wait()
+                    notes.append(f"the judge ran longer than {timeout_s:g} s and was stopped")
+                    break
+                time.sleep(POLL_S)
+        log_text = log_path.read_text(errors="replace")[-LOG_TAIL_CHARS:]
+        return _result(summary, tests, notes, log_text)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m workers.judge.local", description=__doc__)
+    parser.add_argument("--suite", required=True, type=Path)
+    parser.add_argument("path", type=Path, help="a .py, .ipynb or .zip file, or a folder")
+    parser.add_argument("--json", action="store_true", help="print the whole result as JSON")
+    parser.add_argument("--figures", type=Path, default=None)
+    args = parser.parse_args(argv)
+
+    def show(record: dict[str, Any]) -> None:
+        print(
+            f"{record['status']:>8}  {record['points']:g}/{record['max_points']:g}  {record['name']}", file=sys.stderr
+        )
+
+    result = grade_local(args.suite, args.path, on_result=None if args.json else show, figures_dir=args.figures)
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print(f"{result['outcome']}: {result['score']:g}/{result['max_score']:g}")
+        for note in result["notes"]:
+            print(note)
+    return 0 if result["outcome"] in ("passed", "failed") else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

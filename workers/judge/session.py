@@ -1,0 +1,290 @@
+"""The judge's handle on one sandboxed student process: start it, call into it, replace it."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from workers.judge import protocol
+from workers.judge.suite import Suite
+from workers.sandbox import Job, Limits, Outcome, SandboxUnavailable, spawn
+
+JUDGE_DIR = Path(__file__).resolve().parent
+RUNTIME_INSIDE = "/opt/runtime"
+RUNNER_INSIDE = "/judge/student_runner.py"
+DATA_INSIDE = "/data"
+WORK_INSIDE = "/work"
+MESSAGE_CHARS = 2000
+F_SETPIPE_SZ = 1031  # fcntl.F_SETPIPE_SZ, spelled out for Pythons that lack the name
+PIPE_BYTES = 1 << 20  # the unprivileged maximum (/proc/sys/fs/pipe-max-size)
+
+
+class StudentProblem(Exception):
+    """Something the student's code did; `status` and `reason` go into the test's result."""
+
+    status = "error"
+    reason = "error"
+
+
+class StudentRaised(StudentProblem):
+    status, reason = "failed", "your code raised an exception"
+
+
+class StudentMissing(StudentProblem):
+    status, reason = "failed", "missing function"
+
+
+class StudentBadReturn(StudentProblem):
+    status, reason = "failed", "unacceptable return value"
+
+
+class StudentImportError(StudentProblem):
+    status, reason = "error", "import error"
+
+
+class StudentTimeout(StudentProblem):
+    status, reason = "timeout", "timed out"
+
+
+class StudentCrashed(StudentProblem):
+    status = "error"
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class InfrastructureError(Exception):
+    """The sandbox or the judge failed; not the student's fault, the run is retried."""
+
+
+def outcome_reason(outcome: Outcome, limits: Limits) -> str:
+    """A sandbox outcome in plain words for the student."""
+    return {
+        "memory": f"out of memory (limit {limits.memory_mb} MB)",
+        "signal": f"crashed (signal {outcome.signal})",
+        "output_limit": f"output limit (more than {limits.output_kb} KB printed)",
+        "timeout": "timed out (the sandbox's wall-clock limit)",
+        "cpu_limit": f"CPU time limit ({limits.cpu_s} s) exceeded",
+        "exit_nonzero": f"your process exited with code {outcome.exit_code}",
+        "ok": "your process exited",
+    }.get(outcome.status, f"sandbox outcome {outcome.status}")
+
+
+@dataclass
+class ImportReport:
+    """What the first start of the student's module showed."""
+
+    ok: bool
+    functions: tuple[str, ...] = ()
+    seconds: float = 0.0
+    hint: str = ""
+    error: dict[str, str] = field(default_factory=dict)
+
+
+class StudentSession:
+    """One live sandboxed student process at a time; a broken one is replaced on the next call."""
+
+    def __init__(self, suite: Suite, submission: Path, module: Path, gpu: int | None = None) -> None:
+        self.suite = suite
+        self.submission = submission
+        self.module_inside = f"{WORK_INSIDE}/{module.relative_to(submission).as_posix()}"
+        self.gpu = gpu
+        self.limits = Limits(**suite.sandbox_limits)
+        self.job: Job | None = None
+        self.reader: protocol.FrameReader | None = None
+        self.next_id = 0
+        self.spawned = 0
+        self.import_deadline = 0.0
+
+    def _readonly(self) -> list[tuple[str, str]]:
+        mounts = [
+            (sys.prefix, RUNTIME_INSIDE),
+            (str(JUDGE_DIR / "student_runner.py"), RUNNER_INSIDE),
+            (str(JUDGE_DIR / "protocol.py"), "/judge/protocol.py"),
+        ]
+        if self.suite.public_data.is_dir():
+            mounts.append((str(self.suite.public_data), DATA_INSIDE))
+        return mounts
+
+    def _env(self) -> dict[str, str]:
+        threads = str(max(1, min(os.cpu_count() or 1, 4)))
+        return {
+            "PATH": f"{RUNTIME_INSIDE}/bin:/usr/bin:/bin",
+            "HOME": "/tmp",
+            "LANG": "C.UTF-8",
+            "MPLBACKEND": "Agg",
+            "OMP_NUM_THREADS": threads,
+            "OPENBLAS_NUM_THREADS": threads,
+            "MKL_NUM_THREADS": threads,
+        }
+
+    def start(self) -> ImportReport:
+        """Start a fresh student process and wait for its import to finish."""
+        self.launch()
+        return self.wait_ready()
+
+    def launch(self) -> None:
+        """Start a fresh student process; its import runs while the judge does other work."""
+        # -E ignores PYTHON* variables: -u keeps output unbuffered (so it survives a kill), -B writes no .pyc.
+        argv = [f"{RUNTIME_INSIDE}/bin/python", "-E", "-s", "-u", "-B", RUNNER_INSIDE, self.module_inside]
+        try:
+            self.job = spawn(
+                argv,
+                workdir=str(self.submission),
+                readonly=self._readonly(),
+                limits=self.limits,
+                env=self._env(),
+                gpu=self.gpu,
+            )
+        except SandboxUnavailable as error:
+            raise InfrastructureError(f"sandbox unavailable: {error}") from error
+        self.spawned += 1
+        for channel in (self.job.channel_in, self.job.channel_out):
+            try:  # bigger pipes: arrays cross in fewer wake-ups
+                fcntl.fcntl(channel.fileno(), F_SETPIPE_SZ, PIPE_BYTES)
+            except OSError:
+                pass
+        self.reader = protocol.FrameReader(self.job.channel_out.fileno())
+        self.import_deadline = time.monotonic() + self.suite.import_timeout_s
+
+    def wait_ready(self) -> ImportReport:
+        """Wait for the launched process to report its import."""
+        assert self.reader is not None
+        deadline = self.import_deadline
+        try:
+            message = self.reader.read(deadline)
+        except protocol.ChannelTimeout:
+            outcome = self.stop()
+            printed = outcome.stdout if outcome else ""
+            return ImportReport(
+                ok=False,
+                error={
+                    "type": "Timeout",
+                    "message": f"importing your file did not finish within {self.suite.import_timeout_s:g} s",
+                    "traceback": "",
+                },
+                hint=_timeout_hint(printed),
+            )
+        except protocol.ChannelClosed:
+            raise self._crash("while importing your file", self._ended()) from None
+        except protocol.ProtocolError:
+            self.stop()
+            raise StudentCrashed(
+                "your file wrote onto the judge's channel while being imported", "protocol violation"
+            ) from None
+        if not isinstance(message, dict) or message.get("kind") not in ("ready", "import_error"):
+            self.stop()
+            raise StudentCrashed("your file wrote onto the judge's channel while being imported", "protocol violation")
+        if message["kind"] == "import_error":
+            self.stop()
+            error = {k: str(message.get(k, ""))[:MESSAGE_CHARS] for k in ("type", "message", "traceback")}
+            return ImportReport(ok=False, error=error, hint=str(message.get("hint", "")))
+        functions = message.get("functions", [])
+        return ImportReport(
+            ok=True,
+            functions=tuple(str(f) for f in functions) if isinstance(functions, list) else (),
+            seconds=float(message.get("import_seconds", 0.0)),
+            hint=str(message.get("hint", "")),
+        )
+
+    def _crash(self, context: str, outcome: Outcome | None) -> StudentCrashed:
+        if outcome is None:
+            return StudentCrashed(f"your process ended {context}", "crashed")
+        if outcome.status == "error":
+            raise InfrastructureError(f"sandbox error: {outcome.stderr[-500:]!r}")
+        reason = outcome_reason(outcome, self.limits)
+        stderr = outcome.stderr[-MESSAGE_CHARS:]
+        return StudentCrashed(f"{reason} {context}" + (f"\n{stderr}" if stderr else ""), reason)
+
+    def stop(self) -> Outcome | None:
+        """Kill the current process (whole tree) and forget it."""
+        job, self.job, self.reader = self.job, None, None
+        if job is None:
+            return None
+        outcome = job.kill()
+        _close_channels(job)
+        return outcome
+
+    def _ended(self) -> Outcome | None:
+        """The outcome of a process that closed its channel (it is dying or dead)."""
+        job, self.job, self.reader = self.job, None, None
+        if job is None:
+            return None
+        outcome = job.wait(timeout=10)
+        _close_channels(job)
+        return outcome
+
+    def close(self) -> None:
+        """End the student process gently: closing its input ends its serve loop."""
+        job, self.job, self.reader = self.job, None, None
+        if job is None:
+            return
+        _close_channels(job)
+        job.wait(timeout=2)
+
+    def call(self, name: str, args: tuple, kwargs: dict[str, Any], deadline: float) -> Any:
+        if self.job is None:
+            report = self.start()
+            if not report.ok:
+                raise StudentImportError(report.error.get("message", "import failed"))
+        assert self.job is not None and self.reader is not None
+        self.next_id += 1
+        call_id = self.next_id
+        request = {"kind": "call", "id": call_id, "function": name, "args": list(args), "kwargs": kwargs}
+        timeout = f"your {name} did not return within the test's time limit; the judge stopped it"
+        try:
+            protocol.write_frame(self.job.channel_in.fileno(), protocol.encode(request), deadline)
+            reply = self.reader.read(deadline)
+        except protocol.ChannelTimeout:
+            self.stop()
+            raise StudentTimeout(timeout) from None
+        except (protocol.ChannelClosed, BrokenPipeError):
+            outcome = self._ended()
+            raise self._crash(f"during {name}", outcome) from None
+        except protocol.ProtocolError as error:
+            self.stop()
+            raise StudentCrashed(
+                f"the judge's channel received something that is not a reply during {name} ({error}); "
+                "your code must not write to file descriptor 4",
+                "protocol violation",
+            ) from None
+        if not isinstance(reply, dict) or reply.get("id") != call_id:
+            self.stop()
+            raise StudentCrashed(f"an out-of-order reply arrived during {name}", "protocol violation")
+        kind = reply.get("kind")
+        if kind == "result":
+            return reply.get("value")
+        if kind == "raised":
+            trace = str(reply.get("traceback", ""))[-MESSAGE_CHARS:]
+            raise StudentRaised(f"your {name} raised {reply.get('type')}: {reply.get('message')}\n{trace}")
+        if kind == "missing":
+            raise StudentMissing(f"your module does not define {name}")
+        if kind == "unencodable":
+            raise StudentBadReturn(f"your {name} returned a value the judge cannot accept: {reply.get('message')}")
+        self.stop()
+        raise StudentCrashed(f"an unknown reply arrived during {name}", "protocol violation")
+
+
+def _close_channels(job: Job) -> None:
+    for channel in (job.channel_in, job.channel_out):
+        try:
+            if channel is not None:
+                channel.close()
+        except OSError:
+            pass  # a broken pipe to a dead process
+
+
+def _timeout_hint(printed: str) -> str:
+    from workers.judge.student_runner import MAIN_GUARD_HINT
+
+    lines = printed.splitlines()
+    seen = f" and printed {len(lines)} lines (the last: {lines[-1][:120]!r})" if lines else ""
+    return (
+        f"Your file seems to run its experiments when imported: importing it did not finish{seen}.\n{MAIN_GUARD_HINT}"
+    )

@@ -1,0 +1,168 @@
+"""Runs inside the sandbox: imports the student's module and serves the judge's calls."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+import time
+import traceback
+from types import ModuleType
+from typing import Any, TextIO
+
+try:  # mounted next to this file inside the sandbox
+    import protocol  # type: ignore[import-not-found]
+except ImportError:  # imported from the repository (by the judge, for the hint texts)
+    from workers.judge import protocol
+
+# An import slower than this, or that prints this many lines, most likely runs the
+# student's experiments at top level.
+SLOW_IMPORT_S = 3.0
+CHATTY_IMPORT_LINES = 20
+MESSAGE_CHARS = 2000
+TRACEBACK_FRAMES = 8
+
+MAIN_GUARD_HINT = """\
+The judge imports your file and then calls your functions one by one, so code at the
+top level of the file runs before any test (and data files are under /data, not in
+your own folders). Keep the definitions at the top level and move the script part
+(loading data, training, plotting) under a main guard:
+
+    def main():
+        X, Y, y = LoadBatch("data_batch_1")
+        ...
+
+    if __name__ == "__main__":
+        main()
+"""
+
+
+class _LineCounter:
+    """Forwards writes to the real stream and counts lines, to spot chatty imports."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.lines = 0
+
+    def write(self, text: str) -> int:
+        self.lines += text.count("\n")
+        return self.stream.write(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)
+
+
+def trimmed_traceback(error: BaseException) -> str:
+    """The student's frames only, at most the last few, without this runner's frames."""
+    here = os.path.abspath(__file__)
+    frames = [
+        frame
+        for frame in traceback.extract_tb(error.__traceback__)
+        if os.path.abspath(frame.filename) != here and not frame.filename.startswith("<frozen")
+    ]
+    lines = traceback.format_list(frames[-TRACEBACK_FRAMES:])
+    lines += traceback.format_exception_only(type(error), error)
+    return "".join(lines)[-MESSAGE_CHARS:]
+
+
+def describe(error: BaseException) -> dict[str, str]:
+    return {
+        "type": type(error).__name__,
+        "message": str(error)[:MESSAGE_CHARS],
+        "traceback": trimmed_traceback(error),
+    }
+
+
+def import_hint(error: BaseException | None, seconds: float, lines: int) -> str:
+    """Plain words about a top-level script part, or '' when the import looks clean."""
+    reasons = []
+    if isinstance(error, OSError):
+        reasons.append(f"it tried to open a file while being imported ({error})")
+    if seconds > SLOW_IMPORT_S:
+        reasons.append(f"importing it took {seconds:.1f} s")
+    if lines >= CHATTY_IMPORT_LINES:
+        reasons.append(f"it printed {lines} lines while being imported")
+    if not reasons:
+        return ""
+    return "Your file seems to run its experiments when imported: " + "; ".join(reasons) + ".\n"
+
+
+def import_student(path: str) -> ModuleType:
+    folder, filename = os.path.split(os.path.abspath(path))
+    name = os.path.splitext(filename)[0]
+    sys.path.insert(0, folder)
+    sys.argv = [path]
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot import {filename}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def serve(module: ModuleType, reader: protocol.FrameReader, fd_out: int) -> None:
+    while True:
+        try:
+            request = reader.read()
+        except protocol.ChannelClosed:
+            return
+        if not isinstance(request, dict) or request.get("kind") != "call":
+            return
+        call_id, name = request["id"], request["function"]
+        function = getattr(module, name, None)
+        if not callable(function):
+            protocol.write_message(fd_out, {"kind": "missing", "id": call_id, "function": name})
+            continue
+        started = time.monotonic()
+        try:
+            value = function(*request["args"], **request["kwargs"])
+        except (Exception, SystemExit) as error:  # sys.exit() in a function is a failure, too
+            reply = {"kind": "raised", "id": call_id, **describe(error)}
+        else:
+            reply = {"kind": "result", "id": call_id, "value": value}
+        reply["seconds"] = time.monotonic() - started
+        try:
+            protocol.write_message(fd_out, reply)
+        except protocol.EncodeError as error:
+            protocol.write_message(fd_out, {"kind": "unencodable", "id": call_id, "message": str(error)})
+
+
+def main(argv: list[str]) -> int:
+    fd_in, fd_out = (int(fd) for fd in os.environ["SANDBOX_CHANNEL_FDS"].split(","))
+    # Child processes the student starts must not inherit the judge's channel.
+    os.set_inheritable(fd_in, False)
+    os.set_inheritable(fd_out, False)
+    sys.path[:] = [entry for entry in sys.path if entry != os.path.dirname(__file__)]
+    out, err = _LineCounter(sys.stdout), _LineCounter(sys.stderr)
+    sys.stdout, sys.stderr = out, err  # type: ignore[assignment]
+    started = time.monotonic()
+    try:
+        module = import_student(argv[1])
+    except BaseException as error:  # SystemExit and KeyboardInterrupt at import, too
+        seconds = time.monotonic() - started
+        hint = import_hint(error, seconds, out.lines + err.lines)
+        protocol.write_message(
+            fd_out,
+            {"kind": "import_error", **describe(error), "hint": hint + MAIN_GUARD_HINT * bool(hint)},
+        )
+        return 1
+    seconds = time.monotonic() - started
+    hint = import_hint(None, seconds, out.lines + err.lines)
+    sys.stdout, sys.stderr = out.stream, err.stream
+    functions = sorted(name for name, value in vars(module).items() if callable(value))
+    protocol.write_message(
+        fd_out,
+        {
+            "kind": "ready",
+            "functions": functions,
+            "import_seconds": seconds,
+            "hint": hint + MAIN_GUARD_HINT * bool(hint),
+        },
+    )
+    serve(module, protocol.FrameReader(fd_in), fd_out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

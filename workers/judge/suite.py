@@ -1,0 +1,190 @@
+"""Reads and validates a grading suite folder (suite.toml, tests/, public_data/, hidden_data/)."""
+
+from __future__ import annotations
+
+import ast
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+VISIBILITIES = ("visible", "hidden", "secret")
+QUEUES = ("cpu", "gpu")
+# The sandbox's Limits fields an instructor may set, plus the judge's own time limits.
+SANDBOX_LIMITS = ("cpu_s", "wall_s", "memory_mb", "procs", "files", "fsize_mb", "output_kb", "tmpfs_mb")
+JUDGE_LIMITS = {"per_test_timeout_s": 60.0, "import_timeout_s": 30.0}
+TEST_KEYS = {"points", "visibility", "timeout_s"}
+
+
+class SuiteError(ValueError):
+    """The suite is unusable; `problems` lists every reason in plain words."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("invalid suite: " + "; ".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class TestSpec:
+    points: float = 0.0
+    visibility: str = "visible"
+    timeout_s: float | None = None
+
+
+@dataclass(frozen=True)
+class Suite:
+    root: Path
+    name: str
+    assignment: str
+    queue: str
+    required: tuple[str, ...]
+    sandbox_limits: dict[str, int] = field(default_factory=dict)
+    per_test_timeout_s: float = JUDGE_LIMITS["per_test_timeout_s"]
+    import_timeout_s: float = JUDGE_LIMITS["import_timeout_s"]
+    tests: dict[str, TestSpec] = field(default_factory=dict)
+
+    @property
+    def tests_dir(self) -> Path:
+        return self.root / "tests"
+
+    @property
+    def public_data(self) -> Path:
+        return self.root / "public_data"
+
+    @property
+    def hidden_data(self) -> Path:
+        return self.root / "hidden_data"
+
+    @property
+    def max_score(self) -> float:
+        return sum(spec.points for spec in self.tests.values())
+
+    def spec_for(self, nodeid: str) -> TestSpec:
+        """A test's entry by node id ("test_a1.py::test_cost") or by function name;
+        parametrised cases share their function's entry. Unlisted tests count 0 points."""
+        base = nodeid.split("[", 1)[0]
+        for key in (nodeid, base, base.rsplit("::", 1)[-1]):
+            if key in self.tests:
+                return self.tests[key]
+        return TestSpec()
+
+
+def _test_functions(tests_dir: Path) -> set[str]:
+    """Test function names and file::name ids defined in the suite's test files."""
+    names: set[str] = set()
+    for path in sorted(tests_dir.glob("test_*.py")):
+        try:
+            tree = ast.parse(path.read_bytes())
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef) and node.name.startswith("test"):
+                names.update({node.name, f"{path.name}::{node.name}"})
+    return names
+
+
+def _positive_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
+
+
+def _check_config(config: dict[str, Any], problems: list[str]) -> None:
+    for key in ("name", "assignment"):
+        if not isinstance(config.get(key), str) or not config.get(key, "").strip():
+            problems.append(f"'{key}' must be a non-empty string")
+    if config.get("queue", "cpu") not in QUEUES:
+        problems.append(f"'queue' must be one of {', '.join(QUEUES)}, not {config.get('queue')!r}")
+    required = config.get("required")
+    if (
+        not isinstance(required, list)
+        or not required
+        or not all(isinstance(n, str) and n.isidentifier() for n in required)
+    ):
+        problems.append("'required' must be a non-empty list of function names")
+    limits = config.get("limits", {})
+    if not isinstance(limits, dict):
+        problems.append("[limits] must be a table")
+        limits = {}
+    for key, value in limits.items():
+        if key not in SANDBOX_LIMITS and key not in JUDGE_LIMITS:
+            known = ", ".join((*SANDBOX_LIMITS, *JUDGE_LIMITS))
+            problems.append(f"unknown limit '{key}' (known: {known})")
+        elif not _positive_number(value) or (key in SANDBOX_LIMITS and not isinstance(value, int)):
+            problems.append(f"limit '{key}' must be a positive {'integer' if key in SANDBOX_LIMITS else 'number'}")
+    unknown = set(config) - {"name", "assignment", "queue", "required", "limits", "tests"}
+    if unknown:
+        problems.append(f"unknown top-level key(s): {', '.join(sorted(unknown))}")
+
+
+def _check_tests(config: dict[str, Any], defined: set[str], problems: list[str]) -> None:
+    tests = config.get("tests")
+    if not isinstance(tests, dict) or not tests:
+        problems.append("[tests] must list at least one test with its points")
+        return
+    for key, entry in tests.items():
+        where = f'[tests."{key}"]'
+        if not isinstance(entry, dict):
+            problems.append(f"{where} must be a table")
+            continue
+        unknown = set(entry) - TEST_KEYS
+        if unknown:
+            problems.append(f"{where} has unknown key(s): {', '.join(sorted(unknown))}")
+        points = entry.get("points", 0)
+        if not isinstance(points, (int, float)) or isinstance(points, bool) or points < 0:
+            problems.append(f"{where} points must be a number >= 0")
+        if entry.get("visibility", "visible") not in VISIBILITIES:
+            problems.append(f"{where} visibility must be one of {', '.join(VISIBILITIES)}")
+        if "timeout_s" in entry and not _positive_number(entry["timeout_s"]):
+            problems.append(f"{where} timeout_s must be a positive number")
+        if key.split("[", 1)[0] not in defined:
+            problems.append(f"{where} names no test function in tests/test_*.py")
+
+
+def validate(path: Path | str) -> list[str]:
+    """Every problem with the suite folder at `path`, in plain words; [] when it is usable."""
+    root = Path(path)
+    toml_path = root / "suite.toml"
+    if not toml_path.is_file():
+        return [f"no suite.toml in {root.name or root}"]
+    try:
+        config = tomllib.loads(toml_path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        return [f"suite.toml is not valid TOML: {error}"]
+    problems: list[str] = []
+    _check_config(config, problems)
+    tests_dir = root / "tests"
+    if not tests_dir.is_dir() or not any(tests_dir.glob("test_*.py")):
+        problems.append("tests/ must contain at least one test_*.py file")
+    for folder in ("tests", "public_data", "hidden_data"):
+        for item in (root / folder).rglob("*") if (root / folder).is_dir() else ():
+            if item.is_symlink():
+                problems.append(f"{item.relative_to(root)} is a symbolic link")
+    _check_tests(config, _test_functions(tests_dir) if tests_dir.is_dir() else set(), problems)
+    return problems
+
+
+def load_suite(path: Path | str) -> Suite:
+    """The suite at `path`; raises SuiteError naming every problem."""
+    root = Path(path).resolve()
+    problems = validate(root)
+    if problems:
+        raise SuiteError(problems)
+    config = tomllib.loads((root / "suite.toml").read_text(encoding="utf-8"))
+    limits = dict(config.get("limits", {}))
+    return Suite(
+        root=root,
+        name=config["name"],
+        assignment=config["assignment"],
+        queue=config.get("queue", "cpu"),
+        required=tuple(config["required"]),
+        sandbox_limits={k: v for k, v in limits.items() if k in SANDBOX_LIMITS},
+        per_test_timeout_s=float(limits.get("per_test_timeout_s", JUDGE_LIMITS["per_test_timeout_s"])),
+        import_timeout_s=float(limits.get("import_timeout_s", JUDGE_LIMITS["import_timeout_s"])),
+        tests={
+            key: TestSpec(
+                points=float(entry.get("points", 0)),
+                visibility=entry.get("visibility", "visible"),
+                timeout_s=entry.get("timeout_s"),
+            )
+            for key, entry in config["tests"].items()
+        },
+    )
