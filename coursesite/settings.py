@@ -169,7 +169,8 @@ SPECTACULAR_SETTINGS = {
 # Celery: the embedded default needs no server (kombu's filesystem transport); set
 # CELERY_BROKER_URL=redis://... for real deployments and the test suite.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
-CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
+# Redis: serve queues by priority so `rerun` waits behind `cpu`; the visibility timeout outlasts any grading job.
+CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"queue_order_strategy": "priority", "visibility_timeout": 7200}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -178,6 +179,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "processed_folder": str(_broker_dir / "processed"),
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
+        "polling_interval": 0.1,
     }
     for _folder in ("queue", "processed", "control"):
         (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)

@@ -8,7 +8,7 @@ export DEBUG=1 COURSESITE_VAR_DIR="${COURSESITE_VAR_DIR:-$PWD/var}"
 py=.venv/bin/python
 $py manage.py migrate --noinput -v0
 $py manage.py load_demo_course
-$py -m celery -A coursesite worker -Q cpu,gpu,rerun --concurrency 1 --loglevel INFO \
+$py -m celery -A coursesite worker -B --schedule "$COURSESITE_VAR_DIR/celerybeat-schedule" -Q cpu,gpu,rerun --concurrency 1 --loglevel INFO \
   >"$COURSESITE_VAR_DIR/worker.log" 2>&1 &
 worker=$!
 trap 'kill $worker 2>/dev/null; wait $worker 2>/dev/null' EXIT INT TERM

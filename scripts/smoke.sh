@@ -8,7 +8,7 @@ COURSESITE_VAR_DIR="$(mktemp -d)"
 py=.venv/bin/python
 $py manage.py migrate --noinput -v0
 $py manage.py load_demo_course
-$py -m celery -A coursesite worker -Q cpu,gpu,rerun --concurrency 1 --loglevel WARNING >"$COURSESITE_VAR_DIR/worker.log" 2>&1 &
+$py -m celery -A coursesite worker -B --schedule "$COURSESITE_VAR_DIR/celerybeat-schedule" -Q cpu,gpu,rerun --concurrency 1 --loglevel WARNING >"$COURSESITE_VAR_DIR/worker.log" 2>&1 &
 worker=$!
 trap 'kill $worker 2>/dev/null; wait $worker 2>/dev/null; rm -rf "$COURSESITE_VAR_DIR"' EXIT
 $py manage.py worker_check --timeout 120 || { cat "$COURSESITE_VAR_DIR/worker.log"; exit 1; }

@@ -1,6 +1,8 @@
-"""Autograder records kept by the web side: worker heartbeats (grading jobs are added by the autograder)."""
+"""Autograder records: worker heartbeats, reference suites (versioned), grading jobs and per-test results."""
 
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class WorkerHeartbeat(models.Model):
@@ -15,3 +17,159 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.hostname} on {self.queue} at {self.seen_at:%H:%M:%S}"
+
+
+class Queue(models.TextChoices):
+    CPU = "cpu", "CPU"
+    GPU = "gpu", "GPU"
+    RERUN = "rerun", "Rerun (lowest priority)"
+
+
+class Visibility(models.TextChoices):
+    VISIBLE = "visible", "Visible"  # students see everything
+    HIDDEN = "hidden", "Hidden"  # students see the name and pass/fail only
+    SECRET = "secret", "Secret"  # students see nothing of it (the score still counts it)
+
+
+DEFAULT_RUNS_PER_DAY = 10
+
+
+class Suite(models.Model):
+    """One uploaded version of an assignment's reference suite (a zip of suite.toml, tests/, public_data/, ...)."""
+
+    assignment = models.ForeignKey("assignments.Assignment", on_delete=models.CASCADE, related_name="suites")
+    version = models.PositiveIntegerField()
+    archive = models.FileField(max_length=300, help_text="The suite's zip, in the storage (named by its hash).")
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    uploaded_at = models.DateTimeField(default=timezone.now)
+    is_active = models.BooleanField(default=True, help_text="The version that grades new submissions.")
+    # What load_suite read from suite.toml, kept so pages never unpack the zip.
+    name = models.CharField(max_length=200)
+    queue = models.CharField(max_length=8, choices=[(Queue.CPU, "CPU"), (Queue.GPU, "GPU")], default=Queue.CPU)
+    required = models.JSONField(default=list)
+    limits = models.JSONField(default=dict)
+    tests = models.JSONField(default=dict, help_text="{test name: {points, visibility}}")
+    max_score = models.FloatField(default=0)
+    runs_per_day = models.PositiveSmallIntegerField(
+        default=DEFAULT_RUNS_PER_DAY, help_text="Autograder runs per student per day for this assignment."
+    )
+
+    class Meta:
+        ordering = ["assignment", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["assignment", "version"], name="one_suite_version_per_assignment"),
+            models.UniqueConstraint(
+                fields=["assignment"], condition=models.Q(is_active=True), name="one_active_suite_per_assignment"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.assignment} suite v{self.version}"
+
+
+class Rerun(models.Model):
+    """The instructor's request to grade everyone's latest submission again (after changing the suite)."""
+
+    assignment = models.ForeignKey("assignments.Assignment", on_delete=models.CASCADE, related_name="reruns")
+    suite = models.ForeignKey(Suite, on_delete=models.CASCADE, related_name="reruns")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
+    requested_at = models.DateTimeField(default=timezone.now)
+    total = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-requested_at"]
+
+    def __str__(self) -> str:
+        return f"Rerun of {self.assignment} with v{self.suite.version}"
+
+
+class GradingJob(models.Model):
+    """One autograder run of a submission (or of the instructor's trial file) against one suite version."""
+
+    class State(models.TextChoices):
+        RECEIVED = "received", "Received"
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        FINISHED = "finished", "Finished"
+        ERROR = "error", "Error"  # infrastructure failed for good; never counted against the student
+        SKIPPED = "skipped", "Not auto-graded"  # over the daily limit; the submission still goes to review
+
+    class Trigger(models.TextChoices):
+        SUBMISSION = "submission", "Submission"
+        RERUN = "rerun", "Rerun by staff"
+        TRIAL = "trial", "Trial of the suite by staff"
+
+    FINAL_STATES = (State.FINISHED, State.ERROR, State.SKIPPED)
+
+    submission = models.ForeignKey(
+        "assignments.Submission", null=True, blank=True, on_delete=models.CASCADE, related_name="grading_jobs"
+    )
+    attempt = models.PositiveSmallIntegerField(default=1, help_text="1 for the submission itself, +1 per rerun.")
+    suite = models.ForeignKey(Suite, on_delete=models.PROTECT, related_name="jobs")
+    trigger = models.CharField(max_length=12, choices=Trigger.choices, default=Trigger.SUBMISSION)
+    rerun = models.ForeignKey(Rerun, null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs")
+    trial_file = models.FileField(max_length=300, blank=True, help_text="The staff's sample solution (trials).")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    queue = models.CharField(max_length=8, choices=Queue.choices, default=Queue.CPU)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.RECEIVED)
+    received_at = models.DateTimeField(default=timezone.now)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    running_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error_at = models.DateTimeField(null=True, blank=True)
+    # Each dispatch to the broker gets a new number; a message with an older number is stale and ignored.
+    dispatch = models.PositiveIntegerField(default=0)
+    tries = models.PositiveSmallIntegerField(default=0, help_text="Runs started (infrastructure errors retry).")
+    worker = models.CharField(max_length=200, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=32, blank=True)
+    score = models.FloatField(null=True, blank=True)
+    max_score = models.FloatField(null=True, blank=True)
+    notes = models.JSONField(default=list, blank=True)
+    figures = models.JSONField(default=list, blank=True, help_text="Storage names of the judge's figures.")
+
+    class Meta:
+        ordering = ["-received_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["submission", "attempt"], name="one_job_per_submission_attempt"),
+        ]
+        indexes = [models.Index(fields=["state", "queue", "queued_at"], name="workers_job_queue_idx")]
+
+    def __str__(self) -> str:
+        return f"Grading job {self.pk} ({self.state})"
+
+    @property
+    def is_final(self) -> bool:
+        return self.state in self.FINAL_STATES
+
+    @property
+    def counts_for_student(self) -> bool:
+        """Only a real result counts; infrastructure errors and skipped runs never do."""
+        return self.state == self.State.FINISHED and self.outcome != "infrastructure_error"
+
+
+class TestResult(models.Model):
+    """One test of one grading job, written as soon as the judge reports it."""
+
+    job = models.ForeignKey(GradingJob, on_delete=models.CASCADE, related_name="results")
+    position = models.PositiveSmallIntegerField(default=0)
+    name = models.CharField(max_length=300)
+    status = models.CharField(max_length=10)  # passed | failed | error | timeout
+    reason = models.CharField(max_length=200, blank=True)
+    message = models.TextField(blank=True)
+    points = models.FloatField(default=0)
+    max_points = models.FloatField(default=0)
+    visibility = models.CharField(max_length=8, choices=Visibility.choices, default=Visibility.VISIBLE)
+    seconds = models.FloatField(default=0)
+
+    class Meta:
+        ordering = ["job", "position", "pk"]
+        constraints = [models.UniqueConstraint(fields=["job", "name"], name="one_result_per_job_test")]
+
+    __test__ = False  # not a pytest class
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.status}"

@@ -1,5 +1,37 @@
-"""URL routes of workers: pages under /c/<code>/ and the API under /api/courses/<code>/."""
+"""URL routes of workers: pages under /c/<code>/workers/ and the API under /api/courses/<code>/workers/."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from . import api, views
+
+app_name = "workers"
+urlpatterns = [
+    path("c/<slug:code>/workers/jobs/<int:job_id>/", views.job_fragment, name="job"),
+    path("c/<slug:code>/workers/jobs/<int:job_id>/figures/<int:index>/", views.job_figure, name="figure"),
+    path("c/<slug:code>/workers/assignments/<int:number>/", views.autograder_page, name="autograder"),
+    path("c/<slug:code>/workers/assignments/<int:number>/suites/", views.suite_upload, name="suite_upload"),
+    path(
+        "c/<slug:code>/workers/assignments/<int:number>/suites/<int:version>/activate/",
+        views.suite_activate,
+        name="suite_activate",
+    ),
+    path("c/<slug:code>/workers/assignments/<int:number>/runs-per-day/", views.runs_per_day, name="runs_per_day"),
+    path("c/<slug:code>/workers/assignments/<int:number>/rerun/", views.rerun_all, name="rerun_all"),
+    path("c/<slug:code>/workers/assignments/<int:number>/rerun/progress/", views.rerun_fragment, name="rerun_progress"),
+    path("c/<slug:code>/workers/assignments/<int:number>/trial/", views.trial, name="trial"),
+    path(
+        "api/courses/<slug:code>/workers/submissions/<int:submission_id>/grading/",
+        api.SubmissionGradingApi.as_view(),
+        name="api_submission_grading",
+    ),
+    path(
+        "api/courses/<slug:code>/workers/assignments/<int:number>/suites/",
+        api.SuiteApi.as_view(),
+        name="api_suites",
+    ),
+    path(
+        "api/courses/<slug:code>/workers/assignments/<int:number>/rerun/",
+        api.RerunApi.as_view(),
+        name="api_rerun",
+    ),
+]

@@ -1,0 +1,61 @@
+"""A student submits in the browser and watches the autograder's results arrive without reloading the page."""
+
+import datetime as dt
+import re
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from assignments.models import Assignment
+from coursesite.models import Role
+from coursesite.uploads import minimal_pdf
+from tests.support import make_member
+from tests.workers.workers_support import SLOW, purge_grading_queues, quick_suite_folder
+from workers.archives import zip_folder
+from workers.services import suite_upload
+
+from .conftest import sign_in
+
+pytestmark = pytest.mark.browser
+
+
+def test_a_student_sees_the_queue_then_each_test_then_the_score_without_reloading(
+    live_server, page, artifacts, course, celery_worker, settings, tmp_path
+) -> None:
+    settings.MEDIA_ROOT = tmp_path / "media"
+    purge_grading_queues()
+    examiner = make_member(course, "examiner", Role.INSTRUCTOR)
+    make_member(course, "alice", Role.STUDENT, "Alice Student")
+    now = timezone.now()
+    assignment = Assignment.objects.create(
+        course=course,
+        number=1,
+        title="Softmax",
+        released_at=now - dt.timedelta(days=1),
+        deadline_at=now + dt.timedelta(days=3),
+    )
+    zipped = zip_folder(quick_suite_folder(tmp_path))
+    suite_upload(assignment=assignment, upload=SimpleUploadedFile("s.zip", zipped), by=examiner, runs_per_day=3)
+
+    sign_in(page, live_server.url, "alice")
+    page.goto(f"{live_server.url}/c/DD2424/assignments/1/")
+    expect(page.locator(".runs-left")).to_contain_text("3 of 3")
+    (tmp_path / "assignment1.py").write_bytes(SLOW)  # each call sleeps: the tests arrive one by one
+    (tmp_path / "report.pdf").write_bytes(minimal_pdf("Report"))
+    page.set_input_files("#id_code", str(tmp_path / "assignment1.py"))
+    page.set_input_files("#id_report", str(tmp_path / "report.pdf"))
+    page.get_by_role("button", name="Submit", exact=True).click()
+    page.wait_for_url(re.compile(r"/submissions/\d+/$"))
+    expect(page.locator(".grading-job")).to_contain_text("queued")
+    url = page.url
+
+    celery_worker("cpu", MEDIA_ROOT=str(settings.MEDIA_ROOT))
+    expect(page.locator(".grading-job[data-state=running]")).to_be_visible(timeout=60_000)
+    expect(page.locator("tr[data-test*=test_cost_visible]")).to_be_visible(timeout=60_000)
+    expect(page.locator(".grading-score")).to_have_text("Score 6 / 6", timeout=60_000)
+    assert page.url == url  # no reload: htmx swapped the fragment
+    assert page.locator("tr[data-test*=test_cost_secret]").count() == 0
+    expect(page.locator(".grading-figures img")).to_be_visible()
+    page.screenshot(path=str(artifacts / "workers-live-result.png"), full_page=True)

@@ -1,0 +1,142 @@
+"""REST API of the autograder: a submission's grading (visibility-filtered), suite upload, rerun of everyone."""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.parsers import MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from assignments.models import Assignment, Submission
+from coursesite.access import access_course
+
+from . import access, selectors, services
+
+
+class GradingTestOutputSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    status = serializers.CharField(help_text="passed | failed | error | timeout (hidden tests: passed | failed)")
+    reason = serializers.CharField()
+    message = serializers.CharField()
+    points = serializers.FloatField(allow_null=True)
+    max_points = serializers.FloatField(allow_null=True)
+    seconds = serializers.FloatField(allow_null=True)
+    visibility = serializers.CharField()
+
+
+class GradingJobOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    attempt = serializers.IntegerField()
+    trigger = serializers.CharField()
+    suite_version = serializers.IntegerField()
+    queue = serializers.CharField()
+    state = serializers.CharField(help_text="received | queued | running | finished | error | skipped")
+    received_at = serializers.DateTimeField()
+    queued_at = serializers.DateTimeField(allow_null=True)
+    running_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+    error_at = serializers.DateTimeField(allow_null=True)
+    queue_position = serializers.IntegerField(allow_null=True)
+    outcome = serializers.CharField()
+    score = serializers.FloatField(allow_null=True)
+    max_score = serializers.FloatField(allow_null=True)
+    notes = serializers.ListField(child=serializers.CharField())
+    tests = GradingTestOutputSerializer(many=True)
+    secret_tests = serializers.IntegerField(help_text="Tests that ran but are not shown to you")
+    figures = serializers.ListField(child=serializers.CharField())
+
+
+class SubmissionGradingApi(APIView):
+    class SubmissionGradingOutputSerializer(serializers.Serializer):
+        submission = serializers.IntegerField()
+        job = GradingJobOutputSerializer(allow_null=True, help_text="The latest autograder run; null if none")
+
+    @extend_schema(responses=SubmissionGradingOutputSerializer, summary="A submission's latest autograder run")
+    def get(self, request: Request, code: str, submission_id: int) -> Response:
+        course, _ = access_course(user=request.user, code=code)
+        submission = get_object_or_404(
+            Submission.objects.select_related("assignment__course"), pk=submission_id, assignment__course=course
+        )
+        staff = access.access_submission_grading(user=request.user, submission=submission)
+        job = selectors.job_latest(submission=submission)
+        data = selectors.job_as_dict(selectors.job_view(job=job, staff=staff)) if job else None
+        return Response(self.SubmissionGradingOutputSerializer({"submission": submission.pk, "job": data}).data)
+
+
+class SuiteOutputSerializer(serializers.Serializer):
+    version = serializers.IntegerField()
+    is_active = serializers.BooleanField()
+    name = serializers.CharField()
+    queue = serializers.CharField()
+    sha256 = serializers.CharField()
+    uploaded_at = serializers.DateTimeField()
+    required = serializers.ListField(child=serializers.CharField())
+    limits = serializers.DictField()
+    tests = serializers.DictField(help_text="{test: {points, visibility}}")
+    max_score = serializers.FloatField()
+    runs_per_day = serializers.IntegerField()
+
+
+def _assignment(request: Request, code: str, number: int) -> Assignment:
+    course, _ = access_course(user=request.user, code=code)
+    access.require_suite_manager(user=request.user, course=course)
+    return get_object_or_404(Assignment.objects.select_related("course"), course=course, number=number)
+
+
+class SuiteApi(APIView):
+    parser_classes = [MultiPartParser]
+
+    class SuiteUploadInputSerializer(serializers.Serializer):
+        suite = serializers.FileField(help_text="A zip of the suite folder (suite.toml, tests/, public_data/, ...)")
+        runs_per_day = serializers.IntegerField(required=False, min_value=1, max_value=1000)
+
+    @extend_schema(responses=SuiteOutputSerializer(many=True), summary="The assignment's suite versions")
+    def get(self, request: Request, code: str, number: int) -> Response:
+        assignment = _assignment(request, code, number)
+        return Response(SuiteOutputSerializer(selectors.suites_of(assignment=assignment), many=True).data)
+
+    @extend_schema(
+        request={"multipart/form-data": SuiteUploadInputSerializer},
+        responses={201: SuiteOutputSerializer, 400: dict},
+        summary="Upload a new suite version (it becomes the active one)",
+    )
+    def post(self, request: Request, code: str, number: int) -> Response:
+        assignment = _assignment(request, code, number)
+        data = self.SuiteUploadInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        suite = services.suite_upload(
+            assignment=assignment,
+            upload=data.validated_data["suite"],
+            by=request.user,
+            runs_per_day=data.validated_data.get("runs_per_day"),
+        )
+        return Response(SuiteOutputSerializer(suite).data, status=status.HTTP_201_CREATED)
+
+
+class RerunApi(APIView):
+    class RerunOutputSerializer(serializers.Serializer):
+        suite_version = serializers.IntegerField(source="rerun.suite.version")
+        requested_at = serializers.DateTimeField(source="rerun.requested_at")
+        done = serializers.IntegerField()
+        failed = serializers.IntegerField()
+        total = serializers.IntegerField()
+
+    @extend_schema(responses={200: RerunOutputSerializer, 404: dict}, summary="Progress of the latest rerun")
+    def get(self, request: Request, code: str, number: int) -> Response:
+        assignment = _assignment(request, code, number)
+        progress = selectors.rerun_progress(assignment=assignment)
+        if progress is None:
+            return Response({"detail": "No rerun yet."}, status=status.HTTP_404_NOT_FOUND)
+        return Response(self.RerunOutputSerializer(progress).data)
+
+    @extend_schema(
+        request=None,
+        responses={202: RerunOutputSerializer, 400: dict},
+        summary="Rerun everyone's latest submission with the active suite (lowest priority)",
+    )
+    def post(self, request: Request, code: str, number: int) -> Response:
+        assignment = _assignment(request, code, number)
+        services.grading_rerun_all(assignment=assignment, by=request.user)
+        progress = selectors.rerun_progress(assignment=assignment)
+        return Response(self.RerunOutputSerializer(progress).data, status=status.HTTP_202_ACCEPTED)

@@ -1,0 +1,58 @@
+"""What the autograder shows on the assignments app's pages (registered as panels in WorkersConfig.ready)."""
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+
+from assignments.models import Assignment, Submission
+from coursesite.access import course_membership
+
+from . import access, selectors
+from .models import Visibility
+
+
+def submission_panel(request: HttpRequest, submission: Submission) -> str:
+    """The live result of the submission's latest autograder run (polls until it has ended)."""
+    try:
+        staff = access.access_submission_grading(user=request.user, submission=submission)
+    except PermissionDenied:
+        return ""
+    job = selectors.job_latest(submission=submission)
+    context = {
+        "code": submission.assignment.course.code,
+        "staff": staff,
+        "view": selectors.job_view(job=job, staff=staff) if job else None,
+        "suite": selectors.suite_active(assignment=submission.assignment),
+    }
+    return render_to_string("workers/_panel_submission.html", context, request=request)
+
+
+def assignment_student_panel(request: HttpRequest, assignment: Assignment) -> str:
+    """Runs left today and what the tests cover, shown above the submit form."""
+    membership = course_membership(user=request.user, course=assignment.course)
+    suite = selectors.suite_active(assignment=assignment)
+    if membership is None or not membership.is_student or suite is None:
+        return ""
+    visibilities = [spec.get("visibility", Visibility.VISIBLE) for spec in suite.tests.values()]
+    context = {
+        "runs": selectors.runs_today(assignment=assignment, student=request.user),
+        "suite": suite,
+        "tzname": assignment.course.timezone,
+        "visible": visibilities.count(Visibility.VISIBLE),
+        "hidden": visibilities.count(Visibility.HIDDEN),
+        "secret": visibilities.count(Visibility.SECRET),
+    }
+    return render_to_string("workers/_panel_student.html", context, request=request)
+
+
+def assignment_staff_panel(request: HttpRequest, assignment: Assignment) -> str:
+    membership = course_membership(user=request.user, course=assignment.course)
+    if membership is None or not membership.is_staff_role:
+        return ""
+    context = {
+        "assignment": assignment,
+        "code": assignment.course.code,
+        "suite": selectors.suite_active(assignment=assignment),
+        "progress": selectors.rerun_progress(assignment=assignment),
+    }
+    return render_to_string("workers/_panel_staff.html", context, request=request)

@@ -1,0 +1,421 @@
+"""Every state change of the autograder: suites, enqueueing, daily limits, reruns, trials, the worker's records."""
+
+import datetime as dt
+import logging
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile, File
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from assignments.models import Assignment, Submission
+from coursesite.audit import audit_record
+from coursesite.models import User
+from coursesite.uploads import MB, check_size, store_by_hash
+from workers.judge.suite import SuiteError, load_suite
+
+from . import conf
+from .archives import ArchiveError, safe_extract, suite_root
+from .models import GradingJob, Queue, Rerun, Suite, TestResult
+
+log = logging.getLogger(__name__)
+
+SUITE_MAX_BYTES = 300 * MB
+TRIAL_MAX_BYTES = 50 * MB
+TRIAL_SUFFIXES = (".py", ".ipynb", ".zip")
+NORMAL_PRIORITY, RERUN_PRIORITY = 0, 9
+State = GradingJob.State
+
+
+# --- suites -----------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SuiteSummary:
+    name: str
+    queue: str
+    required: list[str]
+    limits: dict[str, Any]
+    tests: dict[str, dict[str, Any]]
+    max_score: float
+
+
+def suite_read_folder(*, folder: Path, assignment: Assignment) -> SuiteSummary:
+    """Validate an unpacked suite with the judge's own loader; a ValidationError lists every problem."""
+    try:
+        suite = load_suite(folder)
+    except SuiteError as error:
+        raise ValidationError(["The suite was refused:", *error.problems], code="bad_suite") from error
+    expected = f"{assignment.course.code}/{assignment.number}"
+    if suite.assignment != expected:
+        raise ValidationError(
+            f"This suite is for {suite.assignment} (suite.toml says so), not for {expected}.", code="wrong_assignment"
+        )
+    limits: dict[str, Any] = dict(suite.sandbox_limits)
+    limits.update(per_test_timeout_s=suite.per_test_timeout_s, import_timeout_s=suite.import_timeout_s)
+    tests = {name: {"points": spec.points, "visibility": spec.visibility} for name, spec in suite.tests.items()}
+    return SuiteSummary(suite.name, suite.queue, list(suite.required), limits, tests, suite.max_score)
+
+
+def suite_upload(*, assignment: Assignment, upload: File, by: User | None, runs_per_day: int | None = None) -> Suite:
+    """Store a new version of the assignment's suite (a zip) and make it active. Nothing is stored on refusal."""
+    check_size(upload, max_bytes=SUITE_MAX_BYTES, what="suite zip")
+    with tempfile.TemporaryDirectory(prefix="suite-upload-") as scratch:
+        upload.seek(0)
+        try:
+            safe_extract(upload, Path(scratch))  # type: ignore[arg-type]
+            root = suite_root(Path(scratch))
+        except ArchiveError as error:
+            raise ValidationError(str(error), code="bad_zip") from error
+        finally:
+            upload.seek(0)
+        summary = suite_read_folder(folder=root, assignment=assignment)
+    if runs_per_day is not None and not 1 <= runs_per_day <= 1000:
+        raise ValidationError("Runs per day must be between 1 and 1000.", code="bad_limit")
+    stored = store_by_hash(upload, folder="suites", extension=".zip")
+    with transaction.atomic():
+        locked = Assignment.objects.select_for_update().get(pk=assignment.pk)
+        previous = Suite.objects.filter(assignment=locked, is_active=True).first()
+        last = Suite.objects.filter(assignment=locked).aggregate(v=Max("version"))["v"] or 0
+        Suite.objects.filter(assignment=locked, is_active=True).update(is_active=False)
+        suite = Suite(
+            assignment=locked,
+            version=last + 1,
+            archive=stored.name,
+            sha256=stored.sha256,
+            uploaded_by=by,
+            is_active=True,
+            name=summary.name,
+            queue=summary.queue,
+            required=summary.required,
+            limits=summary.limits,
+            tests=summary.tests,
+            max_score=summary.max_score,
+            runs_per_day=runs_per_day
+            or (previous.runs_per_day if previous else Suite._meta.get_field("runs_per_day").default),
+        )
+        suite.full_clean()
+        suite.save()
+        audit_record(
+            actor=by,
+            action="suite_upload",
+            course=locked.course,
+            target=suite,
+            version=suite.version,
+            sha256=suite.sha256,
+        )
+    return suite
+
+
+def suite_activate(*, suite: Suite, by: User | None) -> Suite:
+    """Grade new submissions with an earlier (or later) version again."""
+    with transaction.atomic():
+        Assignment.objects.select_for_update().get(pk=suite.assignment_id)
+        current = Suite.objects.filter(assignment_id=suite.assignment_id, is_active=True).first()
+        Suite.objects.filter(assignment_id=suite.assignment_id, is_active=True).update(is_active=False)
+        suite.is_active = True
+        if current is not None:
+            suite.runs_per_day = current.runs_per_day
+        suite.save(update_fields=["is_active", "runs_per_day"])
+        audit_record(actor=by, action="suite_activate", course=suite.assignment.course, target=suite)
+    return suite
+
+
+def suite_set_runs_per_day(*, assignment: Assignment, runs_per_day: int, by: User | None) -> Suite:
+    if not 1 <= runs_per_day <= 1000:
+        raise ValidationError("Runs per day must be between 1 and 1000.", code="bad_limit")
+    with transaction.atomic():
+        suite = Suite.objects.select_for_update().filter(assignment=assignment, is_active=True).first()
+        if suite is None:
+            raise ValidationError("Upload a suite first.", code="no_suite")
+        suite.runs_per_day = runs_per_day
+        suite.save(update_fields=["runs_per_day"])
+        audit_record(actor=by, action="suite_runs_per_day", course=assignment.course, target=suite, runs=runs_per_day)
+    return suite
+
+
+# --- enqueueing -------------------------------------------------------------------------------------------------
+
+
+def day_bounds(*, assignment: Assignment, now: dt.datetime | None = None) -> tuple[dt.datetime, dt.datetime]:
+    """Today in the course's time zone: the window the daily limit counts in."""
+    local = (now or timezone.now()).astimezone(assignment.course.tz)
+    start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    return start, start + dt.timedelta(days=1)
+
+
+def runs_used_today(*, assignment: Assignment, student: User, now: dt.datetime | None = None) -> int:
+    """Runs the student started today; infrastructure errors and skipped submissions do not count."""
+    start, end = day_bounds(assignment=assignment, now=now)
+    return (
+        GradingJob.objects.filter(
+            submission__assignment=assignment,
+            submission__student=student,
+            trigger=GradingJob.Trigger.SUBMISSION,
+            received_at__gte=start,
+            received_at__lt=end,
+        )
+        .exclude(state__in=[State.SKIPPED, State.ERROR])
+        .exclude(outcome="infrastructure_error")
+        .count()
+    )
+
+
+def _send(job_id: int, dispatch: int, queue: str, priority: int, countdown: float = 0) -> None:
+    """Hand the job to the broker; if the broker is down the job stays received and the watchdog sends it again."""
+    from .tasks import grade
+
+    now = timezone.now()
+    GradingJob.objects.filter(pk=job_id, dispatch=dispatch, state=State.RECEIVED).update(
+        state=State.QUEUED, queued_at=now
+    )
+    try:
+        grade.apply_async(args=[job_id, dispatch], queue=queue, priority=priority, countdown=countdown or None)
+    except Exception:  # the broker is unreachable: leave the job for the watchdog
+        log.exception("could not send grading job %s to the broker", job_id)
+        GradingJob.objects.filter(pk=job_id, dispatch=dispatch, state=State.QUEUED).update(
+            state=State.RECEIVED, queued_at=None
+        )
+
+
+def _dispatch(job: GradingJob, *, countdown: float = 0) -> None:
+    """Give the job a new dispatch number and send it after the transaction commits."""
+    job.dispatch += 1
+    job.state = State.RECEIVED
+    job.save(update_fields=["dispatch", "state"])
+    priority = RERUN_PRIORITY if job.trigger == GradingJob.Trigger.RERUN else NORMAL_PRIORITY
+    args = (job.pk, job.dispatch, job.queue, priority, countdown)
+    transaction.on_commit(lambda: _send(*args))
+
+
+def grading_enqueue_submission(*, submission: Submission) -> GradingJob | None:
+    """Called when a submission is received: grade it with the active suite, within the student's daily limit.
+
+    Over the limit the submission is still accepted (it goes to review), but it is not auto-graded: its job is
+    marked "not auto-graded" with the reason, so the student sees why.
+    """
+    assignment = submission.assignment
+    suite = Suite.objects.filter(assignment=assignment, is_active=True).first()
+    if suite is None:
+        return None
+    with transaction.atomic():
+        # One submission at a time per student, so two parallel submissions cannot both take the last run.
+        User.objects.select_for_update().filter(pk=submission.student_id).first()
+        existing = GradingJob.objects.filter(submission=submission, attempt=1).first()
+        if existing is not None:
+            return existing  # the signal may arrive twice; one job per submission
+        used = runs_used_today(assignment=assignment, student=submission.student)
+        job = GradingJob(submission=submission, attempt=1, suite=suite, queue=suite.queue)
+        if used >= suite.runs_per_day:
+            job.state = State.SKIPPED
+            job.notes = [
+                f"Not auto-graded: you have used your {suite.runs_per_day} autograder runs for today on this "
+                f"assignment. Your submission is kept and will be reviewed. Runs start again at midnight "
+                f"({assignment.course.timezone})."
+            ]
+            job.save()
+        else:
+            job.save()
+            _dispatch(job)
+        audit_record(
+            actor=submission.student, action="grading_enqueue", course=assignment.course, target=job, state=job.state
+        )
+    return job
+
+
+def grading_rerun_all(*, assignment: Assignment, by: User | None) -> Rerun:
+    """Grade everyone's latest submission again with the active suite, on the lowest-priority queue."""
+    with transaction.atomic():
+        Assignment.objects.select_for_update().get(pk=assignment.pk)
+        suite = Suite.objects.filter(assignment=assignment, is_active=True).first()
+        if suite is None:
+            raise ValidationError("Upload a suite before rerunning.", code="no_suite")
+        submissions = list(
+            Submission.objects.filter(assignment=assignment, is_latest=True)
+            .annotate(last_attempt=Max("grading_jobs__attempt"))
+            .order_by("pk")
+        )
+        rerun = Rerun.objects.create(assignment=assignment, suite=suite, requested_by=by, total=len(submissions))
+        # A GPU suite needs a GPU worker: it reruns on the gpu queue, at the lowest message priority.
+        queue = Queue.RERUN if suite.queue == Queue.CPU else Queue.GPU
+        for submission in submissions:
+            job = GradingJob.objects.create(
+                submission=submission,
+                attempt=(submission.last_attempt or 0) + 1,
+                suite=suite,
+                trigger=GradingJob.Trigger.RERUN,
+                rerun=rerun,
+                requested_by=by,
+                queue=queue,
+            )
+            _dispatch(job)
+        audit_record(actor=by, action="grading_rerun_all", course=assignment.course, target=rerun, total=rerun.total)
+    return rerun
+
+
+def grading_trial(*, assignment: Assignment, upload: File, by: User | None) -> GradingJob:
+    """Grade the staff's sample solution (.py, .ipynb or .zip) with the active suite, before releasing it."""
+    suite = Suite.objects.filter(assignment=assignment, is_active=True).first()
+    if suite is None:
+        raise ValidationError("Upload a suite first, then try it on a sample solution.", code="no_suite")
+    name = Path(getattr(upload, "name", "") or "").name
+    suffix = Path(name).suffix.lower()
+    if suffix not in TRIAL_SUFFIXES:
+        raise ValidationError("Upload a .py, .ipynb or .zip file.", code="bad_type")
+    check_size(upload, max_bytes=TRIAL_MAX_BYTES, what="sample solution")
+    stored = store_by_hash(upload, folder="suite-trials", extension=suffix)
+    with transaction.atomic():
+        job = GradingJob.objects.create(
+            submission=None,
+            suite=suite,
+            trigger=GradingJob.Trigger.TRIAL,
+            trial_file=stored.name,
+            requested_by=by,
+            queue=suite.queue,
+        )
+        _dispatch(job)
+        audit_record(actor=by, action="grading_trial", course=assignment.course, target=job, file=name)
+    return job
+
+
+# --- the worker's records ---------------------------------------------------------------------------------------
+
+
+def job_claim(*, job_id: int, dispatch: int, worker: str) -> GradingJob | None:
+    """Mark the job running on `worker`; None when the message is stale, the job is done, or another worker has it."""
+    now = timezone.now()
+    with transaction.atomic():
+        job = GradingJob.objects.select_for_update().filter(pk=job_id).first()
+        if job is None or job.is_final or job.dispatch != dispatch:
+            return None
+        fresh = job.heartbeat_at and job.heartbeat_at > now - dt.timedelta(seconds=conf.stale_after_s())
+        if job.state == State.RUNNING and fresh and job.worker != worker:
+            return None  # a duplicate delivery while its first worker is alive
+        job.tries += 1
+        if job.tries > conf.max_tries():
+            _fail(job, "the autograder failed on every try; staff have been told (this is not counted against you)")
+            return None
+        job.results.all().delete()  # a take-over starts the tests afresh
+        job.state, job.running_at, job.worker, job.heartbeat_at = State.RUNNING, now, worker, now
+        job.save(update_fields=["tries", "state", "running_at", "worker", "heartbeat_at"])
+    return job
+
+
+def job_heartbeat(*, job_id: int, dispatch: int) -> bool:
+    """The running worker is alive; False when the job was taken from it (the watchdog re-queued it)."""
+    return bool(
+        GradingJob.objects.filter(pk=job_id, dispatch=dispatch, state=State.RUNNING).update(heartbeat_at=timezone.now())
+    )
+
+
+def job_record_test(*, job_id: int, dispatch: int, position: int, test: dict[str, Any]) -> TestResult | None:
+    """Store one test's result as soon as it finishes; the same test again updates its row."""
+    if not job_heartbeat(job_id=job_id, dispatch=dispatch):
+        return None
+    result, _ = TestResult.objects.update_or_create(
+        job_id=job_id,
+        name=str(test.get("name") or f"test {position + 1}")[:300],
+        defaults={
+            "position": position,
+            "status": str(test.get("status") or "error")[:10],
+            "reason": str(test.get("reason") or "")[:200],
+            "message": str(test.get("message") or ""),
+            "points": float(test.get("points") or 0),
+            "max_points": float(test.get("max_points") or 0),
+            "visibility": test.get("visibility") or "visible",
+            "seconds": float(test.get("seconds") or 0),
+        },
+    )
+    return result
+
+
+def job_store_figures(*, job: GradingJob, tests: list[dict[str, Any]], paths: list[str]) -> list[dict[str, str]]:
+    """Copy the judge's figures into the storage (the web server may be on another host)."""
+    owner = {}
+    for test in tests:
+        for path in test.get("figures") or []:
+            owner[str(path)] = (test.get("name") or "", test.get("visibility") or "visible")
+    stored = []
+    for index, path in enumerate(paths):
+        source = Path(path)
+        if not source.is_file() or source.suffix.lower() not in (".png", ".svg", ".jpg", ".jpeg"):
+            continue
+        name = default_storage.save(
+            f"grading/figures/{job.pk}/{job.dispatch}-{index}{source.suffix.lower()}", ContentFile(source.read_bytes())
+        )
+        test_name, visibility = owner.get(str(path), ("", "visible"))
+        stored.append(
+            {"name": name, "title": source.stem.replace("_", " "), "test": test_name, "visibility": visibility}
+        )
+    return stored
+
+
+def job_finish(
+    *, job_id: int, dispatch: int, result: dict[str, Any], figures: list[dict[str, str]]
+) -> GradingJob | None:
+    """Record the judge's final result; an infrastructure error is retried instead of reported."""
+    if result.get("outcome") == "infrastructure_error":
+        notes = [str(n) for n in result.get("notes") or []]
+        return job_retry_or_fail(job_id=job_id, dispatch=dispatch, note="; ".join(notes)[-2000:] or "judge failed")
+    with transaction.atomic():
+        job = GradingJob.objects.select_for_update().filter(pk=job_id).first()
+        if job is None or job.dispatch != dispatch or job.is_final:
+            return None
+        job.state, job.finished_at = State.FINISHED, timezone.now()
+        job.outcome = str(result.get("outcome") or "")[:32]
+        job.score = float(result.get("score") or 0)
+        job.max_score = float(result.get("max_score") or 0)
+        job.notes = [str(n) for n in result.get("notes") or []]
+        job.figures = figures
+        job.save()
+    return job
+
+
+def _fail(job: GradingJob, note: str) -> None:
+    job.state, job.error_at, job.outcome = State.ERROR, timezone.now(), "infrastructure_error"
+    job.notes = [*job.notes, note]
+    job.save()
+    log.error("grading job %s failed for good: %s", job.pk, note)
+
+
+def job_retry_or_fail(*, job_id: int, dispatch: int | None, note: str) -> GradingJob | None:
+    """An infrastructure problem: run the job again later, or give up after the last try. Never the student's fault."""
+    with transaction.atomic():
+        job = GradingJob.objects.select_for_update().filter(pk=job_id).first()
+        if job is None or job.is_final or (dispatch is not None and job.dispatch != dispatch):
+            return None
+        log.warning("grading job %s: infrastructure problem (try %s): %s", job.pk, job.tries, note)
+        if job.tries >= conf.max_tries():
+            _fail(
+                job, f"The autograder itself failed ({note}). This is not counted against you; staff will look at it."
+            )
+        else:
+            job.worker, job.heartbeat_at = "", None
+            job.save(update_fields=["worker", "heartbeat_at"])
+            _dispatch(job, countdown=conf.retry_delay_s())
+    return job
+
+
+def jobs_watchdog(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """Take over the jobs whose worker died (stale heartbeat), and send again the ones the broker never got."""
+    now = now or timezone.now()
+    stale = now - dt.timedelta(seconds=conf.stale_after_s())
+    taken = resent = 0
+    for job_id, dispatch in GradingJob.objects.filter(state=State.RUNNING, heartbeat_at__lt=stale).values_list(
+        "pk", "dispatch"
+    ):
+        if job_retry_or_fail(job_id=job_id, dispatch=dispatch, note="the worker running it stopped answering"):
+            taken += 1
+    for job in GradingJob.objects.filter(state=State.RECEIVED, received_at__lt=stale):
+        with transaction.atomic():
+            locked = GradingJob.objects.select_for_update().get(pk=job.pk)
+            if locked.state == State.RECEIVED:
+                _dispatch(locked)
+                resent += 1
+    return {"taken_over": taken, "resent": resent}

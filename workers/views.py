@@ -1,0 +1,160 @@
+"""Autograder pages: the live job fragment (htmx), figures, and the examiner's suite page (upload, rerun, trial)."""
+
+import mimetypes
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from assignments.models import Assignment
+from coursesite.views import course_page
+
+from . import access, selectors, services
+from .models import GradingJob, Suite
+
+
+def _job_in_course(code: str, job_id: int) -> GradingJob:
+    job = selectors.job_with_results(job_id=job_id)
+    if job is None or job.suite.assignment.course.code != code:
+        raise Http404("No such grading job.")
+    return job
+
+
+@login_required
+def job_fragment(request: HttpRequest, code: str, job_id: int) -> HttpResponse:
+    """The small fragment the page polls every second until the job has ended."""
+    course, _ = course_page(request, code)
+    job = _job_in_course(code, job_id)
+    staff = access.access_job(user=request.user, job=job)
+    view = selectors.job_view(job=job, staff=staff)
+    return render(request, "workers/_job.html", {"view": view, "staff": staff, "code": code})
+
+
+@login_required
+def job_figure(request: HttpRequest, code: str, job_id: int, index: int) -> FileResponse:
+    course_page(request, code)
+    job = _job_in_course(code, job_id)
+    staff = access.access_job(user=request.user, job=job)
+    figures = selectors.job_view(job=job, staff=staff).figures
+    if not 0 <= index < len(figures):
+        raise Http404("No such figure.")
+    name = figures[index]["name"]
+    content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    return FileResponse(default_storage.open(name, "rb"), content_type=content_type)
+
+
+def _staff_assignment(request: HttpRequest, code: str, number: int) -> Assignment:
+    course, _ = course_page(request, code)
+    access.require_suite_manager(user=request.user, course=course)
+    return get_object_or_404(Assignment.objects.select_related("course"), course=course, number=number)
+
+
+def _back(code: str, number: int) -> HttpResponse:
+    return redirect("workers:autograder", code, number)
+
+
+def _refused(request: HttpRequest, error: ValidationError) -> None:
+    for message in error.messages:
+        messages.error(request, message)
+
+
+@login_required
+def autograder_page(request: HttpRequest, code: str, number: int) -> HttpResponse:
+    assignment = _staff_assignment(request, code, number)
+    trials = [selectors.job_view(job=job, staff=True) for job in selectors.trials_of(assignment=assignment)]
+    return render(
+        request,
+        "workers/autograder.html",
+        {
+            "assignment": assignment,
+            "code": code,
+            "active": selectors.suite_active(assignment=assignment),
+            "suites": selectors.suites_of(assignment=assignment),
+            "progress": selectors.rerun_progress(assignment=assignment),
+            "trials": trials,
+        },
+    )
+
+
+@login_required
+@require_POST
+def suite_upload(request: HttpRequest, code: str, number: int) -> HttpResponse:
+    assignment = _staff_assignment(request, code, number)
+    upload = request.FILES.get("suite")
+    if upload is None:
+        messages.error(request, "Choose the suite's zip file first.")
+        return _back(code, number)
+    try:
+        suite = services.suite_upload(assignment=assignment, upload=upload, by=request.user)
+    except ValidationError as error:
+        _refused(request, error)
+    else:
+        messages.success(request, f"Suite version {suite.version} uploaded and active ({len(suite.tests)} tests).")
+    return _back(code, number)
+
+
+@login_required
+@require_POST
+def suite_activate(request: HttpRequest, code: str, number: int, version: int) -> HttpResponse:
+    assignment = _staff_assignment(request, code, number)
+    suite = get_object_or_404(Suite, assignment=assignment, version=version)
+    services.suite_activate(suite=suite, by=request.user)
+    messages.success(request, f"Version {version} now grades new submissions.")
+    return _back(code, number)
+
+
+@login_required
+@require_POST
+def runs_per_day(request: HttpRequest, code: str, number: int) -> HttpResponse:
+    assignment = _staff_assignment(request, code, number)
+    try:
+        value = int(request.POST.get("runs_per_day", ""))
+        services.suite_set_runs_per_day(assignment=assignment, runs_per_day=value, by=request.user)
+    except ValueError:
+        messages.error(request, "Runs per day must be a whole number.")
+    except ValidationError as error:
+        _refused(request, error)
+    else:
+        messages.success(request, f"Students now get {value} autograder runs per day.")
+    return _back(code, number)
+
+
+@login_required
+@require_POST
+def rerun_all(request: HttpRequest, code: str, number: int) -> HttpResponse:
+    assignment = _staff_assignment(request, code, number)
+    try:
+        rerun = services.grading_rerun_all(assignment=assignment, by=request.user)
+    except ValidationError as error:
+        _refused(request, error)
+    else:
+        messages.success(request, f"Rerunning {rerun.total} latest submissions at low priority.")
+    return _back(code, number)
+
+
+@login_required
+def rerun_fragment(request: HttpRequest, code: str, number: int) -> HttpResponse:
+    assignment = _staff_assignment(request, code, number)
+    progress = selectors.rerun_progress(assignment=assignment)
+    return render(request, "workers/_rerun.html", {"progress": progress, "code": code, "assignment": assignment})
+
+
+@login_required
+@require_POST
+def trial(request: HttpRequest, code: str, number: int) -> HttpResponse:
+    assignment = _staff_assignment(request, code, number)
+    upload = request.FILES.get("solution")
+    if upload is None:
+        messages.error(request, "Choose a sample solution (.py, .ipynb or .zip) first.")
+        return _back(code, number)
+    try:
+        services.grading_trial(assignment=assignment, upload=upload, by=request.user)
+    except ValidationError as error:
+        _refused(request, error)
+    else:
+        messages.success(request, "The sample solution is being graded; its result appears below.")
+    return _back(code, number)
