@@ -1,6 +1,5 @@
 """Checks of students' code uploads and packing loose files into one zip, reading everything in chunks."""
 
-import stat
 import tempfile
 import unicodedata
 import zipfile
@@ -11,6 +10,7 @@ from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
 
 from coursesite.uploads import MB, check_size
+from workers.archives import SYMLINK, UNSAFE_PATH, member_problem
 
 CODE_MAX_BYTES = 50 * MB
 ZIP_MAX_ENTRIES = 2000
@@ -25,13 +25,6 @@ def _is_zip(upload: UploadedFile) -> bool:
     head = upload.read(4)
     upload.seek(0)
     return head == b"PK\x03\x04" or head == b"PK\x05\x06"
-
-
-def _unsafe_name(name: str) -> bool:
-    if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
-        return True
-    parts = name.replace("\\", "/").split("/")
-    return ".." in parts
 
 
 def check_zip(upload: File, *, what: str = "code archive") -> list[str]:
@@ -50,13 +43,14 @@ def check_zip(upload: File, *, what: str = "code archive") -> list[str]:
         total = 0
         names = []
         for info in infos:
-            if _unsafe_name(info.filename):
+            problem = member_problem(info)
+            if problem == UNSAFE_PATH:
                 raise ValidationError(
                     f"The {what} contains {info.filename!r}, a path that points outside the archive "
                     "(absolute or with '..'). Zip the folder from inside it.",
                     code="zip_path",
                 )
-            if stat.S_ISLNK(info.external_attr >> 16):
+            if problem == SYMLINK:
                 raise ValidationError(
                     f"The {what} contains a symbolic link ({info.filename}); put the real file in instead.",
                     code="zip_symlink",

@@ -34,19 +34,7 @@ def _questions_url(request: Request, session: ExamSession, membership) -> str | 
 class ExamSettingsSerializer(serializers.ModelSerializer):
     class Meta:
         model = Exam
-        fields = [
-            "choice_cutoff",
-            "part1_marking",
-            "part1_max",
-            "part1_pass",
-            "fx_margin",
-            "part2_max",
-            "grade_d",
-            "grade_c",
-            "grade_b",
-            "grade_a",
-            "poll_closed_at",
-        ]
+        fields = [*Exam.SETTINGS_FIELDS, "poll_closed_at"]
         read_only_fields = ["poll_closed_at"]
 
 

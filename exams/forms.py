@@ -12,18 +12,7 @@ from .models import Exam
 class ExamSettingsForm(forms.ModelForm):
     class Meta:
         model = Exam
-        fields = [
-            "choice_cutoff",
-            "part1_marking",
-            "part1_max",
-            "part1_pass",
-            "fx_margin",
-            "part2_max",
-            "grade_d",
-            "grade_c",
-            "grade_b",
-            "grade_a",
-        ]
+        fields = Exam.SETTINGS_FIELDS
         labels = {
             "choice_cutoff": "Project/exam choice closes",
             "part1_marking": "Part I marked as",

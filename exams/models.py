@@ -60,6 +60,20 @@ class Exam(models.Model):
     grade_a = models.DecimalField(max_digits=5, decimal_places=1, default=Decimal(34))
     poll_closed_at = models.DateTimeField(null=True, blank=True, help_text="Set when the examiner closes the poll.")
 
+    # What the examiner edits, on the page and through the API.
+    SETTINGS_FIELDS = (
+        "choice_cutoff",
+        "part1_marking",
+        "part1_max",
+        "part1_pass",
+        "fx_margin",
+        "part2_max",
+        "grade_d",
+        "grade_c",
+        "grade_b",
+        "grade_a",
+    )
+
     def __str__(self) -> str:
         return f"Take-home exam of {self.course.code}"
 

@@ -46,19 +46,7 @@ def default_candidate_days(*, course: Course) -> list[dt.date]:
 
 @transaction.atomic
 def exam_update(*, exam: Exam, by: User, **fields: object) -> Exam:
-    allowed = {
-        "choice_cutoff",
-        "part1_marking",
-        "part1_max",
-        "part1_pass",
-        "fx_margin",
-        "part2_max",
-        "grade_d",
-        "grade_c",
-        "grade_b",
-        "grade_a",
-    }
-    unknown = set(fields) - allowed
+    unknown = set(fields) - set(Exam.SETTINGS_FIELDS)
     if unknown:
         raise ValidationError(f"These exam settings cannot be changed here: {', '.join(sorted(unknown))}.")
     exam = Exam.objects.select_for_update().select_related("course").get(pk=exam.pk)

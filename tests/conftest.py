@@ -6,6 +6,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from django.test import Client
@@ -14,15 +15,35 @@ from django.utils import timezone
 from coursesite.models import Course, Role, User
 from tests.support import make_member, make_user, worker_env
 
+if TYPE_CHECKING:
+    from assignments.models import Assignment
+
 REPO = Path(__file__).resolve().parent.parent
 ARTIFACTS = REPO / "test-artifacts"
 
 
 @pytest.fixture(autouse=True)
-def _test_settings(settings, tmp_path):  # type: ignore[no-untyped-def]
-    """Uploads go to a fresh folder per test; a fast password hasher (its slowness buys nothing here)."""
+def media(settings, tmp_path) -> Path:  # type: ignore[no-untyped-def]
+    """Uploads go to a fresh folder per test (returned); a fast password hasher (its slowness buys nothing here)."""
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def assignment(course: Course) -> "Assignment":
+    """Assignment 1, released two days ago, due in five days, with up to 2 bonus points."""
+    from assignments.models import Assignment
+
+    now = timezone.now()
+    return Assignment.objects.create(
+        course=course,
+        number=1,
+        title="One-layer softmax classifier",
+        released_at=now - dt.timedelta(days=2),
+        deadline_at=now + dt.timedelta(days=5),
+        bonus_max=2,
+    )
 
 
 @pytest.fixture

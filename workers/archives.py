@@ -15,7 +15,23 @@ class ArchiveError(ValueError):
     """The zip cannot be unpacked safely; the message says why in plain words."""
 
 
-def safe_extract(source: Path | io.IOBase, dest: Path, *, max_bytes: int = SUITE_MAX_UNPACKED) -> None:
+# Why a zip entry may not be unpacked: the one rule for students' code, suites and the judge.
+UNSAFE_PATH = "path"  # absolute, a drive letter, or with '..': it would land outside the folder
+SYMLINK = "symlink"  # a link could point anywhere on the host
+
+
+def member_problem(member: zipfile.ZipInfo) -> str | None:
+    name = PurePosixPath(member.filename.replace("\\", "/"))
+    if name.is_absolute() or ".." in name.parts or (name.parts and ":" in name.parts[0]):
+        return UNSAFE_PATH
+    if (member.external_attr >> 16) & 0o170000 == 0o120000:
+        return SYMLINK
+    return None
+
+
+def safe_extract(
+    source: Path | io.IOBase, dest: Path, *, max_bytes: int = SUITE_MAX_UNPACKED, max_files: int = SUITE_MAX_FILES
+) -> None:
     """Unpack `source` into `dest`, refusing absolute paths, `..`, links, and archives that unpack too big."""
     try:
         bundle = zipfile.ZipFile(source)  # type: ignore[arg-type]
@@ -23,16 +39,17 @@ def safe_extract(source: Path | io.IOBase, dest: Path, *, max_bytes: int = SUITE
         raise ArchiveError("This is not a zip file (or the zip is damaged).") from error
     with bundle:
         members = bundle.infolist()
-        if len(members) > SUITE_MAX_FILES:
-            raise ArchiveError(f"The zip holds more than {SUITE_MAX_FILES} files.")
+        if len(members) > max_files:
+            raise ArchiveError(f"The zip holds more than {max_files} files.")
         if sum(m.file_size for m in members) > max_bytes:
             raise ArchiveError(f"The zip unpacks to more than {max_bytes // MB} MB.")
         for member in members:
-            name = PurePosixPath(member.filename.replace("\\", "/"))
-            if name.is_absolute() or ".." in name.parts or (name.parts and ":" in name.parts[0]):
+            problem = member_problem(member)
+            if problem == UNSAFE_PATH:
                 raise ArchiveError(f"The zip holds an unsafe path: {member.filename!r}.")
-            if (member.external_attr >> 16) & 0o170000 == 0o120000:
+            if problem == SYMLINK:
                 raise ArchiveError(f"The zip holds a symbolic link: {member.filename!r}; zip the real files.")
+            name = PurePosixPath(member.filename.replace("\\", "/"))
             target = dest.joinpath(*name.parts) if name.parts else dest
             if member.is_dir():
                 target.mkdir(parents=True, exist_ok=True)

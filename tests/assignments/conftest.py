@@ -14,25 +14,6 @@ from coursesite.uploads import minimal_pdf
 A1_CODE = b"import numpy as np\n\n\ndef EvaluateClassifier(X, W, b):\n    return W @ X + b\n"
 
 
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):  # type: ignore[no-untyped-def]
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
-
-
-@pytest.fixture
-def assignment(course) -> Assignment:  # type: ignore[no-untyped-def]
-    now = timezone.now()
-    return Assignment.objects.create(
-        course=course,
-        number=1,
-        title="One-layer softmax classifier",
-        released_at=now - dt.timedelta(days=2),
-        deadline_at=now + dt.timedelta(days=5),
-        bonus_max=2,
-    )
-
-
 @pytest.fixture
 def late_assignment(course) -> Assignment:  # type: ignore[no-untyped-def]
     now = timezone.now()

@@ -26,12 +26,6 @@ def pdf(text: str = "Answers", name: str = "answers.pdf") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, minimal_pdf(text), content_type="application/pdf")
 
 
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):  # type: ignore[no-untyped-def]
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
-
-
 @pytest.fixture
 def clock() -> Iterator[Callable[[dt.datetime], None]]:
     """Set the exam app's clock: `clock(local(2026, 5, 25, 10))`; it runs freely again after the test."""

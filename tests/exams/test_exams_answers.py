@@ -18,13 +18,13 @@ DAY = dt.date(2026, 10, 25)
 DEADLINE = local(2026, 10, 25, 15)
 
 
-def _stored_files(media_root) -> list:  # type: ignore[no-untyped-def]
-    folder = media_root / "exam-answers"
+def _stored_files(media) -> list:  # type: ignore[no-untyped-def]
+    folder = media / "exam-answers"
     return sorted(p for p in folder.rglob("*") if p.is_file()) if folder.exists() else []
 
 
 def test_uploads_are_taken_until_the_deadline_second_and_refused_from_it(
-    exam: Exam, examiner: User, student: User, client_for, clock, media_root
+    exam: Exam, examiner: User, student: User, client_for, clock, media
 ) -> None:
     seat(exam, student, DAY, DEADLINE, examiner)
     alice = client_for(student)
@@ -35,21 +35,21 @@ def test_uploads_are_taken_until_the_deadline_second_and_refused_from_it(
     assert response.status_code == 302
     answer = Answer.objects.get(sitting__student=student)
     assert answer.uploaded_at == DEADLINE - dt.timedelta(seconds=1)
-    files = _stored_files(media_root)
+    files = _stored_files(media)
     assert len(files) == 1
 
     clock(DEADLINE)
     response = alice.post("/c/DD2424/exams/answer/", {"answer": pdf("too late")})
     assert response.status_code == 400
     assert "The deadline for exam answers was Sun 25 Oct 2026, 15:00 CET" in response.content.decode()
-    assert _stored_files(media_root) == files  # nothing stored
+    assert _stored_files(media) == files  # nothing stored
     answer.refresh_from_db()
     assert answer.uploaded_at == DEADLINE - dt.timedelta(seconds=1)
 
     response = alice.post("/api/courses/DD2424/exams/answer/", {"answer": pdf("too late")}, format="multipart")
     assert response.status_code == 400
     assert "no longer accepted" in str(response.json())
-    assert _stored_files(media_root) == files
+    assert _stored_files(media) == files
 
 
 def test_a_student_replaces_the_answer_before_the_deadline(

@@ -1,13 +1,11 @@
 """Fixtures of the autograder tests: a released assignment, a quick real suite, submissions, and real workers."""
 
-import datetime as dt
 import signal
 import subprocess
 from collections.abc import Callable
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.utils import timezone
 
 from assignments.models import Assignment, Submission
 from coursesite.models import User
@@ -15,25 +13,6 @@ from coursesite.uploads import minimal_pdf
 from workers.archives import zip_folder
 
 from .workers_support import RIGHT, kill_tree, purge_grading_queues, quick_suite_folder, zip_upload
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):  # type: ignore[no-untyped-def]
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
-
-
-@pytest.fixture
-def assignment(course) -> Assignment:  # type: ignore[no-untyped-def]
-    now = timezone.now()
-    return Assignment.objects.create(
-        course=course,
-        number=1,
-        title="One-layer softmax classifier",
-        released_at=now - dt.timedelta(days=2),
-        deadline_at=now + dt.timedelta(days=5),
-        bonus_max=2,
-    )
 
 
 @pytest.fixture

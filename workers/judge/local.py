@@ -10,10 +10,11 @@ import subprocess
 import sys
 import tempfile
 import time
-import zipfile
 from collections.abc import Callable
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
+
+from workers.archives import ArchiveError, safe_extract
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MAX_UNPACKED_BYTES = 200 * 1024 * 1024
@@ -31,35 +32,15 @@ def runtime_python() -> str:
     return os.environ.get("COURSESITE_RUNTIME_PYTHON") or str(REPO_ROOT / ".runtime" / "bin" / "python")
 
 
-def _extract_zip(archive: Path, dest: Path) -> None:
-    """Extract with no path escapes, no links, and caps on size and count (zip bombs)."""
-    with zipfile.ZipFile(archive) as bundle:
-        members = [m for m in bundle.infolist() if not m.is_dir()]
-        if len(members) > MAX_FILES:
-            raise SubmissionError(f"the zip holds more than {MAX_FILES} files")
-        if sum(m.file_size for m in members) > MAX_UNPACKED_BYTES:
-            raise SubmissionError("the zip unpacks to more than 200 MB")
-        for member in members:
-            name = PurePosixPath(member.filename.replace("\\", "/"))
-            if name.is_absolute() or ".." in name.parts or not name.parts:
-                raise SubmissionError(f"unsafe path in the zip: {member.filename}")
-            if (member.external_attr >> 16) & 0o170000 == 0o120000:
-                continue  # symbolic links are dropped
-            target = dest.joinpath(*name.parts)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with bundle.open(member) as source, target.open("wb") as sink:
-                shutil.copyfileobj(source, sink)
-
-
 def unpack(path: Path, dest: Path) -> None:
     """Copy a .py/.ipynb file, a folder, or the contents of a .zip into `dest`."""
     if path.is_dir():
         shutil.copytree(path, dest, dirs_exist_ok=True, ignore=_ignore_links)
     elif path.suffix == ".zip":
         try:
-            _extract_zip(path, dest)
-        except zipfile.BadZipFile as error:
-            raise SubmissionError(f"not a valid zip file: {error}") from None
+            safe_extract(path, dest, max_bytes=MAX_UNPACKED_BYTES, max_files=MAX_FILES)
+        except ArchiveError as error:
+            raise SubmissionError(str(error)) from None
     elif path.suffix in SUBMISSION_SUFFIXES:
         shutil.copyfile(path, dest / path.name)
     else:
