@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.sandbox.support import PYTHON, RUNTIME, SMALL, job_cgroups, slot_processes
+from tests.sandbox.support import PYTHON, RUNTIME_BIND, SMALL, job_cgroups, slot_processes
 from workers.sandbox import Limits, Outcome, run
 
 
@@ -63,7 +63,7 @@ def run_python(workdir: Path) -> Callable[..., Outcome]:
         return run(
             [PYTHON, "main.py"],
             workdir=str(workdir),
-            readonly=(RUNTIME, *readonly),
+            readonly=(RUNTIME_BIND, *readonly),
             limits=limits,
             **kwargs,  # type: ignore[arg-type]
         )

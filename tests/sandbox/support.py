@@ -10,7 +10,10 @@ from workers.sandbox import Limits
 from workers.sandbox.host import SLOT_COUNT, SLOT_UID_BASE, state_dir
 
 RUNTIME = os.environ.get("COURSESITE_SANDBOX_RUNTIME", str(Path(__file__).resolve().parents[2] / ".runtime"))
-PYTHON = f"{RUNTIME}/bin/python"
+# Bound at a fixed place inside, like the judge does, so no host path (e.g. a clone under /tmp) shows in the sandbox.
+RUNTIME_INSIDE = "/opt/runtime"
+RUNTIME_BIND = (RUNTIME, RUNTIME_INSIDE)
+PYTHON = f"{RUNTIME_INSIDE}/bin/python"
 # Small limits keep the adversarial cases fast on a 2-core machine.
 SMALL = Limits(cpu_s=10, wall_s=10, memory_mb=512, procs=32, files=64, fsize_mb=16, output_kb=256, tmpfs_mb=32)
 

@@ -45,13 +45,14 @@ def test_it_cannot_see_another_jobs_directory_or_the_host_tmp(run_python, make_d
             print("READ", open({str(other / "solution.py")!r}).read())
         except OSError as exc:
             print("blocked", type(exc).__name__)
-        print("tmp:", os.listdir("/tmp"), "root:", sorted(os.listdir("/")))
+        print("tmp:", os.listdir("/tmp"), "opt:", os.listdir("/opt"), "root:", sorted(os.listdir("/")))
     """)
     assert out.status == "ok", out.stderr
     assert SECRET not in out.stdout
     assert "blocked FileNotFoundError" in out.stdout
     assert "tmp: []" in out.stdout
-    for hidden in ("'root'", "'home'", "'var'", "'run'", "'opt'"):
+    assert "opt: ['runtime']" in out.stdout  # only the grading runtime, bound there read-only
+    for hidden in ("'root'", "'home'", "'var'", "'run'"):
         assert hidden not in out.stdout
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.sandbox.support import PYTHON, RUNTIME, SMALL
+from tests.sandbox.support import PYTHON, RUNTIME, RUNTIME_BIND, SMALL
 from workers.sandbox import Limits, check_host, run, spawn
 from workers.sandbox.bwrap import base_env, build_argv
 from workers.sandbox.job import _rlimits
@@ -31,7 +31,7 @@ print("served")
 
 def test_it_echoes_requests_over_the_spawn_channel(workdir) -> None:
     (workdir / "echo.py").write_text(ECHO)
-    job = spawn([PYTHON, "echo.py"], workdir=str(workdir), readonly=[RUNTIME], limits=SMALL)
+    job = spawn([PYTHON, "echo.py"], workdir=str(workdir), readonly=[RUNTIME_BIND], limits=SMALL)
     assert job.channel_in is not None and job.channel_out is not None
     replies = []
     for word in (b"alpha\n", b"beta\n", b"gamma\n"):
@@ -47,7 +47,7 @@ def test_it_echoes_requests_over_the_spawn_channel(workdir) -> None:
 
 
 def test_it_ends_a_spawned_job_at_its_wall_limit_even_while_the_judge_blocks_reading(workdir) -> None:
-    job = spawn([PYTHON, "-c", "import time; time.sleep(60)"], workdir=str(workdir), readonly=[RUNTIME],
+    job = spawn([PYTHON, "-c", "import time; time.sleep(60)"], workdir=str(workdir), readonly=[RUNTIME_BIND],
                 limits=Limits(wall_s=1, cpu_s=5, memory_mb=256))  # fmt: skip
     assert job.channel_out is not None
     assert job.channel_out.read() == b""  # EOF once the tree is dead, not a hang
@@ -65,7 +65,7 @@ def test_it_kills_a_spawned_job_on_request(workdir) -> None:
 
 def test_it_gives_run_no_channel_and_feeds_stdin(workdir) -> None:
     out = run([PYTHON, "-c", "import os, sys; print(os.environ.get('SANDBOX_CHANNEL_FDS'), sys.stdin.read()[::-1])"],
-              workdir=str(workdir), readonly=[RUNTIME], limits=SMALL, stdin="olleh", env={"A": "1"})  # fmt: skip
+              workdir=str(workdir), readonly=[RUNTIME_BIND], limits=SMALL, stdin="olleh", env={"A": "1"})  # fmt: skip
     assert out.status == "ok", out.stderr
     assert out.stdout == "None hello\n"
 
@@ -73,7 +73,8 @@ def test_it_gives_run_no_channel_and_feeds_stdin(workdir) -> None:
 def test_it_runs_from_the_command_line_and_prints_one_json_object(workdir) -> None:
     res = subprocess.run(
         [sys.executable, "-m", "workers.sandbox", "run", "--json", "--cpu", "5", "--wall", "10", "--memory", "256",
-         "--output", "16", "--ro", RUNTIME, "--workdir", str(workdir), "--", PYTHON, "-c", "print(6 * 7)"],
+         "--output", "16", "--ro", RUNTIME, "--workdir", str(workdir), "--", f"{RUNTIME}/bin/python", "-c",
+         "print(6 * 7)"],
         capture_output=True, text=True, cwd=REPO, timeout=60, check=False,
     )  # fmt: skip
     assert res.returncode == 0, res.stderr
