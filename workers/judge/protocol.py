@@ -62,11 +62,15 @@ class _Encoder:
             raise EncodeError(f"numpy arrays of dtype {array.dtype} cannot be returned")
         if len(self.blobs) >= MAX_ARRAYS:
             raise EncodeError(f"more than {MAX_ARRAYS} arrays in one value")
-        if not array.flags.c_contiguous:
-            array = np.ascontiguousarray(array).reshape(array.shape)
+        if array.flags.c_contiguous:
+            raw = array
+        elif array.flags.f_contiguous:
+            raw = array.T  # the same memory in C order; the header says fortran_order (X = data.T is common)
+        else:
+            array = raw = np.ascontiguousarray(array).reshape(array.shape)
         header = io.BytesIO()
         np.lib.format.write_array_header_2_0(header, np.lib.format.header_data_from_array_1_0(array))
-        data = memoryview(array.reshape(-1).view(np.uint8))
+        data = memoryview(raw.reshape(-1).view(np.uint8))
         self.size += header.tell() + data.nbytes
         if self.size > MAX_MESSAGE_BYTES:
             raise EncodeError(f"value larger than {MAX_MESSAGE_BYTES // 2**20} MB")
@@ -146,7 +150,12 @@ def _load_array(data: memoryview) -> np.ndarray:
     if count == 0:
         return np.empty(shape, dtype=dtype)
     flat = np.frombuffer(data, dtype=dtype, count=count, offset=stream.tell())
-    return flat.reshape(shape, order="F" if fortran else "C")
+    array = flat.reshape(shape, order="F" if fortran else "C")
+    if not array.flags.aligned:
+        # Blobs sit at arbitrary offsets in the message; numpy cannot hand unaligned data to BLAS and falls
+        # back to loops many times slower, so one copy here pays for itself at once.
+        array = array.copy(order="K")
+    return array
 
 
 class _Decoder:
