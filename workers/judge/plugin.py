@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import time
+import types
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any, Protocol
@@ -89,6 +90,16 @@ class JudgePlugin:
         self.current: dict[str, Any] = {}
         self.records: list[dict[str, Any]] = []
         self.infrastructure: str | None = None
+        # Session-scoped fixtures as plain functions in a plugin module of their own (pytest deprecates them as
+        # instance methods); suites build their own session fixtures (the loaded batches) on these.
+        self.data_fixtures = types.ModuleType("coursesite_judge_data")
+        self.data_fixtures.public_data = pytest.fixture(scope="session", name="public_data")(lambda: suite.public_data)
+        # Where the student's code finds the public data (paths to pass to e.g. LoadBatch).
+        self.data_fixtures.student_data = pytest.fixture(scope="session", name="student_data")(lambda: student_data_dir)
+        self.data_fixtures.hidden_data = pytest.fixture(scope="session", name="hidden_data")(lambda: suite.hidden_data)
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        config.pluginmanager.register(self.data_fixtures, "coursesite-judge-data")
 
     # fixtures -------------------------------------------------------------
     @pytest.fixture
@@ -97,19 +108,6 @@ class JudgePlugin:
             # A fresh instance per test: pytest keeps the traceback of what it is given.
             raise type(self.blocked)(str(self.blocked))
         return StudentProxy(self._call)
-
-    @pytest.fixture(scope="session")
-    def public_data(self) -> Path:
-        return self.suite.public_data
-
-    @pytest.fixture(scope="session")
-    def student_data(self) -> str:
-        """Where the student's code finds the public data (paths to pass to e.g. LoadBatch)."""
-        return self.student_data_dir
-
-    @pytest.fixture(scope="session")
-    def hidden_data(self) -> Path:
-        return self.suite.hidden_data
 
     @pytest.fixture
     def figure(self) -> Callable[[str, Any], Path]:
