@@ -54,5 +54,6 @@ def assignment_staff_panel(request: HttpRequest, assignment: Assignment) -> str:
         "code": assignment.course.code,
         "suite": selectors.suite_active(assignment=assignment),
         "progress": selectors.rerun_progress(assignment=assignment),
+        "manages": membership.is_instructor,  # suites, reruns and trials are the examiner's (access.py)
     }
     return render_to_string("workers/_panel_staff.html", context, request=request)
