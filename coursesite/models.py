@@ -14,6 +14,8 @@ def _new_calendar_token() -> str:
 
 class User(AbstractUser):
     full_name = models.CharField(max_length=200, blank=True)
+    # From the registrar's roster when it has one; the student records export identifies people by it.
+    personal_id = models.CharField(max_length=20, blank=True, help_text="National identity number, if on the roster.")
     # Secret part of the personal iCal feed URL; rotating it revokes old subscriptions.
     calendar_token = models.CharField(max_length=64, unique=True, default=_new_calendar_token)
 

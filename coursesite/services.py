@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
@@ -12,6 +13,8 @@ from .audit import audit_record
 from .models import Course, Membership, Role, User, _new_calendar_token
 
 ROSTER_COLUMNS = ("username", "full_name", "email", "role")
+ROSTER_OPTIONAL_COLUMNS = ("personal_id",)
+PERSONAL_ID = re.compile(r"^[0-9][0-9+-]{5,18}[0-9A-Za-z]$")
 ROSTER_MAX_BYTES = 5 * 1024 * 1024
 _ROLE_ALIASES = {
     "instructor": Role.INSTRUCTOR,
@@ -52,6 +55,7 @@ class _RosterRow:
     full_name: str
     email: str
     role: str
+    personal_id: str = ""
 
 
 def _normalise_header(name: str) -> str:
@@ -79,7 +83,7 @@ def _parse_roster(data: bytes) -> tuple[list[_RosterRow], list[RosterError]]:
     missing = [c for c in ROSTER_COLUMNS if c not in columns]
     if missing:
         return [], [RosterError(1, c, "this column is missing from the header") for c in missing]
-    index = {name: columns.index(name) for name in ROSTER_COLUMNS}
+    index = {name: columns.index(name) for name in (*ROSTER_COLUMNS, *ROSTER_OPTIONAL_COLUMNS) if name in columns}
     rows: list[_RosterRow] = []
     seen: dict[str, int] = {}
     try:
@@ -94,6 +98,9 @@ def _parse_roster(data: bytes) -> tuple[list[_RosterRow], list[RosterError]]:
             full_name = values[index["full_name"]].strip()
             email = values[index["email"]].strip()
             role_text = values[index["role"]].strip().lower()
+            personal_id = values[index["personal_id"]].strip() if "personal_id" in index else ""
+            if personal_id and not PERSONAL_ID.match(personal_id):
+                errors.append(RosterError(line, "personal_id", f"{personal_id!r} is not an identity number"))
             if not username:
                 errors.append(RosterError(line, "username", "is empty"))
             elif not User.username_validator.regex.match(username) or len(username) > 150:
@@ -111,7 +118,7 @@ def _parse_roster(data: bytes) -> tuple[list[_RosterRow], list[RosterError]]:
             if role_text not in _ROLE_ALIASES:
                 errors.append(RosterError(line, "role", f"{role_text!r} is not one of instructor, ta, student"))
             else:
-                rows.append(_RosterRow(line, username, full_name, email, _ROLE_ALIASES[role_text]))
+                rows.append(_RosterRow(line, username, full_name, email, _ROLE_ALIASES[role_text], personal_id))
     except csv.Error as exc:
         errors.append(RosterError(reader.line_num, "-", f"not a readable CSV line ({exc})"))
     return rows, errors
@@ -132,15 +139,19 @@ def roster_import(*, course: Course, data: bytes, by: User | None) -> RosterResu
             user = users.get(row.username)
             changed = False
             if user is None:
-                user = User(username=row.username, full_name=row.full_name, email=row.email)
+                user = User(
+                    username=row.username, full_name=row.full_name, email=row.email, personal_id=row.personal_id
+                )
                 user.set_unusable_password()
                 user.save()
                 result.created += 1
                 Membership.objects.create(user=user, course=course, role=row.role)
                 continue
-            if (user.full_name, user.email) != (row.full_name, row.email):
-                user.full_name, user.email = row.full_name, row.email
-                user.save(update_fields=["full_name", "email"])
+            # A roster without the optional column leaves what an earlier roster said.
+            personal_id = row.personal_id or user.personal_id
+            if (user.full_name, user.email, user.personal_id) != (row.full_name, row.email, personal_id):
+                user.full_name, user.email, user.personal_id = row.full_name, row.email, personal_id
+                user.save(update_fields=["full_name", "email", "personal_id"])
                 changed = True
             member = members.get(user.pk)
             if member is None:

@@ -22,8 +22,9 @@ def ladok_csv(book: Gradebook) -> str:
     writer.writerow(LADOK_HEADER)
     for report in module_reports(book):
         examined = report.examined_on.isoformat() if report.examined_on else ""
-        # The user model has no personal identity number; the university login name identifies the student.
-        writer.writerow([report.student.username, book.course.code, report.module_code, report.grade, examined])
+        # The identity number from the roster when the registrar gave one, else the university login name.
+        who = report.student.personal_id or report.student.username
+        writer.writerow([who, book.course.code, report.module_code, report.grade, examined])
     return out.getvalue()
 
 

@@ -108,3 +108,19 @@ def test_the_api_imports_and_reports_errors(course, examiner, client_for) -> Non
     assert bad.status_code == 400
     assert bad.json()["errors"] == [{"row": 2, "column": "email", "message": "'bad' is not an email address"}]
     assert good.status_code == 200 and good.json() == {"created": 3, "updated": 0, "unchanged": 0}
+
+
+def test_an_optional_personal_id_column_is_kept_and_checked(course, examiner) -> None:
+    with_ids = (
+        b"username,full_name,email,role,personal_id\nanna,Anna Andersson,anna@example.edu,student,19990101-1234\n"
+    )
+    bad_id = b"username,full_name,email,role,personal_id\nanna,Anna Andersson,anna@example.edu,student,DROP TABLE\n"
+
+    refused = roster_import(course=course, data=bad_id, by=examiner)
+    imported = roster_import(course=course, data=with_ids, by=examiner)
+    without_column = roster_import(course=course, data=GOOD, by=examiner)
+
+    assert [str(e) for e in refused.errors] == ["row 2, column personal_id: 'DROP TABLE' is not an identity number"]
+    assert imported.created == 1
+    assert without_column.updated == 0  # a roster without the column keeps the number
+    assert User.objects.get(username="anna").personal_id == "19990101-1234"

@@ -138,3 +138,17 @@ def test_the_grading_serializers_keep_unique_names_in_the_whole_api_schema(clien
     response = client_for(examiner).get("/api/schema/?format=json")
     assert response.status_code == 200
     assert "GradingStudent" in json.loads(response.content)["components"]["schemas"]
+
+
+def test_the_records_csv_uses_the_identity_number_from_the_roster_when_there_is_one(
+    client_for, course: Course, examiner: User, student: User, graded: None
+) -> None:
+    student.personal_id = "19990101-1234"
+    student.save()
+
+    rows = _rows(client_for(examiner).get(f"/c/{course.code}/grades/export/ladok/").content.decode())
+
+    people = {r["personal_id_or_username"] for r in rows}
+    assert "19990101-1234" in people
+    assert "alice" not in people
+    assert "bob" in people  # no number on the roster: the login name
