@@ -17,9 +17,16 @@ def require_submission_viewer(*, user: User, submission: Submission) -> Membersh
     return membership
 
 
-def require_reviewer(*, user: User, submission: Submission) -> Membership:
+def holds_review_right(*, membership: Membership, submission: Submission) -> bool:
     """A teacher who holds the claim (or nobody does); the instructor may always review."""
+    if not membership.is_staff_role:
+        return False
+    claimed_by = submission.claimed_by_id
+    return claimed_by is None or claimed_by == membership.user_id or membership.is_instructor
+
+
+def require_reviewer(*, user: User, submission: Submission) -> Membership:
     membership = require_staff(user=user, course=submission.assignment.course)
-    if submission.claimed_by_id is not None and submission.claimed_by_id != user.pk and not membership.is_instructor:
+    if not holds_review_right(membership=membership, submission=submission):
         raise PermissionDenied(f"{submission.claimed_by} has claimed this submission; only they can review it.")
     return membership

@@ -24,7 +24,7 @@ from coursesite.hooks import registry
 from coursesite.models import Course, Role, User
 from coursesite.views import course_page
 
-from . import selectors, services
+from . import access, selectors, services
 from .access import require_submission_viewer
 from .forms import AssignmentForm, ExtensionForm, RegradeAnswerForm, RegradeRequestForm, ReviewForm
 from .models import Extension
@@ -400,7 +400,7 @@ def review_page(request: HttpRequest, code: str, pk: int) -> HttpResponse:
             "staff": list(selectors.course_staff(course=course)) if membership.is_instructor else [],
             "can_review": review is None
             and submission.is_latest
-            and (submission.claimed_by_id in (None, request.user.pk) or membership.is_instructor),
+            and access.holds_review_right(membership=membership, submission=submission),
             "panels": mark_safe(registry.render_panels("submission", request, submission)),  # noqa: S308
         },
         status=status,
