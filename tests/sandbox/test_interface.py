@@ -137,3 +137,35 @@ def test_it_refuses_a_gpu_this_host_does_not_have(workdir) -> None:
         pytest.fail("this test assumes a host without an eighth GPU")
     with pytest.raises(ValueError, match="nvidia7"):
         run(["/bin/true"], workdir=str(workdir), gpu=7, limits=SMALL)
+
+
+def test_it_refuses_to_run_without_bubblewrap_and_says_what_is_missing(make_dir) -> None:
+    workdir = make_dir()
+    env = {**os.environ, "COURSESITE_BWRAP": "/nonexistent/bwrap"}
+    env.pop("COURSESITE_SANDBOX_INSECURE_I_KNOW", None)
+    argv = [sys.executable, "-m", "workers.sandbox"]
+
+    check = subprocess.run([*argv, "check"], capture_output=True, text=True, cwd=REPO, env=env, timeout=60)
+    run = subprocess.run(
+        [*argv, "run", "--json", "--workdir", str(workdir), "--", "/bin/true"],
+        capture_output=True, text=True, cwd=REPO, env=env, timeout=60,
+    )  # fmt: skip
+
+    assert check.returncode != 0
+    assert '"ok": false' in check.stdout
+    assert run.returncode != 0
+    assert "sandbox unavailable: minimum sandbox isolation missing: bubblewrap (apt install bubblewrap)" in run.stderr
+    assert run.stdout == ""  # nothing ran
+
+
+def test_the_loudly_named_insecure_setting_runs_anyway_with_a_warning(make_dir) -> None:
+    workdir = make_dir()
+    env = {**os.environ, "COURSESITE_BWRAP": "/nonexistent/bwrap", "COURSESITE_SANDBOX_INSECURE_I_KNOW": "1"}
+
+    run = subprocess.run(
+        [sys.executable, "-m", "workers.sandbox", "run", "--json", "--workdir", str(workdir), "--", "/bin/echo", "hi"],
+        capture_output=True, text=True, cwd=REPO, env=env, timeout=60,
+    )  # fmt: skip
+
+    assert "WARNING: COURSESITE_SANDBOX_INSECURE_I_KNOW=1: running student code WITHOUT a sandbox" in run.stderr
+    assert json.loads(run.stdout)["stdout"] == "hi\n"

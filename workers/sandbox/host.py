@@ -17,6 +17,7 @@ from . import cgroups, seccomp
 
 INSECURE_ENV = "COURSESITE_SANDBOX_INSECURE_I_KNOW"
 RUNTIME_ENV = "COURSESITE_SANDBOX_RUNTIME"
+BWRAP_ENV = "COURSESITE_BWRAP"
 SLOT_UID_BASE = 61000
 SLOT_COUNT = 128
 
@@ -101,9 +102,17 @@ def runtime_access(runtime: str) -> dict[str, Any]:
     return {"path": str(p), "ok": not problems, "problems": problems}
 
 
+def _bwrap_path() -> str | None:
+    """bubblewrap from BWRAP_ENV (hosts that install it elsewhere), else PATH, else Debian's place."""
+    configured = os.environ.get(BWRAP_ENV)
+    if configured:
+        return configured if os.access(configured, os.X_OK) else None
+    return shutil.which("bwrap") or ("/usr/bin/bwrap" if os.path.exists("/usr/bin/bwrap") else None)
+
+
 @functools.cache
 def _check() -> dict[str, Any]:
-    path = shutil.which("bwrap") or ("/usr/bin/bwrap" if os.path.exists("/usr/bin/bwrap") else None)
+    path = _bwrap_path()
     userns_ok, userns_err = _probe_bwrap(path) if path else (False, "bwrap not installed (apt install bubblewrap)")
     lay, cg_note = cgroups.layout()
     root = os.geteuid() == 0
