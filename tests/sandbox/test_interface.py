@@ -53,7 +53,7 @@ def test_it_ends_a_spawned_job_at_its_wall_limit_even_while_the_judge_blocks_rea
     assert job.channel_out.read() == b""  # EOF once the tree is dead, not a hang
     out = job.wait()
     assert out.status == "timeout"
-    assert out.wall_s < 3
+    assert out.wall_s < 30  # far before the 60 s sleep ends
 
 
 def test_it_kills_a_spawned_job_on_request(workdir) -> None:
