@@ -352,6 +352,22 @@ class ExtensionApi(APIView):
         return Response(ExtensionOutputSerializer(extension).data, status=status.HTTP_201_CREATED)
 
 
+class ExtensionRevokeApi(APIView):
+    @extend_schema(
+        request=None,
+        responses={204: None, 403: dict, 404: dict},
+        description="Revoke a student's extension; their submissions are re-marked against the assignment's "
+        "deadline. The instructor only; 404 when the student has no extension.",
+    )
+    def delete(self, request: Request, code: str, number: int, student: str) -> Response:
+        course, _ = access_course(user=request.user, code=code)
+        require_instructor(user=request.user, course=course)
+        assignment = get_object_or_404(course.assignments, number=number)
+        extension = get_object_or_404(Extension, assignment=assignment, student__username=student)
+        services.extension_revoke(extension=extension, by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
 class ProgressCellOutputSerializer(serializers.Serializer):
     number = serializers.IntegerField()
     submitted = serializers.BooleanField()

@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import send_mail
 from django.db import transaction
+from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
@@ -345,6 +346,20 @@ def regrade_answer(
 # Extensions ---------------------------------------------------------------------------------------------------
 
 
+def _remark_lateness(*, assignment: Assignment, student: User) -> None:
+    """Re-mark all of the student's submissions on time or late against their deadline as it is now.
+
+    Called inside the transaction that grants or revokes an extension. The student's membership row is locked first:
+    `submission_create` holds the same lock while it reads the deadline, so a submission arriving meanwhile is marked
+    either by it (against the new deadline) or here.
+    """
+    list(Membership.objects.select_for_update().filter(user=student, course=assignment.course).values_list("pk"))
+    deadline = deadline_for(assignment=assignment, student=student)
+    submissions = Submission.objects.filter(assignment=assignment, student=student)
+    submissions.filter(submitted_at__lte=deadline).update(is_late=False)
+    submissions.filter(submitted_at__gt=deadline).update(is_late=True)
+
+
 @transaction.atomic
 def extension_grant(
     *, assignment: Assignment, student: User, deadline_at: dt.datetime, reason: str = "", by: User
@@ -362,9 +377,7 @@ def extension_grant(
         student=student,
         defaults={"deadline_at": deadline_at, "reason": reason.strip()[:300], "granted_by": by},
     )
-    submissions = Submission.objects.filter(assignment=assignment, student=student)
-    submissions.filter(submitted_at__lte=deadline_at).update(is_late=False)
-    submissions.filter(submitted_at__gt=deadline_at).update(is_late=True)
+    _remark_lateness(assignment=assignment, student=student)
     audit_record(
         actor=by,
         action="extension.grant",
@@ -377,3 +390,35 @@ def extension_grant(
         replaced=not created,
     )
     return extension
+
+
+@transaction.atomic
+def extension_revoke(*, extension: Extension, by: User) -> None:
+    """Take a student's extension away; their submissions are re-marked against the assignment's own deadline.
+
+    The extension is deleted; the audit row keeps what it was (deadline, reason, who granted it and when).
+    """
+    require_instructor(user=by, course=extension.assignment.course)
+    locked = (
+        Extension.objects.select_for_update(of=("self",))
+        .select_related("assignment__course", "student", "granted_by")
+        .filter(pk=extension.pk)
+        .first()
+    )
+    if locked is None:
+        raise Http404("This extension no longer exists; it may have been revoked already.")
+    assignment, student = locked.assignment, locked.student
+    audit_record(
+        actor=by,
+        action="extension.revoke",
+        course=assignment.course,
+        target=locked,
+        student=student.username,
+        assignment=assignment.number,
+        deadline_at=locked.deadline_at.isoformat(),
+        reason=locked.reason,
+        granted_by=locked.granted_by.username if locked.granted_by is not None else None,
+        granted_at=locked.granted_at.isoformat(),
+    )
+    locked.delete()
+    _remark_lateness(assignment=assignment, student=student)

@@ -181,6 +181,21 @@ def extension_grant(request: HttpRequest, code: str, number: int) -> HttpRespons
     return redirect("assignments:detail", code, number)
 
 
+@course_view
+@require_POST
+def extension_revoke(request: HttpRequest, code: str, number: int, student: str) -> HttpResponse:
+    course, _ = course_page(request, code)
+    require_instructor(user=request.user, course=course)
+    assignment = get_object_or_404(course.assignments, number=number)
+    extension = get_object_or_404(
+        Extension.objects.select_related("student"), assignment=assignment, student__username=student
+    )
+    name = extension.student.display_name
+    services.extension_revoke(extension=extension, by=request.user)
+    messages.success(request, f"{name}'s extension was revoked; the assignment's deadline applies again.")
+    return redirect("assignments:detail", code, number)
+
+
 # Submissions -----------------------------------------------------------------------------------------------------
 
 
