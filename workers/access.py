@@ -3,7 +3,7 @@
 from django.core.exceptions import PermissionDenied
 
 from assignments.models import Submission
-from coursesite.access import course_membership, require_instructor
+from coursesite.access import course_membership, require_instructor, require_staff
 from coursesite.models import Course, User
 
 from .models import GradingJob
@@ -32,3 +32,8 @@ def access_job(*, user: User, job: GradingJob) -> bool:
 def require_suite_manager(*, user: User, course: Course) -> None:
     """Suites, reruns and trials are the examiner's."""
     require_instructor(user=user, course=course)
+
+
+def require_grading_staff(*, user: User, course: Course) -> None:
+    """Grading one submission again is for any of the course's teachers (TA or examiner)."""
+    require_staff(user=user, course=course)

@@ -1,4 +1,4 @@
-"""REST API of the autograder: a submission's grading (visibility-filtered), suite upload, rerun of everyone."""
+"""REST API of the autograder: a submission's grading (visibility-filtered), grading it again, suites, reruns."""
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
@@ -62,6 +62,28 @@ class SubmissionGradingApi(APIView):
         job = selectors.job_latest(submission=submission)
         data = selectors.job_as_dict(selectors.job_view(job=job, staff=staff)) if job else None
         return Response(self.SubmissionGradingOutputSerializer({"submission": submission.pk, "job": data}).data)
+
+
+class SubmissionRerunApi(APIView):
+    class GradingRerunOutputSerializer(serializers.Serializer):
+        submission = serializers.IntegerField()
+        job = GradingJobOutputSerializer(help_text="The new autograder run (staff's view)")
+
+    @extend_schema(
+        request=None,
+        responses={202: GradingRerunOutputSerializer, 400: dict, 403: dict, 404: dict},
+        summary="Grade one submission again with the active suite (staff; not counted against the student)",
+    )
+    def post(self, request: Request, code: str, submission_id: int) -> Response:
+        course, _ = access_course(user=request.user, code=code)
+        access.require_grading_staff(user=request.user, course=course)
+        submission = get_object_or_404(
+            Submission.objects.select_related("assignment__course"), pk=submission_id, assignment__course=course
+        )
+        job = services.job_rerun(submission=submission, by=request.user)
+        fresh = selectors.job_with_results(job_id=job.pk) or job  # queued once the transaction committed
+        data = {"submission": submission.pk, "job": selectors.job_as_dict(selectors.job_view(job=fresh, staff=True))}
+        return Response(self.GradingRerunOutputSerializer(data).data, status=status.HTTP_202_ACCEPTED)
 
 
 class SuiteOutputSerializer(serializers.Serializer):

@@ -20,6 +20,7 @@ def submission_panel(request: HttpRequest, submission: Submission) -> str:
     job = selectors.job_latest(submission=submission)
     context = {
         "code": submission.assignment.course.code,
+        "submission": submission,
         "staff": staff,
         "view": selectors.job_view(job=job, staff=staff) if job else None,
         "suite": selectors.suite_active(assignment=submission.assignment),

@@ -229,6 +229,29 @@ def grading_enqueue_submission(*, submission: Submission) -> GradingJob | None:
     return job
 
 
+def _enqueue_rerun(
+    *, submission: Submission, attempt: int, suite: Suite, by: User | None, rerun: Rerun | None = None
+) -> GradingJob:
+    """A staff-requested attempt (rerun of everyone, or "grade again" of one), sent at the lowest priority.
+
+    Its trigger is RERUN, so it never counts against the student's daily runs (runs_used_today counts submissions).
+    Call inside a transaction that holds the assignment's row lock, so attempt numbers cannot collide.
+    """
+    # A GPU suite needs a GPU worker: it reruns on the gpu queue, at the lowest message priority.
+    queue = Queue.RERUN if suite.queue == Queue.CPU else Queue.GPU
+    job = GradingJob.objects.create(
+        submission=submission,
+        attempt=attempt,
+        suite=suite,
+        trigger=GradingJob.Trigger.RERUN,
+        rerun=rerun,
+        requested_by=by,
+        queue=queue,
+    )
+    _dispatch(job)
+    return job
+
+
 def grading_rerun_all(*, assignment: Assignment, by: User | None) -> Rerun:
     """Grade everyone's latest submission again with the active suite, on the lowest-priority queue."""
     with transaction.atomic():
@@ -242,21 +265,46 @@ def grading_rerun_all(*, assignment: Assignment, by: User | None) -> Rerun:
             .order_by("pk")
         )
         rerun = Rerun.objects.create(assignment=assignment, suite=suite, requested_by=by, total=len(submissions))
-        # A GPU suite needs a GPU worker: it reruns on the gpu queue, at the lowest message priority.
-        queue = Queue.RERUN if suite.queue == Queue.CPU else Queue.GPU
         for submission in submissions:
-            job = GradingJob.objects.create(
-                submission=submission,
-                attempt=(submission.last_attempt or 0) + 1,
-                suite=suite,
-                trigger=GradingJob.Trigger.RERUN,
-                rerun=rerun,
-                requested_by=by,
-                queue=queue,
+            _enqueue_rerun(
+                submission=submission, attempt=(submission.last_attempt or 0) + 1, suite=suite, by=by, rerun=rerun
             )
-            _dispatch(job)
         audit_record(actor=by, action="grading_rerun_all", course=assignment.course, target=rerun, total=rerun.total)
     return rerun
+
+
+def job_rerun(*, submission: Submission, by: User | None) -> GradingJob:
+    """Staff's "grade again" of one submission: a new attempt with the active suite, like a rerun of everyone.
+
+    For an infrastructure error, a fixed suite, a skipped run or a student who asks; never counted against the
+    student's daily runs. Refused while the submission's latest run has not ended, so a double click grades once.
+    """
+    with transaction.atomic():
+        # The lock rerun-all takes: the two cannot give the same submission the same attempt number.
+        assignment = Assignment.objects.select_for_update().select_related("course").get(pk=submission.assignment_id)
+        suite = Suite.objects.filter(assignment=assignment, is_active=True).first()
+        if suite is None:
+            raise ValidationError(
+                "This assignment has no autograder suite: upload one before grading a submission again.",
+                code="no_suite",
+            )
+        latest = GradingJob.objects.filter(submission=submission).order_by("-attempt").first()
+        if latest is not None and not latest.is_final:
+            raise ValidationError(
+                f"Autograder run {latest.attempt} of this submission has not ended yet; wait for its result.",
+                code="in_progress",
+            )
+        job = _enqueue_rerun(submission=submission, attempt=(latest.attempt if latest else 0) + 1, suite=suite, by=by)
+        audit_record(
+            actor=by,
+            action="grading_rerun_one",
+            course=assignment.course,
+            target=job,
+            submission=submission.pk,
+            attempt=job.attempt,
+            suite_version=suite.version,
+        )
+    return job
 
 
 def grading_trial(*, assignment: Assignment, upload: File, by: User | None) -> GradingJob:

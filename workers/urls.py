@@ -8,6 +8,11 @@ app_name = "workers"
 urlpatterns = [
     path("c/<slug:code>/workers/jobs/<int:job_id>/", views.job_fragment, name="job"),
     path("c/<slug:code>/workers/jobs/<int:job_id>/figures/<int:index>/", views.job_figure, name="figure"),
+    path(
+        "c/<slug:code>/workers/submissions/<int:submission_id>/grade-again/",
+        views.submission_rerun,
+        name="submission_rerun",
+    ),
     path("c/<slug:code>/workers/assignments/<int:number>/", views.autograder_page, name="autograder"),
     path("c/<slug:code>/workers/assignments/<int:number>/suites/", views.suite_upload, name="suite_upload"),
     path(
@@ -23,6 +28,11 @@ urlpatterns = [
         "api/courses/<slug:code>/workers/submissions/<int:submission_id>/grading/",
         api.SubmissionGradingApi.as_view(),
         name="api_submission_grading",
+    ),
+    path(
+        "api/courses/<slug:code>/workers/submissions/<int:submission_id>/grading/rerun/",
+        api.SubmissionRerunApi.as_view(),
+        name="api_submission_rerun",
     ),
     path(
         "api/courses/<slug:code>/workers/assignments/<int:number>/suites/",

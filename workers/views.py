@@ -1,4 +1,4 @@
-"""Autograder pages: the live job fragment (htmx), figures, and the examiner's suite page (upload, rerun, trial)."""
+"""Autograder pages: the live job fragment (htmx), figures, staff's "grade again", the examiner's suite page."""
 
 import mimetypes
 
@@ -8,9 +8,11 @@ from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from assignments.models import Assignment
+from assignments.models import Assignment, Submission
 from coursesite.views import course_page
 
 from . import access, selectors, services
@@ -45,6 +47,27 @@ def job_figure(request: HttpRequest, code: str, job_id: int, index: int) -> File
     name = figures[index]["name"]
     content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
     return FileResponse(default_storage.open(name, "rb"), content_type=content_type)
+
+
+@login_required
+@require_POST
+def submission_rerun(request: HttpRequest, code: str, submission_id: int) -> HttpResponse:
+    """Staff's "Grade again" button on a submission: a new autograder run, then back to the page it came from."""
+    course, _ = course_page(request, code)
+    access.require_grading_staff(user=request.user, course=course)
+    submission = get_object_or_404(
+        Submission.objects.select_related("assignment__course"), pk=submission_id, assignment__course=course
+    )
+    try:
+        job = services.job_rerun(submission=submission, by=request.user)
+    except ValidationError as error:
+        _refused(request, error)
+    else:
+        messages.success(request, f"Grading the submission again (autograder run {job.attempt}, at low priority).")
+    back = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return redirect(back)
+    return redirect(reverse("assignments:review", args=[code, submission.pk]))
 
 
 def _staff_assignment(request: HttpRequest, code: str, number: int) -> Assignment:
