@@ -5,7 +5,7 @@ from django.core.exceptions import PermissionDenied
 from coursesite.access import require_member
 from coursesite.models import Membership, User
 
-from .models import Group, GroupMember, HelpBooking
+from .models import Group, GroupMember, HelpAvailability, HelpBooking
 
 
 def require_group_member(*, user: User, group: Group) -> None:
@@ -26,3 +26,10 @@ def require_booking_host(*, user: User, booking: HelpBooking) -> None:
     membership = require_member(user=user, course=booking.slot.course)
     if booking.slot.ta_id != user.pk and not membership.is_instructor:
         raise PermissionDenied("Only the TA holding this slot can note attendance.")
+
+
+def require_availability_owner(*, user: User, availability: HelpAvailability) -> None:
+    """The TA who published the time, or the examiner, may withdraw it."""
+    membership = require_member(user=user, course=availability.course)
+    if not membership.is_instructor and not (membership.is_staff_role and availability.ta_id == user.pk):
+        raise PermissionDenied("Only the TA who published this time, or the examiner, can withdraw it.")

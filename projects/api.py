@@ -15,7 +15,7 @@ from coursesite import access as core_access
 from coursesite.models import User
 
 from . import access, selectors, services
-from .models import Group, HelpBooking, HelpSlot, Invitation, OralSlot, ProjectSettings, Proposal
+from .models import Group, HelpAvailability, HelpBooking, HelpSlot, Invitation, OralSlot, ProjectSettings, Proposal
 
 # Output shapes ------------------------------------------------------------------------------------------------------
 
@@ -134,6 +134,17 @@ class ProjectHelpBookingOutputSerializer(serializers.ModelSerializer):
 
     def get_attendees(self, obj: HelpBooking) -> list[str]:
         return [a.user.username for a in obj.attendees.all()]
+
+
+class ProjectHelpAvailabilityListSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    ta = serializers.CharField(source="ta.username")
+    date = serializers.DateField()
+    start = serializers.TimeField()
+    end = serializers.TimeField()
+    place = serializers.CharField()
+    slots = serializers.IntegerField(source="slot_count")
+    booked = serializers.IntegerField(source="booked_count", help_text="Booked slots: while any, no withdrawal")
 
 
 class ProjectSettingsSerializer(serializers.ModelSerializer):
@@ -571,6 +582,16 @@ class HelpAvailabilityApi(APIView):
         place = serializers.CharField()
         slots = serializers.IntegerField(source="slots.count")
 
+    @extend_schema(responses=ProjectHelpAvailabilityListSerializer(many=True))
+    def get(self, request: Request, code: str) -> Response:
+        """Published time that has not ended: a TA's own, or everyone's for the examiner."""
+        course, membership = _course(request, code)
+        core_access.require_staff(user=request.user, course=course)
+        published = selectors.help_availabilities_upcoming(
+            course=course, ta=None if membership.is_instructor else request.user
+        )
+        return Response(ProjectHelpAvailabilityListSerializer(published, many=True).data)
+
     @extend_schema(request=HelpAvailabilityInputSerializer, responses={201: HelpAvailabilityOutputSerializer})
     def post(self, request: Request, code: str) -> Response:
         course, _ = _course(request, code)
@@ -579,6 +600,17 @@ class HelpAvailabilityApi(APIView):
         data.is_valid(raise_exception=True)
         availability = services.help_availability_publish(course=course, ta=request.user, **data.validated_data)
         return Response(self.HelpAvailabilityOutputSerializer(availability).data, status=status.HTTP_201_CREATED)
+
+
+class HelpWithdrawApi(APIView):
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request: Request, code: str, availability_id: int) -> Response:
+        """Withdraw published time with all its slots (the TA who published it, or the examiner)."""
+        course, _ = _course(request, code)
+        availability = get_object_or_404(HelpAvailability, pk=availability_id, course=course)
+        access.require_availability_owner(user=request.user, availability=availability)
+        services.help_availability_withdraw(availability=availability, by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class HelpBookApi(APIView):

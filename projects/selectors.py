@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from coursesite.models import Course, Membership, Role, User
@@ -13,6 +13,7 @@ from .models import (
     Group,
     GroupMember,
     HelpAttendee,
+    HelpAvailability,
     HelpBooking,
     HelpSlot,
     Invitation,
@@ -144,6 +145,26 @@ def help_slots_upcoming(*, course: Course, now: dt.datetime | None = None) -> Qu
         .select_related("ta", "availability")
         .prefetch_related(_bookings_prefetch())
         .order_by("starts_at", "ta__username")
+    )
+
+
+def help_availabilities_upcoming(
+    *, course: Course, ta: User | None = None, now: dt.datetime | None = None
+) -> QuerySet[HelpAvailability]:
+    """Published time that has not ended yet (one TA's, or everyone's), with `slot_count` and `booked_count`."""
+    now = now or timezone.now()
+    availabilities = HelpAvailability.objects.filter(course=course)
+    if ta is not None:
+        availabilities = availabilities.filter(ta=ta)
+    return (
+        availabilities.select_related("ta")
+        .annotate(
+            last_ends_at=Max("slots__ends_at"),
+            slot_count=Count("slots", distinct=True),
+            booked_count=Count("slots__bookings", filter=Q(slots__bookings__cancelled_at__isnull=True), distinct=True),
+        )
+        .filter(last_ends_at__gt=now)
+        .order_by("date", "start", "ta__username")
     )
 
 

@@ -551,10 +551,25 @@ def help_availability_publish(
 
 @transaction.atomic
 def help_availability_withdraw(*, availability: HelpAvailability, by: User) -> None:
-    if HelpBooking.objects.filter(slot__availability=availability, cancelled_at__isnull=True).exists():
-        raise ValidationError("Some slots are booked; those students must cancel first (or keep the time).")
-    audit_record(actor=by, action="project.help_withdraw", course=availability.course, target=availability)
-    availability.delete()
+    """Take published time back, all its slots at once; refused while any slot is booked."""
+    locked = HelpAvailability.objects.select_for_update(of=("self",)).select_related("course")
+    locked = locked.filter(pk=availability.pk).first()
+    if locked is None:
+        raise ValidationError("This time has already been withdrawn.")
+    course = locked.course
+    # help_book locks the slot row before it looks for a booking: with the slots locked here, a booking either
+    # committed before (and is seen below) or waits and then finds its slot gone.
+    list(HelpSlot.objects.select_for_update().filter(availability=locked).order_by("pk"))
+    booked = HelpBooking.objects.filter(slot__availability=locked, cancelled_at__isnull=True).select_related("slot")
+    times = [_local(course, booking.slot.starts_at) for booking in booked.order_by("slot__starts_at")]
+    if times:
+        raise ValidationError(
+            f"Students have booked {', '.join(times)}, so this time cannot be withdrawn: keep it, "
+            "or withdraw it once they have cancelled."
+        )
+    slots = locked.slots.count()
+    audit_record(actor=by, action="project.help_withdraw", course=course, target=locked, slots=slots)
+    locked.delete()
 
 
 def project_help_refusal(course: Course) -> str:
@@ -570,7 +585,9 @@ def help_book(*, slot: HelpSlot, by: User, kind: str, topic: str) -> HelpBooking
     if not (topic or "").strip():
         raise ValidationError("Say briefly what you want help with.")
     # The slot row is the lock every attempt on this slot waits for; the partial unique index is the backstop.
-    slot = HelpSlot.objects.select_for_update().get(pk=slot.pk)
+    slot = HelpSlot.objects.select_for_update().filter(pk=slot.pk).first()
+    if slot is None:
+        raise ValidationError("That slot is no longer offered; choose another.")
     now = timezone.now()
     if slot.starts_at <= now:
         raise ValidationError("That slot has already started.")

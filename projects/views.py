@@ -10,13 +10,25 @@ from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from coursesite import access as core_access
 from coursesite.models import User
 from coursesite.views import course_page
 
 from . import access, selectors, services
-from .models import GRADES, FinalReport, Group, HelpBooking, HelpSlot, Invitation, OralSlot, ProjectSettings, Proposal
+from .models import (
+    GRADES,
+    FinalReport,
+    Group,
+    HelpAvailability,
+    HelpBooking,
+    HelpSlot,
+    Invitation,
+    OralSlot,
+    ProjectSettings,
+    Proposal,
+)
 
 
 def _errors(exc: ValidationError) -> list[str]:
@@ -290,12 +302,31 @@ def orals(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 def help_sessions(request: HttpRequest, code: str) -> HttpResponse:
     course, membership = course_page(request, code)
-    user = request.user
     status = 200
     if request.method == "POST":
         if _run(request, lambda: _help_action(request, course, membership), "Saved."):
             return redirect("projects:help", code)
         status = 400
+    return _help_page(request, course, membership, status=status)
+
+
+@login_required
+@require_POST
+def help_withdraw(request: HttpRequest, code: str, availability_id: int) -> HttpResponse:
+    course, membership = course_page(request, code)
+    availability = get_object_or_404(HelpAvailability, pk=availability_id, course=course)
+    access.require_availability_owner(user=request.user, availability=availability)
+
+    def withdraw() -> None:
+        services.help_availability_withdraw(availability=availability, by=request.user)
+
+    if _run(request, withdraw, "Withdrawn: those slots are no longer offered."):
+        return redirect("projects:help", code)
+    return _help_page(request, course, membership, status=400)
+
+
+def _help_page(request: HttpRequest, course, membership, *, status: int = 200) -> HttpResponse:  # type: ignore[no-untyped-def]
+    user = request.user
     today = timezone.localtime(timezone.now(), course.tz).date()
     context = {
         "slots": [s for s in selectors.help_slots_upcoming(course=course) if not s.active_bookings],
@@ -304,6 +335,11 @@ def help_sessions(request: HttpRequest, code: str) -> HttpResponse:
         "upcoming_booked": [
             s for s in selectors.help_slots_upcoming(course=course) if s.active_bookings and s.ta_id == user.pk
         ]
+        if membership.is_staff_role
+        else [],
+        "published": selectors.help_availabilities_upcoming(
+            course=course, ta=None if membership.is_instructor else user
+        )
         if membership.is_staff_role
         else [],
         "kinds": HelpBooking.Kind.choices,

@@ -129,5 +129,5 @@ def test_the_settings_are_read_by_all_and_changed_by_the_instructor(course, exam
 def test_the_openapi_schema_of_projects_is_valid_with_unique_component_names() -> None:
     schema = SchemaGenerator(patterns=urls.urlpatterns).get_schema(request=None, public=True)
     validate_schema(schema)
-    assert len(schema["paths"]) == 28
+    assert len(schema["paths"]) == 29
     assert "ProjectGroupOutput" in schema["components"]["schemas"]
