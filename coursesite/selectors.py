@@ -2,7 +2,7 @@
 
 from django.db.models import QuerySet
 
-from .models import Course, Membership, Role, User
+from .models import Course, Membership, User
 
 
 def memberships_of(*, user: User) -> QuerySet[Membership]:
@@ -12,7 +12,3 @@ def memberships_of(*, user: User) -> QuerySet[Membership]:
 def course_members(*, course: Course, role: str | None = None) -> QuerySet[Membership]:
     members = Membership.objects.filter(course=course).select_related("user").order_by("role", "user__username")
     return members.filter(role=role) if role else members
-
-
-def course_students(*, course: Course) -> QuerySet[User]:
-    return User.objects.filter(memberships__course=course, memberships__role=Role.STUDENT).order_by("username")
