@@ -1,7 +1,13 @@
 """`python -m workers.judge`: grade one submission against one suite (runs in the runtime)."""
 
+import os
 import sys
 
-from workers.judge.judge import main
+# The judge only checks what the student's process computes; the cores belong to that process. A second pool
+# of BLAS threads here would spin between calls and compete with it (set before numpy is imported).
+for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")
+
+from workers.judge.judge import main  # noqa: E402 -- after the thread settings
 
 sys.exit(main())

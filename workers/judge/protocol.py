@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import math
@@ -24,6 +25,12 @@ MAX_ARRAYS = 10_000
 ALLOWED_DTYPE_KINDS = frozenset("biufcUS")
 # Enough bytes to hold any .npy header we accept (numpy caps headers far below this).
 HEADER_PEEK = 65536 + 16
+# Every blob starts at a multiple of this offset in the payload; with numpy's .npy headers padded to the same
+# multiple, array data lands aligned and is decoded in place, without a copy.
+ALIGN = 64
+# Parts smaller than this are joined into one write; larger ones (array data) are written from their own memory.
+COALESCE_BYTES = 64 * 1024
+READ_CHUNK = 64 * 1024
 
 
 class ProtocolError(Exception):
@@ -52,7 +59,7 @@ def _as_numpy(value: Any) -> np.ndarray | None:
 
 class _Encoder:
     def __init__(self) -> None:
-        self.blobs: list[list[bytes | memoryview]] = []
+        self.blobs: list[tuple[bytes, memoryview]] = []
         self.nodes = 0
         self.size = 0
 
@@ -63,18 +70,18 @@ class _Encoder:
         if len(self.blobs) >= MAX_ARRAYS:
             raise EncodeError(f"more than {MAX_ARRAYS} arrays in one value")
         if array.flags.c_contiguous:
-            raw = array
+            raw, fortran = array, False
         elif array.flags.f_contiguous:
-            raw = array.T  # the same memory in C order; the header says fortran_order (X = data.T is common)
+            raw, fortran = array.T, True  # the same memory in C order; the header says fortran_order (X = data.T)
         else:
             array = raw = np.ascontiguousarray(array).reshape(array.shape)
-        header = io.BytesIO()
-        np.lib.format.write_array_header_2_0(header, np.lib.format.header_data_from_array_1_0(array))
+            fortran = False
+        header = _npy_header(array.dtype, fortran, array.shape)
         data = memoryview(raw.reshape(-1).view(np.uint8))
-        self.size += header.tell() + data.nbytes
+        self.size += _aligned(len(header) + data.nbytes)
         if self.size > MAX_MESSAGE_BYTES:
             raise EncodeError(f"value larger than {MAX_MESSAGE_BYTES // 2**20} MB")
-        self.blobs.append([header.getvalue(), data])
+        self.blobs.append((header, data))
         return len(self.blobs) - 1
 
     def encode(self, value: Any, depth: int) -> Any:
@@ -112,26 +119,66 @@ class _Encoder:
         raise EncodeError(f"values of type {type(value).__name__} cannot be returned")
 
 
+def _aligned(offset: int) -> int:
+    return -(-offset // ALIGN) * ALIGN
+
+
+@functools.lru_cache(maxsize=256)
+def _npy_header(dtype: np.dtype, fortran: bool, shape: tuple[int, ...]) -> bytes:
+    """numpy's own .npy 2.0 header (padded to a multiple of 64 bytes); calls repeat shapes, so it is cached."""
+    header = io.BytesIO()
+    descr = np.lib.format.dtype_to_descr(dtype)
+    np.lib.format.write_array_header_2_0(header, {"descr": descr, "fortran_order": fortran, "shape": shape})
+    return header.getvalue()
+
+
+def _coalesce(parts: list[bytes | memoryview]) -> list[bytes | memoryview]:
+    """Small consecutive parts joined, so a small message is one write and one wake-up of the reader."""
+    out: list[bytes | memoryview] = []
+    small: list[bytes | memoryview] = []
+    for part in parts:
+        if len(part) < COALESCE_BYTES:
+            small.append(part)
+            continue
+        if small:
+            out.append(b"".join(small))
+            small = []
+        out.append(part)
+    if small:
+        out.append(b"".join(small))
+    return out
+
+
 def encode(value: Any) -> list[bytes | memoryview]:
-    """One message as buffers: JSON length, JSON tree, then the .npy blobs it refers to."""
+    """One message as buffers: the frame header, the JSON length and tree, then the .npy blobs it refers to,
+    each starting at a multiple of ALIGN bytes into the payload (zero padding between them)."""
     encoder = _Encoder()
     tree = encoder.encode(value, 0)
-    sizes = [sum(len(part) if isinstance(part, bytes) else part.nbytes for part in blob) for blob in encoder.blobs]
+    sizes = [len(header) + data.nbytes for header, data in encoder.blobs]
     text = json.dumps({"v": tree, "blobs": sizes}, allow_nan=False).encode()
-    total = JSON_LEN.size + len(text) + sum(sizes)
-    if total > MAX_MESSAGE_BYTES:
+    start = _aligned(JSON_LEN.size + len(text))
+    parts: list[bytes | memoryview] = [b"", JSON_LEN.pack(len(text)), text, bytes(start - JSON_LEN.size - len(text))]
+    for (header, data), size in zip(encoder.blobs, sizes, strict=True):
+        parts += [header, data, bytes(_aligned(size) - size)]
+        start += _aligned(size)
+    if start > MAX_MESSAGE_BYTES:
         raise EncodeError(f"value larger than {MAX_MESSAGE_BYTES // 2**20} MB")
-    return [HEADER.pack(MAGIC, total), JSON_LEN.pack(len(text)), text, *(p for blob in encoder.blobs for p in blob)]
+    parts[0] = HEADER.pack(MAGIC, start)
+    return _coalesce([part for part in parts if len(part)])
 
 
 def _reject_constant(name: str) -> None:
     raise ProtocolError(f"non-JSON constant {name}")
 
 
-def _load_array(data: memoryview) -> np.ndarray:
-    """An .npy blob read without pickles: numpy's own header parser, the header checked
-    against the bytes present, then the array viewed in place (no copy)."""
-    stream = io.BytesIO(bytes(data[:HEADER_PEEK]))
+NPY_PREFIX = struct.Struct("<6sBB")  # magic string, major and minor version
+NPY_HEADER_LEN = {1: struct.Struct("<H"), 2: struct.Struct("<I"), 3: struct.Struct("<I")}
+CACHED_HEADER_BYTES = 1024
+
+
+def _parse_npy_header(raw: bytes) -> tuple[tuple[int, ...], bool, np.dtype, int]:
+    """(shape, fortran order, dtype, data offset) of an .npy blob's start, by numpy's own header parser."""
+    stream = io.BytesIO(raw)
     try:
         version = np.lib.format.read_magic(stream)
         if version == (1, 0):
@@ -144,16 +191,40 @@ def _load_array(data: memoryview) -> np.ndarray:
         raise ProtocolError(f"bad .npy header: {str(error)[:200]}") from None
     if dtype.kind not in ALLOWED_DTYPE_KINDS or dtype.hasobject:
         raise ProtocolError(f"arrays of dtype {dtype} are refused")
+    return shape, fortran, dtype, stream.tell()
+
+
+# Calls repeat the same shapes; parsing a header costs far more than the call itself for small arrays.
+_parse_npy_header_cached = functools.lru_cache(maxsize=256)(_parse_npy_header)
+
+
+def _npy_header_bytes(data: memoryview) -> bytes:
+    """The magic, version, length and header text of an .npy blob (at most HEADER_PEEK bytes)."""
+    if data.nbytes >= NPY_PREFIX.size:
+        _, major, _ = NPY_PREFIX.unpack_from(data)
+        length = NPY_HEADER_LEN.get(major)
+        if length is not None and data.nbytes >= NPY_PREFIX.size + length.size:
+            (size,) = length.unpack_from(data, NPY_PREFIX.size)
+            return bytes(data[: min(NPY_PREFIX.size + length.size + size, HEADER_PEEK)])
+    return bytes(data[:HEADER_PEEK])
+
+
+def _load_array(data: memoryview) -> np.ndarray:
+    """An .npy blob read without pickles: numpy's own header parser, the header checked
+    against the bytes present, then the array viewed in place (no copy when aligned)."""
+    raw = _npy_header_bytes(data)
+    parse = _parse_npy_header_cached if len(raw) <= CACHED_HEADER_BYTES else _parse_npy_header
+    shape, fortran, dtype, offset = parse(raw)
     count = math.prod(shape)
-    if count * dtype.itemsize != data.nbytes - stream.tell():
+    if count * dtype.itemsize != data.nbytes - offset:
         raise ProtocolError("array data does not match its header")
     if count == 0:
         return np.empty(shape, dtype=dtype)
-    flat = np.frombuffer(data, dtype=dtype, count=count, offset=stream.tell())
+    flat = np.frombuffer(data, dtype=dtype, count=count, offset=offset)
     array = flat.reshape(shape, order="F" if fortran else "C")
     if not array.flags.aligned:
-        # Blobs sit at arbitrary offsets in the message; numpy cannot hand unaligned data to BLAS and falls
-        # back to loops many times slower, so one copy here pays for itself at once.
+        # numpy cannot hand unaligned data to BLAS and falls back to loops many times slower, so one copy here
+        # pays for itself at once (blobs are aligned by the encoder; this guards a hand-made message).
         array = array.copy(order="K")
     return array
 
@@ -216,12 +287,15 @@ def decode(payload: bytes | bytearray) -> Any:
     sizes = envelope["blobs"]
     if not isinstance(sizes, list) or not all(type(s) is int and s >= 0 for s in sizes):
         raise ProtocolError("malformed blob table")
-    if end + sum(sizes) != len(view):
-        raise ProtocolError("blob table does not match the message length")
     blobs = []
+    start = _aligned(end)
     for size in sizes:
-        blobs.append(view[end : end + size])
-        end += size
+        if start + size > len(view):
+            raise ProtocolError("blob table does not match the message length")
+        blobs.append(view[start : start + size])
+        start = _aligned(start + size)
+    if start != len(view):
+        raise ProtocolError("blob table does not match the message length")
     return _Decoder(blobs).decode(envelope["v"], 0)
 
 
@@ -234,10 +308,12 @@ def write_message(fd: int, value: Any) -> None:
 
 
 class FrameReader:
-    """Reads framed messages from a raw fd, with an optional deadline (time.monotonic)."""
+    """Reads framed messages from a raw fd, with an optional deadline (time.monotonic). Reads ahead in
+    chunks, so a small message costs one read; a large payload is read straight into its own buffer."""
 
     def __init__(self, fd: int) -> None:
         self.fd = fd
+        self.pending = bytearray()
 
     def _wait(self, deadline: float | None) -> None:
         if deadline is not None:
@@ -245,8 +321,19 @@ class FrameReader:
             if remaining <= 0 or not select.select([self.fd], [], [], remaining)[0]:
                 raise ChannelTimeout()
 
+    def _fill(self, size: int, deadline: float | None) -> None:
+        """At least `size` bytes in the read-ahead buffer."""
+        while len(self.pending) < size:
+            self._wait(deadline)
+            chunk = os.read(self.fd, max(READ_CHUNK, size - len(self.pending)))
+            if not chunk:
+                raise ChannelClosed("channel closed")
+            self.pending += chunk
+
     def _read_into(self, view: memoryview, deadline: float | None) -> None:
-        filled = 0
+        filled = min(len(self.pending), len(view))
+        view[:filled] = self.pending[:filled]
+        del self.pending[:filled]
         while filled < len(view):
             self._wait(deadline)
             count = os.readv(self.fd, [view[filled:]])
@@ -255,13 +342,13 @@ class FrameReader:
             filled += count
 
     def read(self, deadline: float | None = None) -> Any:
-        head = bytearray(HEADER.size)
-        self._read_into(memoryview(head), deadline)
-        magic, length = HEADER.unpack(head)
+        self._fill(HEADER.size, deadline)
+        magic, length = HEADER.unpack_from(self.pending)
         if magic != MAGIC:
             raise ProtocolError("garbage on the channel")
         if length > MAX_MESSAGE_BYTES:
             raise ProtocolError(f"message larger than {MAX_MESSAGE_BYTES // 2**20} MB")
+        del self.pending[: HEADER.size]
         payload = bytearray(length)
         self._read_into(memoryview(payload), deadline)
         return decode(payload)
@@ -275,12 +362,13 @@ def write_frame(fd: int, parts: list[bytes | memoryview], deadline: float) -> No
         for part in parts:
             view = memoryview(part).cast("B")
             while view:
+                try:
+                    view = view[os.write(fd, view) :]
+                    continue
+                except BlockingIOError:
+                    pass
                 remaining = deadline - time.monotonic()
                 if remaining <= 0 or not select.select([], [fd], [], remaining)[1]:
                     raise ChannelTimeout()
-                try:
-                    view = view[os.write(fd, view) :]
-                except BlockingIOError:
-                    continue
     finally:
         os.set_blocking(fd, was_blocking)
