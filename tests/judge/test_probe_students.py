@@ -61,10 +61,26 @@ def test_crashes_are_told_in_plain_words(probed: dict[str, Any]) -> None:
     assert tests["test_memory_hog"]["reason"] == "out of memory (limit 512 MB)"
 
 
+def test_pipelined_calls_keep_each_calls_outcome(probed: dict[str, Any]) -> None:
+    tests = by_name(probed)
+    for name in ("calls_carry_their_arguments_as_sent", "big_values_both_ways"):
+        assert tests[f"test_pipelined_{name}"]["status"] == "passed", tests[f"test_pipelined_{name}"]["message"]
+    assert tests["test_numerical_gradient_pipelined_or_not"]["status"] == "passed"
+    # The calls around a failing one still return their values; the failure is the student's, in plain words.
+    assert tests["test_pipelined_exception"]["status"] == "failed"
+    assert tests["test_pipelined_exception"]["message"].startswith("your boom raised ValueError: shapes")
+    # A crash fails the calls sent after it, and the next test gets a fresh process.
+    assert tests["test_pipelined_crash"]["reason"] == "crashed (signal 11)"
+    assert tests["test_pipelined_crash"]["message"].startswith("crashed (signal 11) during crash")
+    assert tests["test_endless_loop"]["status"] == "timeout"
+
+
 def test_the_score_counts_only_what_the_judge_saw_pass(probed: dict[str, Any]) -> None:
     passed = {"test_value", "test_after_the_loop", "test_value_again", "test_hidden_data_out_of_reach"}
     passed |= {"test_judge_out_of_reach", "test_public_data_readable"}
+    passed |= {"test_pipelined_calls_carry_their_arguments_as_sent", "test_pipelined_big_values_both_ways"}
+    passed |= {"test_numerical_gradient_pipelined_or_not"}
     assert set(by_name(probed)) - set(not_passed(probed)) == passed
     assert probed["outcome"] == "failed"
     assert probed["score"] == len(passed)
-    assert probed["max_score"] == 17
+    assert probed["max_score"] == 22

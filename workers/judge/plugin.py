@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import time
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any, Protocol
 
 import pytest
 
+from workers.judge import checks
 from workers.judge.session import DATA_INSIDE, InfrastructureError, StudentProblem
 from workers.judge.suite import Suite
 
@@ -90,6 +92,7 @@ class JudgePlugin:
         self.current: dict[str, Any] = {}
         self.records: list[dict[str, Any]] = []
         self.infrastructure: str | None = None
+        self.pipelining = False
         # Session-scoped fixtures as plain functions in a plugin module of their own (pytest deprecates them as
         # instance methods); suites build their own session fixtures (the loaded batches) on these.
         self.data_fixtures = types.ModuleType("coursesite_judge_data")
@@ -100,6 +103,10 @@ class JudgePlugin:
 
     def pytest_configure(self, config: pytest.Config) -> None:
         config.pluginmanager.register(self.data_fixtures, "coursesite-judge-data")
+        checks.use_pipeline(self.pipeline)
+
+    def pytest_unconfigure(self) -> None:
+        checks.use_pipeline(None)
 
     # fixtures -------------------------------------------------------------
     @pytest.fixture
@@ -125,7 +132,25 @@ class JudgePlugin:
 
     def _call(self, name: str, args: tuple, kwargs: dict[str, Any]) -> Any:
         assert self.caller is not None
+        if self.pipelining:
+            return self.caller.send(name, args, kwargs, self.deadline)  # type: ignore[attr-defined]
         return self.caller.call(name, args, kwargs, self.deadline)
+
+    @contextlib.contextmanager
+    def pipeline(self) -> Iterator[None]:
+        """Inside the block the student's calls are sent without waiting for their replies and return
+        `Pending` values; leaving the block reads every reply (see checks.pipelined)."""
+        caller = self.caller
+        if self.pipelining or caller is None or not hasattr(caller, "send"):
+            yield
+            return
+        caller.broken = None  # type: ignore[attr-defined]
+        self.pipelining = True
+        try:
+            yield
+        finally:
+            self.pipelining = False
+            caller.collect(self.deadline)  # type: ignore[attr-defined]
 
     # hooks ----------------------------------------------------------------
     def pytest_collection_finish(self) -> None:

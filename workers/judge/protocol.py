@@ -10,6 +10,7 @@ import os
 import select
 import struct
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -354,10 +355,20 @@ class FrameReader:
         return decode(payload)
 
 
-def write_frame(fd: int, parts: list[bytes | memoryview], deadline: float) -> None:
-    """Write a whole frame, giving up at the deadline (a peer that stops reading cannot block us)."""
+def write_frame(
+    fd: int,
+    parts: list[bytes | memoryview],
+    deadline: float,
+    readable: int | None = None,
+    on_readable: Callable[[], bool] | None = None,
+) -> None:
+    """Write a whole frame, giving up at the deadline (a peer that stops reading cannot block us). While the
+    frame cannot be written and `readable` has data, `on_readable()` is called; it returns False to give up
+    (ChannelClosed)."""
     was_blocking = os.get_blocking(fd)
     os.set_blocking(fd, False)
+    watch = [readable] if readable is not None and on_readable is not None else []
+    closed_by_reader = False
     try:
         for part in parts:
             view = memoryview(part).cast("B")
@@ -368,7 +379,14 @@ def write_frame(fd: int, parts: list[bytes | memoryview], deadline: float) -> No
                 except BlockingIOError:
                     pass
                 remaining = deadline - time.monotonic()
-                if remaining <= 0 or not select.select([], [fd], [], remaining)[1]:
+                if remaining <= 0:
+                    raise ChannelTimeout()
+                can_read, can_write, _ = select.select(watch, [fd], [], remaining)
+                if can_read and not can_write and on_readable is not None and not on_readable():
+                    closed_by_reader = True  # the fd is closed (maybe reused): leave it alone
+                    raise ChannelClosed("channel closed")
+                if not can_read and not can_write:
                     raise ChannelTimeout()
     finally:
-        os.set_blocking(fd, was_blocking)
+        if not closed_by_reader:
+            os.set_blocking(fd, was_blocking)

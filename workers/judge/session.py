@@ -6,6 +6,7 @@ import fcntl
 import os
 import sys
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,8 @@ WORK_INSIDE = "/work"
 MESSAGE_CHARS = 2000
 F_SETPIPE_SZ = 1031  # fcntl.F_SETPIPE_SZ, spelled out for Pythons that lack the name
 PIPE_BYTES = 1 << 20  # the unprivileged maximum (/proc/sys/fs/pipe-max-size)
+# Calls sent ahead of their replies (pipelined checks such as numerical gradients); bounds the judge's memory.
+MAX_INFLIGHT = 64
 
 
 class StudentProblem(Exception):
@@ -101,6 +104,8 @@ class StudentSession:
         self.next_id = 0
         self.spawned = 0
         self.import_deadline = 0.0
+        self.inflight: deque[Pending] = deque()
+        self.broken: BaseException | None = None
 
     def _readonly(self) -> list[tuple[str, str]]:
         mounts = [
@@ -229,46 +234,165 @@ class StudentSession:
         job.wait(timeout=2)
 
     def call(self, name: str, args: tuple, kwargs: dict[str, Any], deadline: float) -> Any:
+        """Run one of the student's functions and return its value (or raise what went wrong, in plain words)."""
+        self.broken = None  # a process broken by an earlier call is replaced
+        pending = self.send(name, args, kwargs, deadline)
+        self.collect(deadline)
+        return pending.result()
+
+    def send(self, name: str, args: tuple, kwargs: dict[str, Any], deadline: float) -> Pending:
+        """Send a call without waiting for its reply; `collect` reads the replies, in the order of the calls.
+        Arguments are encoded and written now, so changing them afterwards does not change the call."""
+        pending = Pending(name)
+        if self.broken is not None:
+            # An earlier call of this batch broke the process; the rest of the batch is not sent.
+            pending.fail(self.broken)
+            return pending
         if self.job is None:
             report = self.start()
             if not report.ok:
-                raise StudentImportError(report.error.get("message", "import failed"))
+                self.broken = StudentImportError(report.error.get("message", "import failed"))
+                pending.fail(self.broken)
+                return pending
+        while len(self.inflight) >= MAX_INFLIGHT and self.broken is None:
+            self._receive(deadline)
+        if self.broken is not None:
+            pending.fail(self.broken)
+            return pending
         assert self.job is not None and self.reader is not None
         self.next_id += 1
-        call_id = self.next_id
-        request = {"kind": "call", "id": call_id, "function": name, "args": list(args), "kwargs": kwargs}
-        timeout = f"your {name} did not return within the test's time limit; the judge stopped it"
+        pending.call_id = self.next_id
+        request = {"kind": "call", "id": pending.call_id, "function": name, "args": list(args), "kwargs": kwargs}
         try:
-            protocol.write_frame(self.job.channel_in.fileno(), protocol.encode(request), deadline)
+            parts = protocol.encode(request)
+        except protocol.EncodeError as error:
+            pending.fail(EncodeFailure(f"the test's arguments for {name} cannot be sent: {error}"))
+            return pending
+        self.inflight.append(pending)
+
+        def read_a_reply() -> bool:
+            # The student's process takes no more input until its replies are read: read one, go on writing
+            # while the process lives (neither side ever waits on the other for good).
+            self._receive(deadline)
+            return self.job is not None
+
+        try:
+            protocol.write_frame(
+                self.job.channel_in.fileno(), parts, deadline, readable=self.reader.fd, on_readable=read_a_reply
+            )
+        except protocol.ChannelTimeout:
+            self.stop()
+            self._fail_inflight(StudentTimeout(_timeout_message(name)))
+        except (protocol.ChannelClosed, BrokenPipeError):
+            if not pending.done:
+                self._fail_inflight(self._crash(f"during {name}", self._ended()))
+        return pending
+
+    def collect(self, deadline: float) -> None:
+        """Read the replies of every call sent so far."""
+        while self.inflight:
+            self._receive(deadline)
+
+    def _receive(self, deadline: float) -> None:
+        """Read the reply of the oldest call in flight (a broken process fails it and every call after it)."""
+        pending = self.inflight[0]
+        if pending.error is not None or self.reader is None:
+            self.inflight.popleft()
+            return
+        try:
             reply = self.reader.read(deadline)
         except protocol.ChannelTimeout:
             self.stop()
-            raise StudentTimeout(timeout) from None
-        except (protocol.ChannelClosed, BrokenPipeError):
-            outcome = self._ended()
-            raise self._crash(f"during {name}", outcome) from None
+            self._fail_inflight(StudentTimeout(_timeout_message(pending.name)))
+            return
+        except protocol.ChannelClosed:
+            self._fail_inflight(self._crash(f"during {pending.name}", self._ended()))
+            return
         except protocol.ProtocolError as error:
             self.stop()
-            raise StudentCrashed(
-                f"the judge's channel received something that is not a reply during {name} ({error}); "
-                "your code must not write to file descriptor 4",
-                "protocol violation",
-            ) from None
-        if not isinstance(reply, dict) or reply.get("id") != call_id:
+            self._fail_inflight(_violation(pending.name, error))
+            return
+        self.inflight.popleft()
+        if not isinstance(reply, dict) or reply.get("id") != pending.call_id:
             self.stop()
-            raise StudentCrashed(f"an out-of-order reply arrived during {name}", "protocol violation")
-        kind = reply.get("kind")
+            pending.fail(StudentCrashed(f"an out-of-order reply arrived during {pending.name}", "protocol violation"))
+            self._fail_inflight(pending.error)
+            return
+        kind, name = reply.get("kind"), pending.name
         if kind == "result":
-            return reply.get("value")
-        if kind == "raised":
+            pending.resolve(reply.get("value"))
+        elif kind == "raised":
             trace = str(reply.get("traceback", ""))[-MESSAGE_CHARS:]
-            raise StudentRaised(f"your {name} raised {reply.get('type')}: {reply.get('message')}\n{trace}")
-        if kind == "missing":
-            raise StudentMissing(f"your module does not define {name}")
-        if kind == "unencodable":
-            raise StudentBadReturn(f"your {name} returned a value the judge cannot accept: {reply.get('message')}")
-        self.stop()
-        raise StudentCrashed(f"an unknown reply arrived during {name}", "protocol violation")
+            pending.fail(StudentRaised(f"your {name} raised {reply.get('type')}: {reply.get('message')}\n{trace}"))
+        elif kind == "missing":
+            pending.fail(StudentMissing(f"your module does not define {name}"))
+        elif kind == "unencodable":
+            message = f"your {name} returned a value the judge cannot accept: {reply.get('message')}"
+            pending.fail(StudentBadReturn(message))
+        else:
+            self.stop()
+            pending.fail(StudentCrashed(f"an unknown reply arrived during {name}", "protocol violation"))
+            self._fail_inflight(pending.error)
+
+    def _fail_inflight(self, error: BaseException) -> None:
+        """The process is gone (stopped or dead): every call still waiting for a reply fails with `error`."""
+        while self.inflight:
+            waiting = self.inflight.popleft()
+            if not waiting.done:
+                waiting.fail(error)
+        self.broken = error
+
+
+class EncodeFailure(Exception):
+    """The test passed the student's function something the protocol cannot carry (a suite bug)."""
+
+
+class Pending:
+    """A call sent to the student's process; its value (or what went wrong) once its reply was read."""
+
+    __slots__ = ("call_id", "done", "error", "name", "value")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.call_id = 0
+        self.done = False
+        self.value: Any = None
+        self.error: BaseException | None = None
+
+    def resolve(self, value: Any) -> None:
+        self.done, self.value = True, value
+
+    def fail(self, error: BaseException) -> None:
+        self.done, self.error = True, error
+
+    def result(self) -> Any:
+        if not self.done:
+            raise RuntimeError(f"the reply of {self.name} has not been read yet (use it after the pipelined block)")
+        if self.error is not None:
+            # A fresh instance each time: pytest keeps the traceback of what is raised.
+            raise _copy_error(self.error)
+        return self.value
+
+
+def _copy_error(error: BaseException) -> BaseException:
+    if isinstance(error, StudentCrashed):
+        return StudentCrashed(str(error), error.reason)
+    try:
+        return type(error)(*error.args)
+    except TypeError:
+        return error
+
+
+def _timeout_message(name: str) -> str:
+    return f"your {name} did not return within the test's time limit; the judge stopped it"
+
+
+def _violation(name: str, error: Exception) -> StudentCrashed:
+    return StudentCrashed(
+        f"the judge's channel received something that is not a reply during {name} ({error}); "
+        "your code must not write to file descriptor 4",
+        "protocol violation",
+    )
 
 
 def _close_channels(job: Job) -> None:

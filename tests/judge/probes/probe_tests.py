@@ -1,11 +1,56 @@
 """The probe suite's tests (instructor side): each calls one behaviour of probes/student.py."""
 
+import numpy as np
+
+from workers.judge.checks import numerical_gradient, pipelined, value_of
+
 MARKER = "@MARKER@"
 JUDGE_SOURCE = "@JUDGE_SOURCE@"
 
 
 def test_value(student):
     assert student.value() == 42
+
+
+def test_pipelined_calls_carry_their_arguments_as_sent(student):
+    x = np.zeros(3)
+    with pipelined():
+        sent = []
+        for i in range(200):
+            x[0] = i  # changed after each call was sent: the call keeps what it was given
+            sent.append(student.echo(x))
+    assert [float(value_of(reply)[0]) for reply in sent] == list(range(200))
+
+
+def test_pipelined_big_values_both_ways(student):
+    # Far more than both pipes hold: the judge must read replies while it still sends.
+    big = np.arange(400_000.0)
+    with pipelined():
+        replies = [student.echo(big + i) for i in range(30)]
+    assert all(np.array_equal(value_of(reply), big + i) for i, reply in enumerate(replies))
+
+
+def test_numerical_gradient_pipelined_or_not(student):
+    w = np.array([[0.5, -1.0], [2.0, 0.25]])
+    entries = [(0, 0), (0, 1), (1, 0), (1, 1)]
+    assert np.allclose(numerical_gradient(lambda: student.square_sum(w), w, entries), 2 * w.reshape(-1))
+    # A cost that computes with the reply cannot be pipelined; it is called one call at a time.
+    assert np.allclose(numerical_gradient(lambda: 3 * student.square_sum(w), w, entries), 6 * w.reshape(-1))
+    assert np.array_equal(w, [[0.5, -1.0], [2.0, 0.25]])
+
+
+def test_pipelined_exception(student):
+    with pipelined():
+        first, failing, last = student.value(), student.boom(), student.value()
+    assert value_of(first) == 42 and value_of(last) == 42
+    value_of(failing)
+
+
+def test_pipelined_crash(student):
+    with pipelined():
+        first, _, after = student.value(), student.crash(), student.value()
+    assert value_of(first) == 42
+    value_of(after)
 
 
 def test_endless_loop(student):

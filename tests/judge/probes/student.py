@@ -16,6 +16,14 @@ def value():
     return 42
 
 
+def echo(value):
+    return value
+
+
+def square_sum(w):
+    return float(np.sum(w * w))
+
+
 def loop():
     while True:
         pass
@@ -37,9 +45,14 @@ def huge():
     return np.zeros(40_000_000)  # 320 MB, over the 256 MB message cap
 
 
+def _padded(data):
+    return data + bytes(-len(data) % 64)  # the protocol's layout: each blob at a multiple of 64 bytes
+
+
 def _frame(tree, blobs=()):
+    """A well-formed frame, so that only its contents can be refused."""
     text = json.dumps({"v": tree, "blobs": [len(b) for b in blobs]}).encode()
-    payload = struct.pack(">I", len(text)) + text + b"".join(blobs)
+    payload = _padded(struct.pack(">I", len(text)) + text) + b"".join(_padded(b) for b in blobs)
     return b"CSJ1" + struct.pack(">I", len(payload)) + payload
 
 
