@@ -104,7 +104,15 @@ def grade(suite: Suite, submission: Path, results: IO[str], figures: Path, gpu: 
 
     from workers.judge.plugin import JudgePlugin
 
-    plugin = JudgePlugin(suite, startup.session, results, figures, before_tests=startup.finish)
+    session = startup.session
+    plugin = JudgePlugin(
+        suite,
+        session,
+        results,
+        figures,
+        before_tests=startup.finish,
+        after_tests=session.release if session is not None else None,
+    )
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     try:
         exit_code = pytest.main(pytest_args(suite), plugins=[plugin])

@@ -80,8 +80,10 @@ class JudgePlugin:
         blocked: StudentProblem | None = None,
         student_data_dir: str = DATA_INSIDE,
         before_tests: Callable[[], StudentProblem | None] | None = None,
+        after_tests: Callable[[], None] | None = None,
     ) -> None:
         self.before_tests = before_tests
+        self.after_tests = after_tests
         self.student_data_dir = student_data_dir
         self.suite = suite
         self.caller = caller
@@ -156,6 +158,11 @@ class JudgePlugin:
     def pytest_collection_finish(self) -> None:
         if self.before_tests is not None and self.blocked is None:
             self.blocked = self.before_tests()
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self) -> None:
+        if self.after_tests is not None:
+            self.after_tests()
 
     def pytest_runtest_logstart(self, nodeid: str) -> None:
         spec = self.suite.spec_for(nodeid)

@@ -106,6 +106,7 @@ class StudentSession:
         self.import_deadline = 0.0
         self.inflight: deque[Pending] = deque()
         self.broken: BaseException | None = None
+        self.releasing: list[Job] = []
 
     def _readonly(self) -> list[tuple[str, str]]:
         mounts = [
@@ -225,13 +226,19 @@ class StudentSession:
         _close_channels(job)
         return outcome
 
-    def close(self) -> None:
-        """End the student process gently: closing its input ends its serve loop."""
+    def release(self) -> None:
+        """Let the student process end (closing its input ends its serve loop) without waiting for it:
+        it winds down while the judge writes its summary; `close` waits."""
         job, self.job, self.reader = self.job, None, None
-        if job is None:
-            return
-        _close_channels(job)
-        job.wait(timeout=2)
+        if job is not None:
+            _close_channels(job)
+            self.releasing.append(job)
+
+    def close(self) -> None:
+        """End the student process gently and wait until it and its sandbox are gone."""
+        self.release()
+        while self.releasing:
+            self.releasing.pop().wait(timeout=2)
 
     def call(self, name: str, args: tuple, kwargs: dict[str, Any], deadline: float) -> Any:
         """Run one of the student's functions and return its value (or raise what went wrong, in plain words)."""

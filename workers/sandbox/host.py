@@ -123,7 +123,6 @@ def _check() -> dict[str, Any]:
         missing.append(f"user/network namespaces via bwrap: {userns_err}")
     info: dict[str, Any] = {
         "bwrap": path,
-        "bwrap_version": _bwrap_version(path) if path else None,
         "namespaces": userns_ok,
         "slot_uids": root,
         "uid_note": "" if root else "worker is not root: jobs share its uid inside a user namespace",
@@ -142,6 +141,13 @@ def _check() -> dict[str, Any]:
     return info
 
 
-def check_host() -> dict[str, Any]:
-    """Mechanisms available here; `ok` is False when the minimum isolation is missing."""
+def isolation() -> dict[str, Any]:
+    """What a job needs to start: the mechanisms available here (probed once per process)."""
     return dict(_check())
+
+
+def check_host() -> dict[str, Any]:
+    """Mechanisms available here, with bubblewrap's version; `ok` is False when the minimum isolation is missing."""
+    info = isolation()
+    info["bwrap_version"] = _bwrap_version(info["bwrap"]) if info["bwrap"] else None
+    return info

@@ -185,7 +185,7 @@ def _reap_orphan(pid: int, timeout: float) -> None:
 
 
 def _require_isolation() -> dict[str, Any]:
-    info = host.check_host()
+    info = host.isolation()
     if info["ok"]:
         return info
     if host.insecure_allowed():
