@@ -1,6 +1,7 @@
 """Judge overhead: the A1 suite on the reference through judge + sandbox vs. in one bare process.
 
-Run with the grading runtime: `.runtime/bin/python bench/judge_overhead.py [--repeat N]`.
+Run with the grading runtime: `.runtime/bin/python bench/judge_overhead.py [--repeat N]` (judge and bare runs
+alternate; the ratio is of the medians).
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ def timed(argv: list[str], env: dict[str, str]) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=9)
     parser.add_argument("--in-process", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.in_process:
@@ -87,7 +88,8 @@ def main() -> int:
     print(f"A1 suite, reference solution, median of {args.repeat} runs on {os.cpu_count()} cores")
     print(f"  judge + sandbox : {judge_s:6.2f} s  (runs: {', '.join(f'{t:.2f}' for t in sandboxed)})")
     print(f"  one process     : {bare_s:6.2f} s  (runs: {', '.join(f'{t:.2f}' for t in bare)})")
-    print(f"  ratio           : {judge_s / bare_s:6.2f}  (target <= 1.15)")
+    fastest = min(sandboxed) / min(bare)
+    print(f"  ratio           : {judge_s / bare_s:6.2f}  (target <= 1.15; of the fastest runs: {fastest:.2f})")
     return 0
 
 
