@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import io
 import json
@@ -389,4 +390,5 @@ def write_frame(
                     raise ChannelTimeout()
     finally:
         if not closed_by_reader:
-            os.set_blocking(fd, was_blocking)
+            with contextlib.suppress(OSError):  # closed meanwhile: nothing to restore
+                os.set_blocking(fd, was_blocking)

@@ -303,8 +303,8 @@ class StudentSession:
     def _receive(self, deadline: float) -> None:
         """Read the reply of the oldest call in flight (a broken process fails it and every call after it)."""
         pending = self.inflight[0]
-        if pending.error is not None or self.reader is None:
-            self.inflight.popleft()
+        if self.reader is None:  # the process was stopped without failing its calls (not expected)
+            self._fail_inflight(self.broken or StudentCrashed(f"your process ended during {pending.name}", "crashed"))
             return
         try:
             reply = self.reader.read(deadline)
