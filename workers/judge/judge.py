@@ -111,7 +111,7 @@ def grade(suite: Suite, submission: Path, results: IO[str], figures: Path, gpu: 
         results,
         figures,
         before_tests=startup.finish,
-        after_tests=session.release if session is not None else None,
+        after_tests=session.close if session is not None else None,
     )
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     try:
