@@ -135,7 +135,7 @@ class JudgePlugin:
     def _call(self, name: str, args: tuple, kwargs: dict[str, Any]) -> Any:
         assert self.caller is not None
         if self.pipelining:
-            return self.caller.send(name, args, kwargs, self.deadline)  # type: ignore[attr-defined]
+            return self.caller.send(name, args, kwargs, self.deadline, hold=True)  # type: ignore[attr-defined]
         return self.caller.call(name, args, kwargs, self.deadline)
 
     @contextlib.contextmanager

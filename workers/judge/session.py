@@ -25,6 +25,8 @@ F_SETPIPE_SZ = 1031  # fcntl.F_SETPIPE_SZ, spelled out for Pythons that lack the
 PIPE_BYTES = 1 << 20  # the unprivileged maximum (/proc/sys/fs/pipe-max-size)
 # Calls sent ahead of their replies (pipelined checks such as numerical gradients); bounds the judge's memory.
 MAX_INFLIGHT = 64
+# Small pipelined requests held back and written together, up to this many bytes.
+HELD_BYTES = 256 * 1024
 
 
 class StudentProblem(Exception):
@@ -106,6 +108,8 @@ class StudentSession:
         self.import_deadline = 0.0
         self.inflight: deque[Pending] = deque()
         self.broken: BaseException | None = None
+        self.held: list[bytes] = []
+        self.held_bytes = 0
 
     def _readonly(self) -> list[tuple[str, str]]:
         mounts = [
@@ -237,9 +241,11 @@ class StudentSession:
         self.collect(deadline)
         return pending.result()
 
-    def send(self, name: str, args: tuple, kwargs: dict[str, Any], deadline: float) -> Pending:
+    def send(self, name: str, args: tuple, kwargs: dict[str, Any], deadline: float, hold: bool = False) -> Pending:
         """Send a call without waiting for its reply; `collect` reads the replies, in the order of the calls.
-        Arguments are encoded and written now, so changing them afterwards does not change the call."""
+        Arguments are encoded now, so changing them afterwards does not change the call. With `hold`, a small
+        request is kept back and written with the next ones (one wake-up of the student's process for many
+        calls, instead of one each); `collect` writes what is held."""
         pending = Pending(name)
         if self.broken is not None:
             # An earlier call of this batch broke the process; the rest of the batch is not sent.
@@ -266,6 +272,24 @@ class StudentSession:
             pending.fail(EncodeFailure(f"the test's arguments for {name} cannot be sent: {error}"))
             return pending
         self.inflight.append(pending)
+        small = len(parts) == 1 and isinstance(parts[0], bytes)  # a copy: later changes cannot reach it
+        if hold and small:
+            self.held.append(parts[0])
+            self.held_bytes += len(parts[0])
+            if self.held_bytes >= HELD_BYTES:
+                self._write([], deadline)
+        else:
+            self._write(parts, deadline)
+        return pending
+
+    def _write(self, parts: list[bytes | memoryview], deadline: float) -> None:
+        """Write the held requests, then `parts`; a process that stops reading fails every call in flight."""
+        held, self.held, self.held_bytes = self.held, [], 0
+        if held:
+            parts = [b"".join(held), *parts]
+        if not parts or self.job is None or self.reader is None:
+            return
+        name = self.inflight[0].name if self.inflight else "a call"  # the call the process is busy with
 
         def read_a_reply() -> bool:
             # The student's process takes no more input until its replies are read: read one, go on writing
@@ -281,9 +305,8 @@ class StudentSession:
             self.stop()
             self._fail_inflight(StudentTimeout(_timeout_message(name)))
         except (protocol.ChannelClosed, BrokenPipeError):
-            if not pending.done:
+            if self.job is not None:
                 self._fail_inflight(self._crash(f"during {name}", self._ended()))
-        return pending
 
     def collect(self, deadline: float) -> None:
         """Read the replies of every call sent so far."""
@@ -292,6 +315,10 @@ class StudentSession:
 
     def _receive(self, deadline: float) -> None:
         """Read the reply of the oldest call in flight (a broken process fails it and every call after it)."""
+        if self.held:
+            self._write([], deadline)  # a reply can only come for what was written
+            if not self.inflight:
+                return
         pending = self.inflight[0]
         if self.reader is None:  # the process was stopped without failing its calls (not expected)
             self._fail_inflight(self.broken or StudentCrashed(f"your process ended during {pending.name}", "crashed"))
@@ -333,6 +360,7 @@ class StudentSession:
 
     def _fail_inflight(self, error: BaseException) -> None:
         """The process is gone (stopped or dead): every call still waiting for a reply fails with `error`."""
+        self.held, self.held_bytes = [], 0
         while self.inflight:
             waiting = self.inflight.popleft()
             if not waiting.done:
