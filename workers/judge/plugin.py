@@ -146,7 +146,7 @@ class JudgePlugin:
         if self.pipelining or caller is None or not hasattr(caller, "send"):
             yield
             return
-        caller.broken = None  # type: ignore[attr-defined]
+        caller.begin()  # type: ignore[attr-defined]
         self.pipelining = True
         try:
             yield

@@ -236,10 +236,14 @@ class StudentSession:
 
     def call(self, name: str, args: tuple, kwargs: dict[str, Any], deadline: float) -> Any:
         """Run one of the student's functions and return its value (or raise what went wrong, in plain words)."""
-        self.broken = None  # a process broken by an earlier call is replaced
+        self.begin()
         pending = self.send(name, args, kwargs, deadline)
         self.collect(deadline)
         return pending.result()
+
+    def begin(self) -> None:
+        """A new call or batch of calls: a process broken by an earlier one is replaced when next needed."""
+        self.broken = None
 
     def send(self, name: str, args: tuple, kwargs: dict[str, Any], deadline: float, hold: bool = False) -> Pending:
         """Send a call without waiting for its reply; `collect` reads the replies, in the order of the calls.
@@ -247,19 +251,14 @@ class StudentSession:
         request is kept back and written with the next ones (one wake-up of the student's process for many
         calls, instead of one each); `collect` writes what is held."""
         pending = Pending(name)
-        if self.broken is not None:
-            # An earlier call of this batch broke the process; the rest of the batch is not sent.
-            pending.fail(self.broken)
-            return pending
-        if self.job is None:
+        if self.broken is None and self.job is None:
             report = self.start()
             if not report.ok:
                 self.broken = StudentImportError(report.error.get("message", "import failed"))
-                pending.fail(self.broken)
-                return pending
         while len(self.inflight) >= MAX_INFLIGHT and self.broken is None:
             self._receive(deadline)
         if self.broken is not None:
+            # An earlier call of this batch broke the process; the rest of the batch is not sent.
             pending.fail(self.broken)
             return pending
         assert self.job is not None and self.reader is not None
