@@ -53,6 +53,15 @@ def test_writing_onto_the_channel_forges_nothing(probed: dict[str, Any]) -> None
     assert tests["test_huge_frame_header"]["seconds"] < 15  # refused from the header, not waited for
 
 
+def test_forged_shared_memory_is_refused(probed: dict[str, Any]) -> None:
+    tests = by_name(probed)
+    reasons = {"unsealed": "not in a sealed memfd", "short": "does not fit its memfd", "missing": "were not sent"}
+    for kind, reason in reasons.items():
+        result = tests[f"test_shared_memory_{kind}"]
+        assert result["status"] == "error" and result["reason"] == "protocol violation", kind
+        assert reason in result["message"], result["message"]
+
+
 def test_crashes_are_told_in_plain_words(probed: dict[str, Any]) -> None:
     tests = by_name(probed)
     assert tests["test_exception"]["status"] == "failed"
@@ -63,6 +72,7 @@ def test_crashes_are_told_in_plain_words(probed: dict[str, Any]) -> None:
 
 def test_pipelined_calls_keep_each_calls_outcome(probed: dict[str, Any]) -> None:
     tests = by_name(probed)
+    assert tests["test_shared_arrays_are_private_copies"]["status"] == "passed"
     for name in ("calls_carry_their_arguments_as_sent", "big_values_both_ways"):
         assert tests[f"test_pipelined_{name}"]["status"] == "passed", tests[f"test_pipelined_{name}"]["message"]
     assert tests["test_numerical_gradient_pipelined_or_not"]["status"] == "passed"
@@ -79,8 +89,8 @@ def test_the_score_counts_only_what_the_judge_saw_pass(probed: dict[str, Any]) -
     passed = {"test_value", "test_after_the_loop", "test_value_again", "test_hidden_data_out_of_reach"}
     passed |= {"test_judge_out_of_reach", "test_public_data_readable"}
     passed |= {"test_pipelined_calls_carry_their_arguments_as_sent", "test_pipelined_big_values_both_ways"}
-    passed |= {"test_numerical_gradient_pipelined_or_not"}
+    passed |= {"test_numerical_gradient_pipelined_or_not", "test_shared_arrays_are_private_copies"}
     assert set(by_name(probed)) - set(not_passed(probed)) == passed
     assert probed["outcome"] == "failed"
     assert probed["score"] == len(passed)
-    assert probed["max_score"] == 22
+    assert probed["max_score"] == 26

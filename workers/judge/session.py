@@ -103,6 +103,9 @@ class StudentSession:
         self.limits = Limits(**suite.sandbox_limits)
         self.job: Job | None = None
         self.reader: protocol.FrameReader | None = None
+        self.shared: protocol.SharedMemory | None = None
+        # Large arrays already sent (as sealed memfds), kept across the student's processes for the whole run.
+        self.sent_arrays = protocol.SentArrays()
         self.next_id = 0
         self.spawned = 0
         self.import_deadline = 0.0
@@ -159,7 +162,9 @@ class StudentSession:
                 fcntl.fcntl(channel.fileno(), F_SETPIPE_SZ, PIPE_BYTES)
             except OSError:
                 pass
-        self.reader = protocol.FrameReader(self.job.channel_out.fileno())
+        assert self.job.channel_socket is not None
+        self.shared = protocol.SharedMemory(self.job.channel_socket, cache=self.sent_arrays)
+        self.reader = protocol.FrameReader(self.job.channel_out.fileno(), self.shared)
         self.import_deadline = time.monotonic() + self.suite.import_timeout_s
 
     def wait_ready(self) -> ImportReport:
@@ -213,7 +218,7 @@ class StudentSession:
 
     def stop(self) -> Outcome | None:
         """Kill the current process (whole tree) and forget it."""
-        job, self.job, self.reader = self.job, None, None
+        job, self.job, self.reader, self.shared = self.job, None, None, None
         if job is None:
             return None
         outcome = job.kill()
@@ -222,7 +227,7 @@ class StudentSession:
 
     def _ended(self) -> Outcome | None:
         """The outcome of a process that closed its channel (it is dying or dead)."""
-        job, self.job, self.reader = self.job, None, None
+        job, self.job, self.reader, self.shared = self.job, None, None, None
         if job is None:
             return None
         outcome = job.wait(timeout=10)
@@ -233,6 +238,7 @@ class StudentSession:
         """End the student process once the tests are done: killed, since it has nothing left to do (a Python
         with numpy takes several times longer to exit on its own than the sandbox takes to kill it)."""
         self.stop()
+        self.sent_arrays.close()
 
     def call(self, name: str, args: tuple, kwargs: dict[str, Any], deadline: float) -> Any:
         """Run one of the student's functions and return its value (or raise what went wrong, in plain words)."""
@@ -266,11 +272,13 @@ class StudentSession:
         pending.call_id = self.next_id
         request = {"kind": "call", "id": pending.call_id, "function": name, "args": list(args), "kwargs": kwargs}
         try:
-            parts = protocol.encode(request)
+            parts = protocol.encode(request, self.shared)
         except protocol.EncodeError as error:
             pending.fail(EncodeFailure(f"the test's arguments for {name} cannot be sent: {error}"))
             return pending
         self.inflight.append(pending)
+        if not self._send_shared(deadline):
+            return pending
         small = len(parts) == 1 and isinstance(parts[0], bytes)  # a copy: later changes cannot reach it
         if hold and small:
             self.held.append(parts[0])
@@ -280,6 +288,21 @@ class StudentSession:
         else:
             self._write(parts, deadline)
         return pending
+
+    def _send_shared(self, deadline: float) -> bool:
+        """Send the memfds of the request just encoded (they go before its frame); False if that broke the process."""
+        assert self.shared is not None
+        name = self.inflight[0].name
+        try:
+            self.shared.flush(deadline)
+        except protocol.ChannelTimeout:
+            self.stop()
+            self._fail_inflight(StudentTimeout(_timeout_message(name)))
+            return False
+        except protocol.ChannelClosed:
+            self._fail_inflight(self._crash(f"during {name}", self._ended()))
+            return False
+        return True
 
     def _write(self, parts: list[bytes | memoryview], deadline: float) -> None:
         """Write the held requests, then `parts`; a process that stops reading fails every call in flight."""
@@ -420,7 +443,7 @@ def _violation(name: str, error: Exception) -> StudentCrashed:
 
 
 def _close_channels(job: Job) -> None:
-    for channel in (job.channel_in, job.channel_out):
+    for channel in (job.channel_in, job.channel_out, job.channel_socket):
         try:
             if channel is not None:
                 channel.close()

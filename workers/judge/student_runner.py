@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import resource
+import socket
 import sys
 import time
 import traceback
@@ -101,7 +103,7 @@ def import_student(path: str) -> ModuleType:
     return module
 
 
-def serve(module: ModuleType, reader: protocol.FrameReader, fd_out: int) -> None:
+def serve(module: ModuleType, reader: protocol.FrameReader, fd_out: int, shared: protocol.SharedMemory | None) -> None:
     while True:
         try:
             request = reader.read()
@@ -112,7 +114,7 @@ def serve(module: ModuleType, reader: protocol.FrameReader, fd_out: int) -> None
         call_id, name = request["id"], request["function"]
         function = getattr(module, name, None)
         if not callable(function):
-            protocol.write_message(fd_out, {"kind": "missing", "id": call_id, "function": name})
+            protocol.write_message(fd_out, {"kind": "missing", "id": call_id, "function": name}, shared)
             continue
         started = time.monotonic()
         try:
@@ -123,9 +125,9 @@ def serve(module: ModuleType, reader: protocol.FrameReader, fd_out: int) -> None
             reply = {"kind": "result", "id": call_id, "value": value}
         reply["seconds"] = time.monotonic() - started
         try:
-            protocol.write_message(fd_out, reply)
+            protocol.write_message(fd_out, reply, shared)
         except protocol.EncodeError as error:
-            protocol.write_message(fd_out, {"kind": "unencodable", "id": call_id, "message": str(error)})
+            protocol.write_message(fd_out, {"kind": "unencodable", "id": call_id, "message": str(error)}, shared)
 
 
 def main(argv: list[str]) -> int:
@@ -133,6 +135,12 @@ def main(argv: list[str]) -> int:
     # Child processes the student starts must not inherit the judge's channel.
     os.set_inheritable(fd_in, False)
     os.set_inheritable(fd_out, False)
+    shared = None
+    if os.environ.get("SANDBOX_CHANNEL_SOCKET"):
+        sock = socket.socket(fileno=int(os.environ["SANDBOX_CHANNEL_SOCKET"]))
+        sock.set_inheritable(False)
+        fsize = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+        shared = protocol.SharedMemory(sock, max_file_bytes=None if fsize == resource.RLIM_INFINITY else fsize)
     sys.path[:] = [entry for entry in sys.path if entry != os.path.dirname(__file__)]
     out, err = _LineCounter(sys.stdout), _LineCounter(sys.stderr)
     sys.stdout, sys.stderr = out, err  # type: ignore[assignment]
@@ -160,7 +168,7 @@ def main(argv: list[str]) -> int:
             "hint": hint + MAIN_GUARD_HINT * bool(hint),
         },
     )
-    serve(module, protocol.FrameReader(fd_in), fd_out)
+    serve(module, protocol.FrameReader(fd_in, shared), fd_out, shared)
     return 0
 
 

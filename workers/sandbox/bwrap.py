@@ -118,8 +118,10 @@ def base_env(env: dict[str, str] | None, *, channel: bool, gpu: int | None) -> d
     out.update(env or {})
     if channel:
         out["SANDBOX_CHANNEL_FDS"] = "3,4"
+        out["SANDBOX_CHANNEL_SOCKET"] = "7"
     else:
         out.pop("SANDBOX_CHANNEL_FDS", None)
+        out.pop("SANDBOX_CHANNEL_SOCKET", None)
     if gpu is not None:
         # Only the one bound node is visible, so CUDA numbers it 0.
         out["CUDA_VISIBLE_DEVICES"] = "0"

@@ -12,6 +12,7 @@ import os
 import resource
 import select
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -32,6 +33,7 @@ _KILL_GRACE_S = 5.0
 _CHANNEL_FDS = (3, 4)
 _SECCOMP_FD = 5
 _STATUS_FD = 6
+_CHANNEL_SOCKET_FD = 7
 _PR_SET_CHILD_SUBREAPER = 36
 
 
@@ -202,6 +204,7 @@ class Job:
 
     channel_in: IO[bytes] | None
     channel_out: IO[bytes] | None
+    channel_socket: socket.socket | None
 
     def __init__(
         self,
@@ -219,6 +222,7 @@ class Job:
         _become_subreaper()
         self.limits = limits
         self.channel_in = self.channel_out = None
+        self.channel_socket = None
         self._kill_reason: str | None = None
         self._lock = threading.Lock()
         self._done = threading.Event()
@@ -277,6 +281,10 @@ class Job:
             fd_map[_CHANNEL_FDS[0]], fd_map[_CHANNEL_FDS[1]] = req_r, rep_w
             self.channel_in = os.fdopen(req_w, "wb")
             self.channel_out = os.fdopen(rep_r, "rb")
+            # A Unix socket beside the pipes, for passing file descriptors (the judge's large arrays as memfds).
+            self.channel_socket, inside = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+            to_close.append(inside.detach())
+            fd_map[_CHANNEL_SOCKET_FD] = to_close[-1]
         use_seccomp = not insecure and seccomp.supported()
         status_r = -1
         if insecure:
@@ -346,7 +354,7 @@ class Job:
             self._cg.remove()
         if self._slot is not None:
             self._slot.release()
-        for f in (self.channel_in, self.channel_out):
+        for f in (self.channel_in, self.channel_out, self.channel_socket):
             if f is not None:
                 f.close()
         os.close(self._wake_r)
@@ -599,7 +607,7 @@ class Job:
 
     def __exit__(self, *exc: object) -> None:
         self.kill()
-        for f in (self.channel_in, self.channel_out):
+        for f in (self.channel_in, self.channel_out, self.channel_socket):
             if f is not None:
                 try:
                     f.close()
@@ -617,7 +625,8 @@ def spawn(
     env: dict[str, str] | None = None,
     gpu: int | None = None,
 ) -> Job:
-    """Start `argv` in a sandbox with a request/reply channel on its fds 3 (in) and 4 (out).
+    """Start `argv` in a sandbox with a request/reply channel on its fds 3 (in) and 4 (out), and a Unix socket
+    on fd 7 for passing file descriptors (`Job.channel_socket` is the other end).
     Call spawn from a thread that outlives the job: bwrap's die-with-parent follows the
     thread that forked it."""
     return Job(argv, workdir=workdir, readonly=readonly, limits=limits, env=env, stdin=None, gpu=gpu, channel=True)

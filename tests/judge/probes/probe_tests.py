@@ -30,6 +30,17 @@ def test_pipelined_big_values_both_ways(student):
     assert all(np.array_equal(value_of(reply), big + i) for i, reply in enumerate(replies))
 
 
+def test_shared_arrays_are_private_copies(student):
+    X = np.ones((500, 1000))  # 4 MB: crosses as a sealed memfd, and is sent again from the judge's cache
+    assert student.scale_in_place(X, 2.0) == 2.0 * X.size
+    assert student.scale_in_place(X, 3.0) == 3.0 * X.size  # the student's change reached neither the judge ...
+    assert np.all(X == 1.0)
+    X[0, 0] = 11.0  # ... nor the copy sent again after the judge changed its own
+    assert student.scale_in_place(X, 1.0) == X.size + 10.0
+    back = student.echo(X)
+    assert np.array_equal(back, X) and back.flags.writeable
+
+
 def test_numerical_gradient_pipelined_or_not(student):
     w = np.array([[0.5, -1.0], [2.0, 0.25]])
     entries = [(0, 0), (0, 1), (1, 0), (1, 1)]
@@ -101,6 +112,18 @@ def test_huge_frame_header(student):
 
 def test_lying_npy_header(student):
     student.lying_npy()
+
+
+def test_shared_memory_unsealed(student):
+    student.forged_shared("unsealed")
+
+
+def test_shared_memory_short(student):
+    student.forged_shared("short")
+
+
+def test_shared_memory_missing(student):
+    student.forged_shared("missing")
 
 
 def test_exception(student):

@@ -1,15 +1,18 @@
 """A hostile and broken student for the probe suite: loops, crashes, and attacks the channel."""
 
+import fcntl
 import io
 import json
 import os
 import signal
+import socket
 import struct
 import time
 
 import numpy as np
 
 CHANNEL_OUT = 4
+CHANNEL_SOCKET = 7
 
 
 def value():
@@ -18,6 +21,11 @@ def value():
 
 def echo(value):
     return value
+
+
+def scale_in_place(x, k):
+    x *= k  # the student's copy only
+    return float(x.sum())
 
 
 def square_sum(w):
@@ -49,9 +57,12 @@ def _padded(data):
     return data + bytes(-len(data) % 64)  # the protocol's layout: each blob at a multiple of 64 bytes
 
 
-def _frame(tree, blobs=()):
+def _frame(tree, blobs=(), shared=None):
     """A well-formed frame, so that only its contents can be refused."""
-    text = json.dumps({"v": tree, "blobs": [len(b) for b in blobs]}).encode()
+    envelope = {"v": tree, "blobs": [len(b) for b in blobs]}
+    if shared:
+        envelope["shared"] = shared
+    text = json.dumps(envelope).encode()
     payload = _padded(struct.pack(">I", len(text)) + text) + b"".join(_padded(b) for b in blobs)
     return b"CSJ1" + struct.pack(">I", len(payload)) + payload
 
@@ -109,3 +120,23 @@ def hog():
     blocks = []
     while True:
         blocks.append(np.ones(25_000_000))  # 200 MB each, touched
+
+
+def forged_shared(kind):
+    """A reply whose array is announced as shared memory, with a memfd the judge must refuse."""
+    data = np.arange(2**18, dtype=np.float64).tobytes()
+    fd = os.memfd_create("forged", os.MFD_ALLOW_SEALING)
+    os.write(fd, data)
+    if kind == "short":
+        os.ftruncate(fd, 4096)
+    if kind != "unsealed":
+        fcntl.fcntl(fd, fcntl.F_ADD_SEALS, fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW | fcntl.F_SEAL_WRITE)
+    if kind != "missing":
+        socket.send_fds(socket.socket(fileno=os.dup(CHANNEL_SOCKET)), [b"M"], [fd])
+    header = io.BytesIO()
+    np.lib.format.write_array_header_2_0(header, {"descr": "<f8", "fortran_order": False, "shape": (2**18,)})
+    reply = {"$d": {"kind": "result", "id": 0, "value": {"$a": 0}}}
+    os.write(CHANNEL_OUT, _frame(reply, [header.getvalue()], shared=[[0, 0, len(data)]]))
+    if kind == "unsealed":
+        os.pwrite(fd, b"changed after the judge looked" * 1000, 0)
+    time.sleep(5)

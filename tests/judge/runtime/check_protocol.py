@@ -1,8 +1,10 @@
 """Protocol checks that need numpy, so they run in the grading runtime (see test_protocol.py)."""
 
+import fcntl
 import io
 import json
 import os
+import socket
 import struct
 import threading
 import time
@@ -169,3 +171,166 @@ def test_messages_back_to_back_are_read_one_by_one():
         os.close(write_fd)
     assert got[0] == {"n": 1} and got[2] == {"n": 3}
     assert np.array_equal(got[1]["X"], big) and np.array_equal(got[3]["X"], big[:7])
+
+
+@pytest.fixture
+def channel():
+    """Both ends of a channel with shared memory: a pipe for frames and a socket pair for memfds."""
+    read_fd, write_fd = os.pipe()
+    judge_socket, student_socket = socket.socketpair()
+    sent = protocol.SentArrays()
+    writer = protocol.SharedMemory(judge_socket, cache=sent)
+    reader = protocol.FrameReader(read_fd, protocol.SharedMemory(student_socket))
+    yield writer, reader, write_fd, student_socket
+    sent.close()
+    for fd in (read_fd, write_fd):
+        os.close(fd)
+    judge_socket.close()
+    student_socket.close()
+
+
+def send(writer, write_fd, value):
+    parts = protocol.encode(value, writer)
+    writer.flush(time.monotonic() + 5)
+    for part in parts:
+        os.write(write_fd, part)
+    return parts
+
+
+def test_large_arrays_cross_as_sealed_memfds_and_arrive_private(channel):
+    writer, reader, write_fd, _ = channel
+    X = np.arange(300_000.0).reshape(300, 1000)  # 2.4 MB: shared; the small one stays inline
+    parts = send(writer, write_fd, {"X": X, "b": np.ones(3)})
+    assert sum(len(part) for part in parts) < 4096  # only the headers went through the pipe
+    got = reader.read(deadline=time.monotonic() + 5)
+    assert np.array_equal(got["X"], X) and np.array_equal(got["b"], np.ones(3))
+    assert got["X"].flags.aligned and got["X"].flags.writeable
+    got["X"][0, 0] = -1.0  # the reader's copy is its own ...
+    X[0, 1] = -2.0  # ... and so is the writer's
+    assert X[0, 0] == 0.0 and got["X"][0, 1] == 1.0
+    fortran = np.asfortranarray(np.ones((700, 400)))
+    send(writer, write_fd, fortran)
+    back = reader.read(deadline=time.monotonic() + 5)
+    assert back.flags.f_contiguous and np.array_equal(back, fortran)
+
+
+def test_an_array_sent_again_reuses_its_memfd_only_while_unchanged(channel):
+    writer, reader, write_fd, _ = channel
+    X = np.random.default_rng(0).standard_normal((200, 1000))
+    send(writer, write_fd, X)
+    assert np.array_equal(reader.read(deadline=time.monotonic() + 5), X)
+    assert len(writer.cache.entries) == 1
+    ((fd, _),) = writer.cache.entries.values()
+    send(writer, write_fd, X)
+    assert np.array_equal(reader.read(deadline=time.monotonic() + 5), X)
+    assert [fd] == [entry[0] for entry in writer.cache.entries.values()]  # the same memfd, not a new copy
+    X[123, 456] = 7.0  # changed in place: the copy sent before is stale
+    send(writer, write_fd, X)
+    assert reader.read(deadline=time.monotonic() + 5)[123, 456] == 7.0
+    X[0, 0] = np.nan  # NaN is not equal to itself, but the same bytes are the same array
+    send(writer, write_fd, X)
+    send(writer, write_fd, X)
+    assert np.isnan(reader.read(deadline=time.monotonic() + 5)[0, 0])
+    assert np.isnan(reader.read(deadline=time.monotonic() + 5)[0, 0])
+    assert len(writer.cache.entries) == 1
+
+
+def test_the_cache_of_sent_arrays_is_bounded():
+    cache = protocol.SentArrays(limit=3 * 2**20)
+    judge_socket, student_socket = socket.socketpair()
+    try:
+        writer = protocol.SharedMemory(judge_socket, cache=cache)
+        arrays = [np.full(2**17, float(i)) for i in range(4)]  # 1 MB each
+        for array in arrays:
+            protocol.encode(array, writer)
+            writer.flush(time.monotonic() + 5)
+            for fd in socket.recv_fds(student_socket, 1, 1)[1]:
+                os.close(fd)
+        assert cache.total <= 3 * 2**20 and len(cache.entries) == 3
+    finally:
+        cache.close()
+        judge_socket.close()
+        student_socket.close()
+    assert not cache.entries
+
+
+def test_arrays_over_the_file_size_limit_stay_inline():
+    judge_socket, student_socket = socket.socketpair()
+    try:
+        shared = protocol.SharedMemory(student_socket, max_file_bytes=2 * 2**20)
+        parts = protocol.encode({"X": np.ones(2**19)}, shared)  # 4 MB: more than the sandbox may write to a file
+        assert not shared.outgoing and sum(len(part) for part in parts) > 4 * 2**20
+        parts = protocol.encode({"X": np.ones(2**17)}, shared)  # 1 MB
+        assert len(shared.outgoing) == 1
+        shared.discard()
+    finally:
+        judge_socket.close()
+        student_socket.close()
+
+
+def shared_frame(size, shape):
+    """A frame whose one array is announced as shared, `size` bytes of data in the memfd sent with it."""
+    header = io.BytesIO()
+    np.lib.format.write_array_header_2_0(header, {"descr": "<f8", "fortran_order": False, "shape": shape})
+    blob = header.getvalue()
+    text = json.dumps({"v": {"$a": 0}, "blobs": [len(blob)], "shared": [[0, 0, size]]}).encode()
+    payload = padded(struct.pack(">I", len(text)) + text) + padded(blob)
+    return protocol.HEADER.pack(protocol.MAGIC, len(payload)) + payload
+
+
+def memfd(data, seals=protocol.SHARED_SEALS):
+    fd = os.memfd_create("forged", os.MFD_ALLOW_SEALING)
+    os.write(fd, data)
+    if seals:
+        fcntl.fcntl(fd, fcntl.F_ADD_SEALS, seals)
+    return fd
+
+
+@pytest.mark.parametrize(
+    ("forgery", "reason"),
+    [
+        ("nothing sent", "were not sent"),
+        ("unsealed memfd", "not in a sealed memfd"),
+        ("writable memfd", "not in a sealed memfd"),
+        ("regular file", "not in a sealed memfd"),
+        ("pipe", "not in a sealed memfd"),
+        ("short memfd", "does not fit its memfd"),
+        ("two fds for one array", "do not match the message"),
+        ("data without fds", "do not match the message"),
+    ],
+)
+def test_forged_shared_arrays_are_refused(channel, tmp_path, forgery, reason):
+    _, reader, write_fd, student_socket = channel
+    peer = channel[0].sock  # the writer's end of the socket pair
+    data = np.arange(2**17, dtype=np.float64).tobytes()
+    fds = []
+    if forgery == "unsealed memfd":
+        fds = [memfd(data, seals=0)]
+    elif forgery == "writable memfd":
+        fds = [memfd(data, seals=fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW)]
+    elif forgery == "regular file":
+        (tmp_path / "data").write_bytes(data)
+        fds = [os.open(tmp_path / "data", os.O_RDONLY)]
+    elif forgery == "pipe":
+        read_end, write_end = os.pipe()
+        os.close(write_end)
+        fds = [read_end]
+    elif forgery == "short memfd":
+        fds = [memfd(data[:1024])]
+    elif forgery == "two fds for one array":
+        fds = [memfd(data), memfd(data)]
+    if forgery == "data without fds":
+        peer.send(protocol.SHARED_MARK)
+    elif fds:
+        socket.send_fds(peer, [protocol.SHARED_MARK], fds)
+    for fd in fds:
+        os.close(fd)
+    os.write(write_fd, shared_frame(len(data), (2**17,)))
+    with pytest.raises(protocol.ProtocolError, match=reason):
+        reader.read(deadline=time.monotonic() + 5)
+
+
+def test_shared_arrays_need_a_channel_with_shared_memory():
+    payload = shared_frame(8, (1,))[protocol.HEADER.size :]
+    with pytest.raises(protocol.ProtocolError, match="without shared memory"):
+        protocol.decode(bytearray(payload))
