@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -55,7 +56,11 @@ def _format_import_error(error: dict[str, str], hint: str) -> str:
 
 class Startup:
     """The student's first process: launched before pytest starts, so its import overlaps the
-    judge's own start-up and collection; its report is awaited just before the first test."""
+    judge's own start-up and collection; its report is awaited just before the first test.
+
+    The launch itself (the sandbox's set-up until bwrap runs, some 20-30 ms) happens on a thread of its own
+    while the judge imports pytest. That thread stays until `release`: bwrap's die-with-parent follows the
+    thread that forked it, not the process."""
 
     def __init__(self, suite: Suite, submission: Path, module: Path | None, gpu: int | None) -> None:
         self.suite = suite
@@ -64,8 +69,30 @@ class Startup:
         self.import_error: str | None = None
         self.infrastructure: str | None = None
         self.notes: list[str] = []
+        self._launched = threading.Event()
+        self._released = threading.Event()
+        self._launch_error: InfrastructureError | None = None
+        self._thread = threading.Thread(target=self._launch, args=(self.session,), name="student-launch", daemon=True)
         if self.session is not None:
-            self.session.launch()
+            self._thread.start()
+
+    def _launch(self, session: StudentSession | None) -> None:
+        assert session is not None
+        try:
+            session.launch()
+        except InfrastructureError as error:
+            self._launch_error = error
+        except Exception as error:  # never the student's fault
+            self._launch_error = InfrastructureError(f"the student's process could not be started: {error!r}")
+        finally:
+            self._launched.set()
+        self._released.wait()
+
+    def release(self) -> None:
+        """The first process is over (closed): its launching thread ends."""
+        self._released.set()
+        if self._thread.is_alive():
+            self._thread.join()
 
     def finish(self) -> StudentProblem | None:
         """Wait for the import; the problem that blocks every test, if any."""
@@ -73,7 +100,10 @@ class Startup:
             return StudentMissing(
                 "no .py file or notebook in your submission defines any of: " + ", ".join(self.suite.required)
             )
+        self._launched.wait()
         try:
+            if self._launch_error is not None:
+                raise self._launch_error
             report = self.session.wait_ready()
         except StudentCrashed as error:
             self.import_error = str(error)
@@ -119,6 +149,7 @@ def grade(suite: Suite, submission: Path, results: IO[str], figures: Path, gpu: 
     finally:
         if startup.session is not None:
             startup.session.close()
+            startup.release()
     missing, import_error = startup.missing, startup.import_error
     notes += startup.notes
     records = plugin.records
