@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -169,3 +170,43 @@ def test_the_loudly_named_insecure_setting_runs_anyway_with_a_warning(make_dir) 
 
     assert "WARNING: COURSESITE_SANDBOX_INSECURE_I_KNOW=1: running student code WITHOUT a sandbox" in run.stderr
     assert json.loads(run.stdout)["stdout"] == "hi\n"
+
+
+FDS = """
+import os
+print(sorted(int(fd) for fd in os.listdir("/proc/self/fd")))
+"""
+
+
+def test_only_the_channel_reaches_the_job_while_other_threads_open_and_close_files(workdir) -> None:
+    # The judge launches its first student process from a thread while its main thread imports (opens and
+    # closes files): the job must get fds 0-2 and its channel, whatever the parent's fd table looks like.
+    (workdir / "fds.py").write_text(FDS)
+    stray = os.open(os.devnull, os.O_RDONLY)
+    os.set_inheritable(stray, True)  # an inheritable fd of the worker's must not leak in
+    stop = threading.Event()
+
+    def churn() -> None:
+        while not stop.is_set():
+            fds = [os.open(os.devnull, os.O_RDONLY) for _ in range(8)]
+            for fd in fds:
+                os.close(fd)
+
+    churner = threading.Thread(target=churn)
+    churner.start()
+    try:
+        seen = []
+        for _ in range(12):
+            job = spawn([PYTHON, "fds.py"], workdir=str(workdir), readonly=[RUNTIME_BIND], limits=SMALL)
+            out = job.wait()
+            for channel in (job.channel_in, job.channel_out, job.channel_socket):
+                assert channel is not None
+                channel.close()
+            assert out.status == "ok", out.stderr
+            seen.append(out.stdout.strip())
+    finally:
+        stop.set()
+        churner.join()
+        os.close(stray)
+    # 0-2, the channel (3, 4), the socket (7), and the one /proc/self/fd was listed through.
+    assert set(seen) == {"[0, 1, 2, 3, 4, 5, 7]"}, seen

@@ -83,7 +83,8 @@ class Startup:
         except InfrastructureError as error:
             self._launch_error = error
         except Exception as error:  # never the student's fault
-            self._launch_error = InfrastructureError(f"the student's process could not be started: {error!r}")
+            trace = traceback.format_exc()[-2000:]
+            self._launch_error = InfrastructureError(f"the student's process could not be started: {error!r}\n{trace}")
         finally:
             self._launched.set()
         self._released.wait()

@@ -142,9 +142,20 @@ def _make_preexec(
             os.write(fd, pid)
             os.close(fd)
         # Park sources above every target first, so placing one never clobbers another.
-        parked = {target: fcntl.fcntl(src, fcntl.F_DUPFD, 100) for target, src in fd_map.items()}
+        parked = {target: fcntl.fcntl(src, fcntl.F_DUPFD_CLOEXEC, 100) for target, src in fd_map.items()}
         for target, src in parked.items():
             os.dup2(src, target, inheritable=True)
+        # Popen runs with close_fds=False: its own closing would first mark pass_fds inheritable, by their numbers
+        # in the parent, where another thread may just have closed one (EBADF). Every inheritable fd but the
+        # targets is closed here instead; the rest are close-on-exec.
+        for name in os.listdir("/proc/self/fd"):
+            fd = int(name)
+            if fd > 2 and fd not in parked:
+                try:
+                    if os.get_inheritable(fd):
+                        os.close(fd)
+                except OSError:
+                    pass  # the directory's own fd, closed already
         for res, soft, hard in rlimits:
             resource.setrlimit(res, (soft, hard))
         if uid is not None:
@@ -334,8 +345,7 @@ class Job:
             env=job_env,
             cwd=workdir if insecure else "/",
             preexec_fn=preexec,
-            pass_fds=tuple(fd_map),
-            close_fds=True,
+            close_fds=False,  # see _make_preexec
         )
         self._pidfd = os.pidfd_open(self._proc.pid)
         self._threads = [
