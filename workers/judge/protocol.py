@@ -618,7 +618,7 @@ class SentArrays:
     used last, up to `limit` bytes in all. A memfd is sent again only while that memory still holds the same
     bytes; the arrays' owners never learn of it."""
 
-    def __init__(self, limit: int = 512 * 2**20) -> None:
+    def __init__(self, limit: int = 256 * 2**20) -> None:
         self.limit = limit
         self.total = 0
         self.entries: OrderedDict[tuple[int, int], tuple[int, np.ndarray]] = OrderedDict()
