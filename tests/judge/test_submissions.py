@@ -122,3 +122,26 @@ def test_the_cli_prints_the_result_as_json(suites: Path, capsys) -> None:
     printed = json.loads(capsys.readouterr().out)
     assert printed["outcome"] == "passed"
     assert {"outcome", "score", "max_score", "tests", "figures", "notes"} <= set(printed)
+
+
+def _orphaned_job_cgroups() -> set[str]:
+    """Job cgroups (job-<slot>-<pid that ran it>-<n>) whose process is gone: nothing will ever remove them."""
+    found = set()
+    for controller in ("memory", "pids", "cpuacct", ""):
+        parent = Path("/sys/fs/cgroup", controller, "coursesite-sandbox")
+        if parent.is_dir():
+            for child in parent.glob("job-*"):
+                pid = child.name.split("-")[2]
+                if not Path("/proc", pid).exists():
+                    found.add(str(child))
+    return found
+
+
+def test_the_judge_leaves_no_cgroup_behind_when_it_exits(suites: Path, shared_tmp: Path) -> None:
+    # The judge kills the student's process at the end and exits at once; the sandbox removes a job's cgroup
+    # just after the job's outcome is known, so the judge must wait for that before it exits.
+    before = _orphaned_job_cgroups()
+    path = write(shared_tmp / "leak", "assignment1.py", reference(suites))
+    for _ in range(3):
+        assert grade_local(suites / "a1", path)["outcome"] == "passed"
+    assert _orphaned_job_cgroups() - before == set()

@@ -5,9 +5,11 @@ from __future__ import annotations
 import dataclasses
 import os
 import resource
+import subprocess
 import time
 
 from tests.sandbox.support import SMALL
+from workers.sandbox import cgroups
 
 
 def limits(**changes: object):
@@ -232,3 +234,32 @@ def test_it_keeps_each_limit_as_an_rlimit_inside(run_python) -> None:
     assert got["RLIMIT_CORE"] == "0"
     assert int(got["RLIMIT_AS"]) > 0
     assert resource.getrlimit(resource.RLIMIT_NOFILE)[0] != 64  # the worker's own are untouched
+
+
+def test_empty_job_cgroups_of_dead_processes_are_swept() -> None:
+    # A worker or judge killed outright (kill -9) cannot remove its job's cgroup; the next process to use the
+    # sandbox does, unless the cgroup still holds a process or its creator is alive.
+    lay, why = cgroups.layout()
+    assert lay is not None, why
+    dead_pid = _dead_pid()
+    names = {"dead": f"job-9-{dead_pid}-0", "alive": f"job-9-{os.getpid()}-99", "other": "not-a-job"}
+    made = []
+    try:
+        for parent in lay.parents.values():
+            for name in names.values():
+                os.mkdir(os.path.join(parent, name))
+                made.append(os.path.join(parent, name))
+        removed = cgroups.sweep_orphans(lay)
+        assert sorted(removed) == sorted(os.path.join(parent, names["dead"]) for parent in lay.parents.values())
+        assert all(os.path.isdir(path) for path in made if not path.endswith(names["dead"]))
+    finally:
+        for path in made:
+            if os.path.isdir(path):
+                os.rmdir(path)
+
+
+def _dead_pid() -> int:
+    child = subprocess.Popen(["true"])
+    child.wait()
+    assert not os.path.exists(f"/proc/{child.pid}")
+    return child.pid

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import sys
@@ -142,7 +143,8 @@ def grade(suite: Suite, submission: Path, results: IO[str], figures: Path, gpu: 
         results,
         figures,
         before_tests=startup.finish,
-        after_tests=session.close if session is not None else None,
+        # Killed without waiting: pytest's own ending runs meanwhile, and the `finally` below waits.
+        after_tests=functools.partial(session.close, wait=False) if session is not None else None,
     )
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     try:

@@ -102,6 +102,7 @@ class StudentSession:
         self.gpu = gpu
         self.limits = Limits(**suite.sandbox_limits)
         self.job: Job | None = None
+        self.started: list[Job] = []  # every process started, until close() waited for its release
         self.reader: protocol.FrameReader | None = None
         self.shared: protocol.SharedMemory | None = None
         # Large arrays already sent (as sealed memfds), kept across the student's processes for the whole run.
@@ -157,6 +158,7 @@ class StudentSession:
         except SandboxUnavailable as error:
             raise InfrastructureError(f"sandbox unavailable: {error}") from error
         self.spawned += 1
+        self.started.append(self.job)
         for channel in (self.job.channel_in, self.job.channel_out):
             try:  # bigger pipes: arrays cross in fewer wake-ups
                 fcntl.fcntl(channel.fileno(), F_SETPIPE_SZ, PIPE_BYTES)
@@ -234,10 +236,21 @@ class StudentSession:
         _close_channels(job)
         return outcome
 
-    def close(self) -> None:
+    def close(self, wait: bool = True) -> None:
         """End the student process once the tests are done: killed, since it has nothing left to do (a Python
-        with numpy takes several times longer to exit on its own than the sandbox takes to kill it)."""
-        self.stop()
+        with numpy takes several times longer to exit on its own than the sandbox takes to kill it). Without
+        `wait`, the kill is only requested (it goes on while pytest ends its run); with it, every process this
+        session started is waited for until its namespace, cgroup and slot are released (the judge exits next,
+        and would otherwise leave a cgroup behind)."""
+        job, self.job, self.reader, self.shared = self.job, None, None, None
+        if job is not None:
+            job.request_kill()
+            _close_channels(job)
+        if wait:
+            while self.started:
+                job = self.started.pop()
+                job.kill()
+                job.close(timeout=10)
         self.sent_arrays.close()
 
     def call(self, name: str, args: tuple, kwargs: dict[str, Any], deadline: float) -> Any:

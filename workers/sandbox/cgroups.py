@@ -116,11 +116,38 @@ def _enable_v2(path: str, controllers: set[str]) -> None:
 
 @functools.cache
 def layout() -> tuple[Layout | None, str]:
-    """The host's usable cgroup layout (cached), or None and why not."""
+    """The host's usable cgroup layout (cached), or None and why not. Once per process, empty job cgroups left by
+    processes that are gone (a worker or judge killed outright) are removed."""
     try:
-        return _detect()
+        found = _detect()
     except OSError as exc:
         return None, f"cgroups unusable: {exc}"
+    if found[0] is not None:
+        sweep_orphans(found[0])
+    return found
+
+
+def sweep_orphans(lay: Layout) -> list[str]:
+    """Remove the empty job cgroups (job-<slot>-<pid>-<n>) whose creating process no longer exists; a cgroup
+    that still holds a process is left alone (rmdir refuses it)."""
+    removed = []
+    for parent in lay.parents.values():
+        try:
+            names = os.listdir(parent)
+        except OSError:
+            continue
+        for name in names:
+            fields = name.split("-")
+            if len(fields) != 4 or fields[0] != "job" or not fields[2].isdigit():
+                continue
+            if os.path.exists(f"/proc/{fields[2]}"):
+                continue
+            try:
+                os.rmdir(os.path.join(parent, name))
+                removed.append(os.path.join(parent, name))
+            except OSError:
+                pass
+    return removed
 
 
 class JobCgroup:

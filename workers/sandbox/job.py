@@ -601,6 +601,11 @@ class Job:
         assert self._outcome is not None
         return self._outcome
 
+    def request_kill(self) -> None:
+        """Have the whole job tree killed now, without waiting; `wait` or `kill` returns the Outcome."""
+        if not self._done.is_set():
+            self._request_kill("killed")
+
     def kill(self) -> Outcome:
         """Kill the whole job tree now; the Outcome is classified as it ended."""
         if not self._done.is_set():
