@@ -72,14 +72,18 @@ def test_it_gives_run_no_channel_and_feeds_stdin(workdir) -> None:
 
 
 def test_it_runs_from_the_command_line_and_prints_one_json_object(workdir) -> None:
-    res = subprocess.run(
+    cli = subprocess.Popen(
         [sys.executable, "-m", "workers.sandbox", "run", "--json", "--cpu", "5", "--wall", "10", "--memory", "256",
          "--output", "16", "--ro", RUNTIME, "--workdir", str(workdir), "--", f"{RUNTIME}/bin/python", "-c",
          "print(6 * 7)"],
-        capture_output=True, text=True, cwd=REPO, timeout=60, check=False,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
     )  # fmt: skip
-    assert res.returncode == 0, res.stderr
-    doc = json.loads(res.stdout)
+    stdout, stderr = cli.communicate(timeout=60)
+    assert cli.returncode == 0, stderr
+    # It exits only once its job's cgroup is removed (the job's teardown ends after its outcome is known).
+    assert not list(Path("/sys/fs/cgroup").glob(f"*/coursesite-sandbox/job-*-{cli.pid}-*")), "cgroup left behind"
+    assert not list(Path("/sys/fs/cgroup").glob(f"coursesite-sandbox/job-*-{cli.pid}-*")), "cgroup left behind"
+    doc = json.loads(stdout)
     assert set(doc) == {"status", "exit_code", "signal", "cpu_s", "wall_s", "max_rss_kb", "stdout", "stderr",
                         "stdout_truncated", "stderr_truncated", "isolation"}  # fmt: skip
     assert doc["status"] == "ok"

@@ -250,7 +250,7 @@ def test_empty_job_cgroups_of_dead_processes_are_swept() -> None:
                 os.mkdir(os.path.join(parent, name))
                 made.append(os.path.join(parent, name))
         removed = cgroups.sweep_orphans(lay)
-        assert sorted(removed) == sorted(os.path.join(parent, names["dead"]) for parent in lay.parents.values())
+        assert {os.path.join(parent, names["dead"]) for parent in lay.parents.values()} <= set(removed)
         assert all(os.path.isdir(path) for path in made if not path.endswith(names["dead"]))
     finally:
         for path in made:

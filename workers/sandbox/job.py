@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import ctypes
 import errno
 import fcntl
@@ -166,6 +167,26 @@ def _make_preexec(
     return preexec
 
 
+_live_jobs: set[Job] = set()
+_TEARDOWN_AT_EXIT_S = 10.0
+
+
+def _track(job: Job) -> None:
+    """A job's teardown (namespace, cgroup, slot) ends on its monitor thread after the Outcome is returned; a
+    process that exits right after, like the judge or the command line, would cut it short and leave the cgroup
+    behind. At exit, every job still tearing down is waited for (up to a few seconds in all)."""
+    if not _live_jobs:
+        atexit.unregister(_wait_for_teardowns)
+        atexit.register(_wait_for_teardowns)
+    _live_jobs.add(job)
+
+
+def _wait_for_teardowns() -> None:
+    deadline = time.monotonic() + _TEARDOWN_AT_EXIT_S
+    for job in list(_live_jobs):
+        job.close(timeout=max(deadline - time.monotonic(), 0))
+
+
 @functools.cache
 def _become_subreaper() -> bool:
     """bwrap's outer process exits as soon as its pid-1 reaper reports the exit code, so
@@ -230,6 +251,7 @@ class Job:
     ) -> None:
         info = _require_isolation()
         _become_subreaper()
+        _track(self)
         self.limits = limits
         self.channel_in = self.channel_out = None
         self.channel_socket = None
@@ -359,6 +381,7 @@ class Job:
         self._monitor.start()
 
     def _cleanup_after_failed_start(self) -> None:
+        _live_jobs.discard(self)
         if self._cg is not None:
             self._cg.remove()
         if self._slot is not None:
@@ -500,6 +523,7 @@ class Job:
                 os.close(self._wake_r)
                 os.close(self._wake_w)
                 self._closed.set()
+                _live_jobs.discard(self)
 
     def close(self, timeout: float | None = None) -> bool:
         """Wait until the job's processes, cgroup and slot are all released."""
