@@ -186,9 +186,10 @@ class JobCgroup:
 
     @property
     def procs_files(self) -> list[str]:
-        """Files the job's first process writes "0" (itself) into, from preexec, still as root. On v1 that is
-        `tasks`: the forked child has one thread, and moving one thread of one's own skips the kernel's global
-        threadgroup lock, whose RCU synchronisation made each first move take 10-15 ms (0.2 ms this way)."""
+        """Files the job's first process joins its cgroups through, from preexec, still as root. On v1 that is
+        `tasks`, written "0": the forked child has one thread, and moving one thread of one's own skips the
+        kernel's global threadgroup lock, whose RCU synchronisation made each first move take 10-15 ms (0.2 ms
+        this way). On v2, `cgroup.procs`, written the pid."""
         name = "cgroup.procs" if self.version == "v2" else "tasks"
         return [os.path.join(d, name) for d in self.dirs.values()]
 

@@ -137,9 +137,11 @@ def _make_preexec(
     then drop to the slot uid for good before exec'ing bwrap."""
 
     def preexec() -> None:
+        pid = str(os.getpid()).encode()
         for path in procs_files:
             fd = os.open(path, os.O_WRONLY)
-            os.write(fd, b"0")  # this process (see JobCgroup.procs_files)
+            # v1's tasks file: 0, this very thread (see JobCgroup.procs_files); v2's cgroup.procs: the pid.
+            os.write(fd, b"0" if path.endswith("/tasks") else pid)
             os.close(fd)
         # Park sources above every target first, so placing one never clobbers another.
         parked = {target: fcntl.fcntl(src, fcntl.F_DUPFD_CLOEXEC, 100) for target, src in fd_map.items()}
