@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import os
 import sys
@@ -143,8 +142,7 @@ def grade(suite: Suite, submission: Path, results: IO[str], figures: Path, gpu: 
         results,
         figures,
         before_tests=startup.finish,
-        # Killed without waiting: pytest's own ending runs meanwhile, and the `finally` below waits.
-        after_tests=functools.partial(session.close, wait=False) if session is not None else None,
+        after_tests=session.close if session is not None else None,
     )
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     try:

@@ -388,9 +388,14 @@ def write_message(fd: int, value: Any, shared: SharedMemory | None = None) -> No
     if shared is not None:
         shared.flush(None)
     for part in parts:
-        view = memoryview(part).cast("B")
-        while view:
-            view = view[os.write(fd, view) :]
+        _write_all(fd, part)
+
+
+def _write_all(fd: int, data: bytes | memoryview | np.ndarray) -> None:
+    """All of `data` to a blocking fd (a write may take only part of it)."""
+    view = memoryview(data).cast("B")
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 class FrameReader:
@@ -485,9 +490,9 @@ class SharedMemory:
     The writer copies an array into a fresh memfd and seals it against writing, shrinking and growing for good;
     the file descriptor crosses the socket (one message per frame, sent before the frame), and the reader checks
     the seals and the size before it maps the file copy-on-write. Neither side can change what the other sees,
-    and a mapping can never fault past the end of its file. With `cache_bytes`, memfds that were sent stay open
-    and are sent again for the same memory, once a byte-for-byte comparison shows it is unchanged (a suite that
-    passes its training data to several calls pays for one copy).
+    and a mapping can never fault past the end of its file. With a `cache` (SentArrays), memfds that were sent
+    stay open and are sent again for the same memory, once a byte-for-byte comparison shows it is unchanged (a
+    suite that passes its training data to several calls pays for one copy).
     """
 
     def __init__(self, sock: socket.socket, max_file_bytes: int | None = None, cache: SentArrays | None = None):
@@ -603,9 +608,7 @@ class SharedMemory:
 def _sealed_memfd(flat: np.ndarray) -> int:
     fd = os.memfd_create("coursesite-array", os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
     try:
-        view, done = memoryview(flat), 0
-        while done < flat.nbytes:
-            done += os.write(fd, view[done:])
+        _write_all(fd, flat)
         fcntl.fcntl(fd, fcntl.F_ADD_SEALS, SHARED_SEALS)
     except BaseException:
         os.close(fd)

@@ -102,7 +102,6 @@ class StudentSession:
         self.gpu = gpu
         self.limits = Limits(**suite.sandbox_limits)
         self.job: Job | None = None
-        self.started: list[Job] = []  # every process started, until close() waited for its release
         self.reader: protocol.FrameReader | None = None
         self.shared: protocol.SharedMemory | None = None
         # Large arrays already sent (as sealed memfds), kept across the student's processes for the whole run.
@@ -158,7 +157,6 @@ class StudentSession:
         except SandboxUnavailable as error:
             raise InfrastructureError(f"sandbox unavailable: {error}") from error
         self.spawned += 1
-        self.started.append(self.job)
         for channel in (self.job.channel_in, self.job.channel_out):
             try:  # bigger pipes: arrays cross in fewer wake-ups
                 fcntl.fcntl(channel.fileno(), F_SETPIPE_SZ, PIPE_BYTES)
@@ -236,21 +234,15 @@ class StudentSession:
         _close_channels(job)
         return outcome
 
-    def close(self, wait: bool = True) -> None:
+    def close(self) -> None:
         """End the student process once the tests are done: killed, since it has nothing left to do (a Python
-        with numpy takes several times longer to exit on its own than the sandbox takes to kill it). Without
-        `wait`, the kill is only requested (it goes on while pytest ends its run); with it, every process this
-        session started is waited for until its namespace, cgroup and slot are released (the judge exits next,
-        and would otherwise leave a cgroup behind)."""
+        with numpy takes several times longer to exit on its own than the sandbox takes to kill it). The kill is
+        only requested, so pytest ends its run meanwhile; the sandbox waits for the job's teardown when the
+        judge exits."""
         job, self.job, self.reader, self.shared = self.job, None, None, None
         if job is not None:
             job.request_kill()
             _close_channels(job)
-        if wait:
-            while self.started:
-                job = self.started.pop()
-                job.kill()
-                job.close(timeout=10)
         self.sent_arrays.close()
 
     def call(self, name: str, args: tuple, kwargs: dict[str, Any], deadline: float) -> Any:
@@ -309,11 +301,10 @@ class StudentSession:
         try:
             self.shared.flush(deadline)
         except protocol.ChannelTimeout:
-            self.stop()
-            self._fail_inflight(StudentTimeout(_timeout_message(name)))
+            self._timed_out(name)
             return False
         except protocol.ChannelClosed:
-            self._fail_inflight(self._crash(f"during {name}", self._ended()))
+            self._process_ended(name)
             return False
         return True
 
@@ -337,11 +328,10 @@ class StudentSession:
                 self.job.channel_in.fileno(), parts, deadline, readable=self.reader.fd, on_readable=read_a_reply
             )
         except protocol.ChannelTimeout:
-            self.stop()
-            self._fail_inflight(StudentTimeout(_timeout_message(name)))
+            self._timed_out(name)
         except (protocol.ChannelClosed, BrokenPipeError):
             if self.job is not None:
-                self._fail_inflight(self._crash(f"during {name}", self._ended()))
+                self._process_ended(name)
 
     def collect(self, deadline: float) -> None:
         """Read the replies of every call sent so far."""
@@ -361,11 +351,10 @@ class StudentSession:
         try:
             reply = self.reader.read(deadline)
         except protocol.ChannelTimeout:
-            self.stop()
-            self._fail_inflight(StudentTimeout(_timeout_message(pending.name)))
+            self._timed_out(pending.name)
             return
         except protocol.ChannelClosed:
-            self._fail_inflight(self._crash(f"during {pending.name}", self._ended()))
+            self._process_ended(pending.name)
             return
         except protocol.ProtocolError as error:
             self.stop()
@@ -392,6 +381,15 @@ class StudentSession:
             self.stop()
             pending.fail(StudentCrashed(f"an unknown reply arrived during {name}", "protocol violation"))
             self._fail_inflight(pending.error)
+
+    def _timed_out(self, name: str) -> None:
+        """The channel stayed blocked past the deadline: the process is stopped, the calls in flight time out."""
+        self.stop()
+        self._fail_inflight(StudentTimeout(_timeout_message(name)))
+
+    def _process_ended(self, name: str) -> None:
+        """The process closed its channel (it died): the calls in flight fail with how it ended."""
+        self._fail_inflight(self._crash(f"during {name}", self._ended()))
 
     def _fail_inflight(self, error: BaseException) -> None:
         """The process is gone (stopped or dead): every call still waiting for a reply fails with `error`."""

@@ -8,6 +8,10 @@ from collections.abc import Callable, Iterable, Sequence
 from .limits import Limits
 
 SANDBOX_WORKDIR = "/work"
+# A spawned job's channel: requests in on fd 3, replies out on fd 4, and a Unix socket for passing fds on fd 7
+# (5 and 6 carry bwrap's seccomp filter and status).
+CHANNEL_FDS = (3, 4)
+CHANNEL_SOCKET_FD = 7
 # Inside its user namespace the job is always uid/gid 1000, whichever slot uid it has
 # outside: one static /etc/passwd serves every slot and the slot number stays hidden.
 INNER_UID = 1000
@@ -117,8 +121,8 @@ def base_env(env: dict[str, str] | None, *, channel: bool, gpu: int | None) -> d
     }
     out.update(env or {})
     if channel:
-        out["SANDBOX_CHANNEL_FDS"] = "3,4"
-        out["SANDBOX_CHANNEL_SOCKET"] = "7"
+        out["SANDBOX_CHANNEL_FDS"] = ",".join(str(fd) for fd in CHANNEL_FDS)
+        out["SANDBOX_CHANNEL_SOCKET"] = str(CHANNEL_SOCKET_FD)
     else:
         out.pop("SANDBOX_CHANNEL_FDS", None)
         out.pop("SANDBOX_CHANNEL_SOCKET", None)

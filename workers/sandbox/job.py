@@ -31,10 +31,8 @@ from .limits import Limits, Outcome, SandboxUnavailable
 _AS_HEADROOM_MB = 4096
 _CPU_POLL_S = 0.2
 _KILL_GRACE_S = 5.0
-_CHANNEL_FDS = (3, 4)
 _SECCOMP_FD = 5
 _STATUS_FD = 6
-_CHANNEL_SOCKET_FD = 7
 _PR_SET_CHILD_SUBREAPER = 36
 
 
@@ -312,13 +310,13 @@ class Job:
             req_r, req_w = os.pipe2(os.O_CLOEXEC)
             rep_r, rep_w = os.pipe2(os.O_CLOEXEC)
             to_close += [req_r, rep_w]
-            fd_map[_CHANNEL_FDS[0]], fd_map[_CHANNEL_FDS[1]] = req_r, rep_w
+            fd_map[bw.CHANNEL_FDS[0]], fd_map[bw.CHANNEL_FDS[1]] = req_r, rep_w
             self.channel_in = os.fdopen(req_w, "wb")
             self.channel_out = os.fdopen(rep_r, "rb")
             # A Unix socket beside the pipes, for passing file descriptors (the judge's large arrays as memfds).
             self.channel_socket, inside = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
             to_close.append(inside.detach())
-            fd_map[_CHANNEL_SOCKET_FD] = to_close[-1]
+            fd_map[bw.CHANNEL_SOCKET_FD] = to_close[-1]
         use_seccomp = not insecure and seccomp.supported()
         status_r = -1
         if insecure:
@@ -634,8 +632,7 @@ class Job:
 
     def kill(self) -> Outcome:
         """Kill the whole job tree now; the Outcome is classified as it ended."""
-        if not self._done.is_set():
-            self._request_kill("killed")
+        self.request_kill()
         return self.wait(_KILL_GRACE_S)
 
     @property
