@@ -4,7 +4,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -147,11 +147,17 @@ def student_overview(
     return rows
 
 
+def _withdrawn(course: Course) -> Exists:
+    """The submission's student has withdrawn from the course (their work stays on record, out of the queue)."""
+    return Exists(Membership.objects.filter(course=course, user=OuterRef("student"), withdrawn_at__isnull=False))
+
+
 def review_queue(*, course: Course, assignment: Assignment | None = None) -> QuerySet[Submission]:
-    """The latest unreviewed submission of each student: on-time work first in submission order, then late work."""
+    """The latest unreviewed submission of each active student: on-time work first in submission order, then late."""
     queue = (
         _submissions_with_review()
         .filter(assignment__course=course, is_latest=True, review__isnull=True)
+        .exclude(_withdrawn(course))
         .select_related("student")
         .order_by("is_late", "submitted_at", "id")
     )
@@ -162,7 +168,8 @@ def review_queue(*, course: Course, assignment: Assignment | None = None) -> Que
 
 def queue_counts(*, course: Course, user: User) -> dict[str, int]:
     """How many submissions wait for review, and how many of those this person has claimed (1 query)."""
-    return Submission.objects.filter(assignment__course=course, is_latest=True, review__isnull=True).aggregate(
+    waiting = Submission.objects.filter(assignment__course=course, is_latest=True, review__isnull=True)
+    return waiting.exclude(_withdrawn(course)).aggregate(
         waiting=Count("id", filter=Q(claimed_by__isnull=True)),
         claimed_by_you=Count("id", filter=Q(claimed_by=user)),
         total=Count("id"),
@@ -209,7 +216,9 @@ def progress_table(*, course: Course) -> tuple[list[Assignment], list[ProgressRo
     """Every student x every assignment: latest submission, on time or late, reviewed, passed, bonus (5 queries)."""
     assignments = list(Assignment.objects.filter(course=course).order_by("number"))
     students = list(
-        User.objects.filter(memberships__course=course, memberships__role=Role.STUDENT).order_by("username")
+        User.objects.filter(
+            memberships__course=course, memberships__role=Role.STUDENT, memberships__withdrawn_at__isnull=True
+        ).order_by("username")
     )
     latest: dict[tuple[int, int], Submission] = {
         (s.student_id, s.assignment_id): s

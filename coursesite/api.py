@@ -53,16 +53,45 @@ class RosterImportApi(APIView):
     parser_classes = [MultiPartParser]
 
     class RosterInputSerializer(serializers.Serializer):
-        roster = serializers.FileField(help_text="CSV with columns username, full_name, email, role")
+        roster = serializers.FileField(
+            help_text="CSV with columns username, full_name, email, role (optional: personal_id, status)"
+        )
+        confirm_role_changes = serializers.BooleanField(
+            default=False, help_text="Apply the file's changes of existing members' roles (else 409 lists them)"
+        )
 
-    @extend_schema(request={"multipart/form-data": RosterInputSerializer}, responses={200: dict, 400: dict})
+    @extend_schema(request={"multipart/form-data": RosterInputSerializer}, responses={200: dict, 400: dict, 409: dict})
     def post(self, request: Request, code: str) -> Response:
         course, _ = access.access_course(user=request.user, code=code)
         access.require_instructor(user=request.user, course=course)
         data = self.RosterInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        result = services.roster_import(course=course, data=data.validated_data["roster"].read(), by=request.user)
-        if not result.ok:
+        result = services.roster_import(
+            course=course,
+            data=data.validated_data["roster"].read(),
+            by=request.user,
+            confirm_role_changes=data.validated_data["confirm_role_changes"],
+        )
+        changes = [{**c.as_dict(), "message": str(c)} for c in result.role_changes]
+        if result.errors:
             errors = [{"row": e.row, "column": e.column, "message": e.message} for e in result.errors]
             return Response({"detail": "Nothing was imported.", "errors": errors}, status=status.HTTP_400_BAD_REQUEST)
-        return Response({"created": result.created, "updated": result.updated, "unchanged": result.unchanged})
+        if result.needs_confirmation:
+            return Response(
+                {
+                    "detail": "Nothing was imported: the file changes existing members' roles. "
+                    "Send it again with confirm_role_changes=true to apply them.",
+                    "role_changes": changes,
+                },
+                status=status.HTTP_409_CONFLICT,
+            )
+        return Response(
+            {
+                "created": result.created,
+                "updated": result.updated,
+                "unchanged": result.unchanged,
+                "withdrawn": result.withdrawn,
+                "reactivated": result.reactivated,
+                "role_changes": changes,
+            }
+        )

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .models import Course, Membership
+    from .models import Course, Membership, User
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,8 @@ NavProvider = Callable[["Membership"], Iterable[NavLink]]
 DemoExtender = Callable[[Any], None]
 # panel(request, obj) -> HTML (already escaped) shown on another app's page; see Registry.panels.
 Panel = Callable[[Any, Any], str]
+# handler(course, user) -> how many things it undid (e.g. upcoming bookings cancelled) when a student withdraws.
+WithdrawalHandler = Callable[["Course", "User"], int]
 
 
 @dataclass
@@ -60,6 +62,8 @@ class Registry:
     #   "assignment_student": the student's assignment page, above the submit form (obj: Assignment)
     #   "assignment_staff": the instructor's assignment page (obj: Assignment)
     panels: dict[str, list[Panel]] = field(default_factory=dict)
+    # Run inside the transaction that marks a student withdrawn from a course.
+    withdrawal: list[WithdrawalHandler] = field(default_factory=list)
 
     def add_panel(self, place: str, panel: Panel) -> None:
         self.panels.setdefault(place, []).append(panel)

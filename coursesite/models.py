@@ -18,6 +18,12 @@ class User(AbstractUser):
     personal_id = models.CharField(max_length=20, blank=True, help_text="National identity number, if on the roster.")
     # Secret part of the personal iCal feed URL; rotating it revokes old subscriptions.
     calendar_token = models.CharField(max_length=64, unique=True, default=_new_calendar_token)
+    # The course whose roster import created the account: that roster may keep it up to date (see roster_import).
+    roster_course = models.ForeignKey(
+        "Course", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    # When the last invitation to choose a password was sent; a new one supersedes the links of older ones.
+    invited_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     def __str__(self) -> str:
         return self.full_name or self.username
@@ -71,6 +77,8 @@ class Membership(models.Model):
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=16, choices=Role.choices)
     created_at = models.DateTimeField(auto_now_add=True)
+    # A student who left the course: records kept, out of the review queue, the active gradebook and group counts.
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "course"], name="one_membership_per_course")]
@@ -90,6 +98,10 @@ class Membership(models.Model):
     @property
     def is_student(self) -> bool:
         return self.role == Role.STUDENT
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.withdrawn_at is not None
 
 
 class AuditLog(models.Model):

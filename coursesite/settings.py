@@ -33,6 +33,8 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# How long the link in a roster invitation (choose your password) works; a newer invitation ends it sooner.
+INVITATION_VALID_DAYS = envint("INVITATION_VALID_DAYS", 7)
 
 INSTALLED_APPS = [
     # First, so that its sign-in and password pages win over the admin's.

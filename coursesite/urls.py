@@ -5,7 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 
-from . import api, views
+from . import api, invitations, views
 
 api_patterns = [
     path("token/", obtain_auth_token, name="api_token"),
@@ -18,6 +18,9 @@ api_patterns = [
 
 urlpatterns = [
     path("", views.home, name="home"),
+    # Before Django's own: the reset also reaches roster accounts, and links use SITE_URL.
+    path("accounts/password_reset/", invitations.PasswordResetView.as_view(), name="password_reset"),
+    path("accounts/invitation/<uidb64>/<token>/", invitations.InvitationAcceptView.as_view(), name="invitation_accept"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("calendar/rotate/", views.calendar_token_rotate, name="calendar_token_rotate"),
@@ -25,6 +28,8 @@ urlpatterns = [
     path("c/<slug:code>/", views.dashboard, name="dashboard"),
     path("c/<slug:code>/calendar/", views.calendar_page, name="calendar"),
     path("c/<slug:code>/roster/", views.roster, name="roster"),
+    path("c/<slug:code>/roster/invite/", views.roster_invite, name="roster_invite"),
+    path("c/<slug:code>/roster/<int:member_id>/status/", views.roster_status, name="roster_status"),
     path("api/", include(api_patterns)),
     # Each app owns its pages under /c/<code>/<app>/ and its API under /api/courses/<code>/<app>/.
     path("", include("assignments.urls")),

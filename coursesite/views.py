@@ -1,16 +1,21 @@
 """Pages of the course core: course list, dashboards, calendar, iCal feed, roster import."""
 
+import base64
+import dataclasses
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from . import access, calendar, selectors, services
+from . import access, calendar, invitations, selectors, services
 from .hooks import registry
-from .models import User
+from .models import Course, Membership, User
 
 
 def course_page(request: HttpRequest, code: str):  # type: ignore[no-untyped-def]
@@ -48,7 +53,7 @@ def dashboard(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 def calendar_page(request: HttpRequest, code: str) -> HttpResponse:
     course, membership = course_page(request, code)
-    feed_url = request.build_absolute_uri(reverse("ical_feed", args=[request.user.calendar_token]))
+    feed_url = invitations.site_url(reverse("ical_feed", args=[request.user.calendar_token]))
     return render(
         request,
         "coursesite/calendar.html",
@@ -72,27 +77,96 @@ def ical_feed(request: HttpRequest, token: str) -> HttpResponse:
     return response
 
 
+_PENDING_ROSTER = "roster_pending"
+
+
 @login_required
 def roster(request: HttpRequest, code: str) -> HttpResponse:
+    """The examiner's roster: import (with a confirmation step for role changes), invitations, withdrawal."""
     course, membership = course_page(request, code)
     access.require_instructor(user=request.user, course=course)
     result = None
     if request.method == "POST":
-        upload = request.FILES.get("roster")
-        if upload is None:
-            messages.error(request, "Choose the roster CSV file to import.")
-        else:
-            result = services.roster_import(course=course, data=upload.read(), by=request.user)
-            if result.ok:
-                messages.success(
-                    request,
-                    f"Roster imported: {result.created} new, {result.updated} updated, {result.unchanged} unchanged.",
-                )
+        if request.POST.get("action") == "confirm":
+            pending = request.session.get(_PENDING_ROSTER)
+            if not pending or pending.get("course") != course.code:
+                messages.error(request, "There is no roster waiting for confirmation; import the file again.")
                 return redirect("roster", code)
-    status = 400 if result is not None and not result.ok else 200
-    return render(
-        request,
-        "coursesite/roster.html",
-        {"members": selectors.course_members(course=course), "result": result},
-        status=status,
-    )
+            data = base64.b64decode(pending["data"])
+            expected = [services.RoleChange(**change) for change in pending["changes"]]
+            result = services.roster_import(
+                course=course, data=data, by=request.user, confirm_role_changes=True, expected_role_changes=expected
+            )
+        else:
+            upload = request.FILES.get("roster")
+            if upload is None:
+                messages.error(request, "Choose the roster CSV file to import.")
+                return redirect("roster", code)
+            data = upload.read()
+            result = services.roster_import(course=course, data=data, by=request.user)
+        if result.ok:
+            request.session.pop(_PENDING_ROSTER, None)
+            messages.success(request, result.summary())
+            return redirect("roster", code)
+        if result.needs_confirmation:
+            request.session[_PENDING_ROSTER] = {
+                "course": course.code,
+                "data": base64.b64encode(data).decode(),
+                "changes": [dataclasses.asdict(change) for change in result.role_changes],
+            }
+    status = 400 if result is not None and result.errors else 200
+    return render(request, "coursesite/roster.html", _roster_context(course, result), status=status)
+
+
+def _roster_context(course: Course, result: services.RosterResult | None) -> dict:
+    members = list(selectors.course_members(course=course))
+    return {
+        "members": members,
+        "result": result,
+        "never_signed_in": sum(1 for m in members if m.user.last_login is None and m.user.pk),
+        "roles": services.ROSTER_ROLES,
+        "valid_days": settings.INVITATION_VALID_DAYS,
+    }
+
+
+@login_required
+@require_POST
+def roster_invite(request: HttpRequest, code: str) -> HttpResponse:
+    """Send invitations: to everyone in the course who never signed in, or to the chosen people."""
+    course, membership = course_page(request, code)
+    access.require_instructor(user=request.user, course=course)
+    members = selectors.course_members(course=course)
+    if request.POST.get("who") == "never_signed_in":
+        users = [m.user for m in members if m.user.last_login is None]
+    else:
+        chosen = {value for value in request.POST.getlist("user") if value.isdigit()}
+        users = [m.user for m in members if str(m.user_id) in chosen]
+    if not users:
+        messages.error(request, "Nobody to invite: tick the people to invite, or everyone has signed in already.")
+        return redirect("roster", code)
+    try:
+        sent = invitations.invitations_send(course=course, users=users, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("roster", code)
+    (messages.success if sent.sent else messages.warning)(request, sent.summary())
+    return redirect("roster", code)
+
+
+@login_required
+@require_POST
+def roster_status(request: HttpRequest, code: str, member_id: int) -> HttpResponse:
+    """Mark a student withdrawn, or active again."""
+    course, membership = course_page(request, code)
+    access.require_instructor(user=request.user, course=course)
+    member = get_object_or_404(Membership, pk=member_id, course=course)
+    try:
+        if request.POST.get("status") == "withdrawn":
+            services.membership_withdraw(membership=member, by=request.user)
+            messages.success(request, f"{member.user.username} is marked withdrawn; their records are kept.")
+        else:
+            services.membership_reactivate(membership=member, by=request.user)
+            messages.success(request, f"{member.user.username} is active again.")
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("roster", code)

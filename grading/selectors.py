@@ -25,6 +25,7 @@ class GradebookRow:
     outcome: FinalGradeOutcome  # what the policy gives today
     locked: FinalGrade | None  # what the examiner locked, if the course is finalised
     cells: tuple[tuple[int, AssignmentResult | None], ...] = ()  # one per assignment column of the gradebook
+    withdrawn: bool = False  # left the course: kept on record, out of the gradebook's active list
 
     @property
     def final_grade(self) -> str | None:
@@ -106,7 +107,8 @@ def gradebook(*, course: Course, students: Iterable[int] | None = None) -> Grade
             policy=policy,
         )
         cells = tuple((n, results.get(n)) for n in numbers)
-        rows.append(GradebookRow(member.user, results, outcome, locked.get(uid), cells))
+        withdrawn = member.withdrawn_at is not None
+        rows.append(GradebookRow(member.user, results, outcome, locked.get(uid), cells, withdrawn))
     return Gradebook(course, settings, numbers, rows)
 
 
@@ -117,13 +119,22 @@ def student_breakdown(*, course: Course, student: User) -> GradebookRow | None:
 
 
 def filter_rows(rows: Iterable[GradebookRow], *, status: str = "", grade: str = "", q: str = "") -> list[GradebookRow]:
-    """The staff gradebook's filters: by status (graded/pending/failed/changed), final grade and name search."""
+    """The staff gradebook's filters: by status (graded/pending/failed/changed), final grade and name search.
+
+    Withdrawn students are left out of every list but their own (status "withdrawn").
+    """
     q = q.strip().lower()
     selected = []
     for row in rows:
-        if status == "changed" and not row.differs_from_policy:
+        if row.withdrawn != (status == "withdrawn"):
             continue
-        if status and status != "changed" and row.status != status:
+        if status == "withdrawn":
+            status_ok = True
+        elif status == "changed":
+            status_ok = row.differs_from_policy
+        else:
+            status_ok = not status or row.status == status
+        if not status_ok:
             continue
         if grade == "none" and row.final_grade is not None:
             continue

@@ -20,6 +20,7 @@ STATUS_FILTERS = [
     (PENDING, "Waiting for results"),
     (FAILED, "Failed"),
     ("changed", "Locked grade differs"),
+    ("withdrawn", "Withdrawn"),
 ]
 
 
@@ -43,9 +44,15 @@ def grades_home(request: HttpRequest, code: str) -> HttpResponse:
             "status_filters": STATUS_FILTERS,
             "grades": GRADES,
             "settings_form": settings_form,
-            "counts": {s: sum(1 for r in book.rows if r.status == s) for s in (GRADED, PENDING, FAILED)},
+            "counts": _counts(book.rows),
         },
     )
+
+
+def _counts(rows) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    active = [r for r in rows if not r.withdrawn]
+    counts = {s: sum(1 for r in active if r.status == s) for s in (GRADED, PENDING, FAILED)}
+    return counts | {"active": len(active), "withdrawn": len(rows) - len(active)}
 
 
 def _own_grade(request: HttpRequest, course: Course) -> HttpResponse:

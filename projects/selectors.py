@@ -28,8 +28,14 @@ from .models import (
 UNCONFIRMED_NOTE = "involvement not confirmed at the oral"
 
 
+def active_group_members() -> QuerySet[GroupMember]:
+    """Group members who have not withdrawn from the course: the ones a group's size rule counts."""
+    withdrawn = Membership.objects.filter(course=OuterRef("course"), user=OuterRef("user"), withdrawn_at__isnull=False)
+    return GroupMember.objects.exclude(Exists(withdrawn))
+
+
 def _members_prefetch() -> Prefetch:
-    return Prefetch("members", queryset=GroupMember.objects.select_related("user"))
+    return Prefetch("members", queryset=active_group_members().select_related("user"))
 
 
 def group_of(*, course: Course, user: User) -> Group | None:
@@ -112,7 +118,9 @@ def partner_searches(*, course: Course) -> QuerySet[PartnerSearch]:
 def students_without_group(*, course: Course) -> QuerySet[User]:
     grouped = GroupMember.objects.filter(course=course, user=OuterRef("pk"))
     return (
-        User.objects.filter(memberships__course=course, memberships__role=Role.STUDENT)
+        User.objects.filter(
+            memberships__course=course, memberships__role=Role.STUDENT, memberships__withdrawn_at__isnull=True
+        )
         .exclude(Exists(grouped))
         .order_by("username")
     )

@@ -30,6 +30,7 @@ from .models import (
     ProjectSettings,
     Proposal,
 )
+from .selectors import active_group_members
 
 
 def _local(course: Course, moment: dt.datetime) -> str:
@@ -40,6 +41,8 @@ def _student_membership(*, course: Course, user: User) -> Membership:
     membership = Membership.objects.filter(course=course, user=user).first()
     if membership is None or membership.role != Role.STUDENT:
         raise ValidationError(f"{user.username} is not a student of this course.")
+    if membership.withdrawn_at is not None:
+        raise ValidationError(f"{user.username} is marked as withdrawn from this course.")
     return membership
 
 
@@ -53,7 +56,8 @@ def _lock_group(group: Group) -> Group:
 
 
 def _member_count(group: Group) -> int:
-    return GroupMember.objects.filter(group=group).count()
+    """Active members only: a student who withdrew stays on record in the group but leaves its count."""
+    return active_group_members().filter(group=group).count()
 
 
 def _add_member(*, group: Group, user: User) -> GroupMember:
@@ -598,7 +602,7 @@ def help_book(*, slot: HelpSlot, by: User, kind: str, topic: str) -> HelpBooking
         size = ProjectSettings.for_course(course).group_size
         if group is None or _member_count(group) != size:
             raise ValidationError(project_help_refusal(course))
-        attendees = [m.user for m in GroupMember.objects.filter(group=group).select_related("user")]
+        attendees = [m.user for m in active_group_members().filter(group=group).select_related("user")]
     if HelpBooking.objects.filter(slot=slot, cancelled_at__isnull=True).exists():
         raise ValidationError("That slot has just been taken; choose another.")
     # Lock the attendees' memberships so parallel bookings by one student on different slots queue up.
@@ -646,6 +650,24 @@ def help_cancel(*, booking: HelpBooking, by: User) -> HelpBooking:
     booking.save(update_fields=["cancelled_at"])
     audit_record(actor=by, action="project.help_cancel", course=course, target=booking)
     return booking
+
+
+def help_withdrawal_cancel(course: Course, user: User) -> int:
+    """A student withdrew: cancel the upcoming help bookings they made alone (the slot is free again).
+
+    A group's project-help booking stays for the rest of the group. Called inside the withdrawal's transaction.
+    """
+    now = timezone.now()
+    bookings = list(
+        HelpBooking.objects.select_for_update(of=("self",))
+        .filter(slot__course=course, cancelled_at__isnull=True, slot__starts_at__gt=now, group__isnull=True)
+        .filter(attendees__user=user)
+    )
+    for booking in bookings:
+        booking.cancelled_at = now
+        booking.save(update_fields=["cancelled_at"])
+        audit_record(actor=None, action="project.help_cancel", course=course, target=booking, reason="withdrawn")
+    return len(bookings)
 
 
 @transaction.atomic
