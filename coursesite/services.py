@@ -287,14 +287,18 @@ def roster_import(
             member = members.get(user.pk)
             owned = _may_update_account(user=user, course=course, member=member, in_other_courses=user.pk in elsewhere)
             changes: dict[str, str] = {}
+            real_changes = set()  # not only the way the old value was written
             if user.email.lower() != row.email.lower():
                 changes["email"] = row.email
+                real_changes.add("email")
             # A roster without the optional column (or an empty cell) leaves what an earlier roster said.
-            if row.personal_id and normalised_or_same(user.personal_id) != row.personal_id:
+            if row.personal_id and user.personal_id != row.personal_id:
                 changes["personal_id"] = row.personal_id
+                if normalised_or_same(user.personal_id) != row.personal_id:
+                    real_changes.add("personal_id")
             if not owned:
                 for column in ("email", "personal_id"):
-                    if column in changes:
+                    if column in real_changes:
                         reason = _protected_reason(user, user.pk in elsewhere)
                         result.errors.append(
                             RosterError(

@@ -103,6 +103,7 @@ def roster(request: HttpRequest, code: str) -> HttpResponse:
                 messages.error(request, "Choose the roster CSV file to import.")
                 return redirect("roster", code)
             data = upload.read()
+            request.session.pop(_PENDING_ROSTER, None)  # a new file replaces one waiting for confirmation
             result = services.roster_import(course=course, data=data, by=request.user)
         if result.ok:
             request.session.pop(_PENDING_ROSTER, None)
@@ -123,7 +124,7 @@ def _roster_context(course: Course, result: services.RosterResult | None) -> dic
     return {
         "members": members,
         "result": result,
-        "never_signed_in": sum(1 for m in members if m.user.last_login is None and m.user.pk),
+        "never_signed_in": sum(1 for m in members if m.user.last_login is None),
         "roles": services.ROSTER_ROLES,
         "valid_days": settings.INVITATION_VALID_DAYS,
     }

@@ -136,6 +136,7 @@ def invitation_answer(*, invitation: Invitation, by: User, accept: bool) -> Invi
     if accept:
         if group.locked:
             raise ValidationError("That group's proposal is approved; its membership is locked.")
+        _student_membership(course=group.course, user=by)  # a student who withdrew does not join
         _add_member(group=group, user=by)
         invitation.status = Invitation.Status.ACCEPTED
     else:

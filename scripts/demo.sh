@@ -5,6 +5,8 @@ cd "$(dirname "$0")/.."
 port="${1:-8000}"
 unset DATABASE_URL CELERY_BROKER_URL
 export DEBUG=1 COURSESITE_VAR_DIR="${COURSESITE_VAR_DIR:-$PWD/var}"
+# Links in e-mails (invitations, password resets, reminders) and the calendar feed point at the address served here.
+export SITE_URL="${SITE_URL:-http://127.0.0.1:$port}"
 py=.venv/bin/python
 $py manage.py migrate --noinput -v0
 $py manage.py load_demo_course
