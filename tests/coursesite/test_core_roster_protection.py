@@ -135,3 +135,21 @@ def test_a_new_username_that_differs_only_by_case_is_refused(course, examiner) -
         "row 2, column username: an account 'admin' exists; usernames may not differ by case"
     ]
     assert not User.objects.filter(username="Admin").exists()
+
+
+def test_an_account_this_roster_created_is_no_longer_its_own_once_in_another_course(course, examiner) -> None:
+    from coursesite.services import roster_import
+
+    roster_import(course=course, data=HEADER + b"nils,Nils Ny,nils@example.edu,ta,\n", by=examiner)
+    nils = User.objects.get(username="nils")
+    assert nils.roster_course == course
+    Membership.objects.create(
+        user=nils, course=Course.objects.create(code="DD1337", name="Programming"), role="student"
+    )
+
+    result = roster_import(course=course, data=HEADER + b"nils,Nils Ny,nils@evil.example,ta,\n", by=examiner)
+
+    assert [e.column for e in result.errors] == ["email"]
+    assert "the account is also in another course" in result.errors[0].message
+    nils.refresh_from_db()
+    assert nils.email == "nils@example.edu"
