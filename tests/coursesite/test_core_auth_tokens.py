@@ -106,6 +106,24 @@ def test_saving_the_user_without_a_new_password_keeps_the_tokens(course, student
     assert works(key)
 
 
+def test_a_hash_upgrade_at_sign_in_keeps_the_tokens_and_an_unusable_password_revokes_them(
+    course, student, settings
+) -> None:
+    key = get_token()
+    md5_hash = type(student).objects.get(pk=student.pk).password
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+    ]
+    assert Client().post("/accounts/login/", {"username": "alice", "password": "pw"}).status_code == 302
+    student.refresh_from_db()
+    assert student.password != md5_hash and student.password.startswith("pbkdf2_")  # Django re-hashed it
+    assert works(key)
+    student.set_unusable_password()
+    student.save()
+    assert not works(key)
+
+
 def test_tokens_are_listed_without_their_keys_and_revoked_by_their_owner(course, student, other_student) -> None:
     laptop, desktop = get_token(name="laptop"), get_token(name="desktop")
     listed = api(laptop).get("/api/tokens/").json()
