@@ -150,3 +150,13 @@ def test_the_address_comes_from_the_proxy_header_only_when_configured(limits, se
     assert sign_in("p6", "pw", address="10.0.0.1", **{"X-Forwarded-For": "198.51.100.5"}).status_code == 429
     response = sign_in("p6", "pw", address="10.0.0.1", **{"X-Forwarded-For": "198.51.100.6"})
     assert response.status_code == 302
+
+
+def test_an_ipv6_client_counts_as_its_64_network(limits, db) -> None:
+    for n in range(7):
+        make_user(f"v{n}")
+    for n in range(6):  # one host hopping over the addresses of its /64
+        sign_in(f"v{n}", "guess", address=f"2001:db8:1:2::{n + 1:x}")
+    response = sign_in("v6", "pw", address="2001:db8:1:2:ffff::1")
+    assert response.status_code == 429 and "network address" in response.content.decode()
+    assert sign_in("v6", "pw", address="2001:db8:1:3::1").status_code == 302  # the next /64 is someone else
