@@ -1,5 +1,6 @@
 """Django settings for coursesite, driven by environment variables with safe development defaults."""
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -22,12 +23,16 @@ def envlist(name: str, default: str) -> list[str]:
 
 
 VAR_DIR = Path(os.environ.get("COURSESITE_VAR_DIR", BASE_DIR / "var"))
-DEBUG = envbool("DEBUG", True)
+# Off unless asked for: `make demo`, the smoke run and the tests set DEBUG=1 (tests/settings.py).
+DEBUG = envbool("DEBUG", False)
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
+        raise ImproperlyConfigured(
+            "SECRET_KEY must be set when DEBUG is off (production): export SECRET_KEY=<a long random string>, "
+            "or DEBUG=1 for a development server on this machine only."
+        )
     SECRET_KEY = "dev-only-insecure-key-never-use-in-production"  # noqa: S105 (DEBUG only)
 
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
@@ -46,8 +51,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "axes",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "assignments",
@@ -55,6 +60,7 @@ INSTALLED_APPS = [
     "exams",
     "grading",
     "workers",
+    "accounts",
 ]
 
 MIDDLEWARE = [
@@ -66,6 +72,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a locked-out sign-in into the lock-out page (accounts.throttle.lockout_response).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "coursesite.urls"
@@ -74,6 +82,11 @@ AUTH_USER_MODEL = "coursesite.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a sign-in while its account or address is locked out, before the password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 
 TEMPLATES = [
     {
@@ -150,10 +163,36 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
 
+# Sign-in throttling (django-axes, for the sign-in page, the admin's and /api/token/ alike): failed attempts
+# are counted per account and address, per account (from anywhere) and per address (any account) over a sliding
+# window; reaching a limit locks that scope out until COURSESITE_LOGIN_COOLOFF_MINUTES pass without a counted
+# failure. Attempts while locked out are refused unchecked and not counted (they do not prolong it).
+COURSESITE_LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS = envint("COURSESITE_LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS", 5)
+COURSESITE_LOGIN_FAILURES_PER_ACCOUNT = envint("COURSESITE_LOGIN_FAILURES_PER_ACCOUNT", 20)
+COURSESITE_LOGIN_FAILURES_PER_ADDRESS = envint("COURSESITE_LOGIN_FAILURES_PER_ADDRESS", 30)
+COURSESITE_LOGIN_COOLOFF_MINUTES = envint("COURSESITE_LOGIN_COOLOFF_MINUTES", 15)
+# Behind a reverse proxy: the header it sets with the client's address (e.g. X-Forwarded-For) and how many proxies
+# append to it; unset, the address is the connection's (REMOTE_ADDR) and no header is trusted.
+COURSESITE_CLIENT_IP_HEADER = os.environ.get("COURSESITE_CLIENT_IP_HEADER", "").strip()
+COURSESITE_TRUSTED_PROXY_COUNT = max(1, envint("COURSESITE_TRUSTED_PROXY_COUNT", 1))
+AXES_HANDLER = "accounts.throttle.SignInThrottle"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username", "ip_address"]
+AXES_FAILURE_LIMIT = 1  # SignInThrottle.get_failures counts the scopes at their own limit: one is enough
+AXES_COOLOFF_TIME = dt.timedelta(minutes=COURSESITE_LOGIN_COOLOFF_MINUTES)
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_CLIENT_IP_CALLABLE = "accounts.throttle.client_address"
+AXES_LOCKOUT_CALLABLE = "accounts.throttle.lockout_response"
+AXES_VERBOSE = False
+
+# API tokens (accounts.ApiToken): several per user, stored as a hash, revoked when the password changes.
+COURSESITE_TOKEN_MAX_AGE_DAYS = envint("COURSESITE_TOKEN_MAX_AGE_DAYS", 180)
+COURSESITE_TOKENS_PER_USER = envint("COURSESITE_TOKENS_PER_USER", 20)
+
 REST_FRAMEWORK = {
+    # Token first: a refused token (or none) then answers 401 with `WWW-Authenticate: Token`.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -202,4 +241,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # axes says "successful login" at INFO on every sign-in; failures and lock-outs are warnings.
+    "loggers": {"axes": {"level": os.environ.get("AXES_LOG_LEVEL", "WARNING")}},
 }

@@ -3,12 +3,15 @@
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
+
+from accounts import api as accounts_api
 
 from . import api, invitations, views
 
 api_patterns = [
-    path("token/", obtain_auth_token, name="api_token"),
+    path("token/", accounts_api.ObtainTokenApi.as_view(), name="api_token"),
+    path("tokens/", accounts_api.TokenListApi.as_view(), name="api_token_list"),
+    path("tokens/<int:pk>/", accounts_api.TokenDetailApi.as_view(), name="api_token_detail"),
     path("courses/", api.CourseListApi.as_view(), name="api_courses"),
     path("courses/<slug:code>/calendar/", api.CourseCalendarApi.as_view(), name="api_calendar"),
     path("courses/<slug:code>/roster/import/", api.RosterImportApi.as_view(), name="api_roster_import"),
@@ -21,6 +24,7 @@ urlpatterns = [
     # Before Django's own: the reset also reaches roster accounts, and links use SITE_URL.
     path("accounts/password_reset/", invitations.PasswordResetView.as_view(), name="password_reset"),
     path("accounts/invitation/<uidb64>/<token>/", invitations.InvitationAcceptView.as_view(), name="invitation_accept"),
+    path("accounts/", include("accounts.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("calendar/rotate/", views.calendar_token_rotate, name="calendar_token_rotate"),

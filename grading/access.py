@@ -3,9 +3,9 @@
 from django.core.exceptions import PermissionDenied
 
 from coursesite.access import require_instructor, require_member, require_staff
-from coursesite.models import Course, Membership, User
+from coursesite.models import Course, Membership, Role, User
 
-__all__ = ["require_gradebook", "require_grade_admin", "require_own_grades"]
+__all__ = ["require_gradebook", "require_grade_admin", "require_own_grades", "require_records_export"]
 
 
 def require_gradebook(*, user: User, course: Course) -> Membership:
@@ -16,6 +16,16 @@ def require_gradebook(*, user: User, course: Course) -> Membership:
 def require_grade_admin(*, user: User, course: Course) -> Membership:
     """Only the examiner changes the grading settings, finalises and changes locked grades."""
     return require_instructor(user=user, course=course)
+
+
+def require_records_export(*, user: User, course: Course) -> Membership:
+    """The student records export (personal identity numbers) is the examiner's: TAs grade, they do not report."""
+    membership = require_member(user=user, course=course)
+    if membership.role != Role.INSTRUCTOR:
+        raise PermissionDenied(
+            "Only the examiner can download the student records export: it holds personal identity numbers."
+        )
+    return membership
 
 
 def require_own_grades(*, user: User, course: Course) -> Membership:

@@ -11,6 +11,8 @@ from .selectors import Gradebook, module_reports
 FORMATS = ("ladok", "canvas", "json")
 CONTENT_TYPES = {"ladok": "text/csv", "canvas": "text/csv", "json": "application/json"}
 EXTENSIONS = {"ladok": "csv", "canvas": "csv", "json": "json"}
+# Exports that carry personal identity numbers: the examiner's only (grading.access.require_records_export).
+PERSONAL_FORMATS = ("ladok",)
 
 LADOK_HEADER = ["personal_id_or_username", "course_code", "module_code", "grade", "examination_date"]
 

@@ -152,6 +152,8 @@ def export_download(request: HttpRequest, code: str, fmt: str) -> HttpResponse:
     access.require_gradebook(user=request.user, course=course)
     if fmt not in exports.FORMATS:
         raise Http404("No such export.")
+    if fmt in exports.PERSONAL_FORMATS:
+        access.require_records_export(user=request.user, course=course)
     text = exports.export(gradebook(course=course), fmt)
     response = HttpResponse(text, content_type=f"{exports.CONTENT_TYPES[fmt]}; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{course.code}-grades-{fmt}.{exports.EXTENSIONS[fmt]}"'

@@ -4,8 +4,8 @@ import datetime as dt
 
 from django.test import Client
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
+from accounts.services import token_create
 from assignments.models import Submission
 
 
@@ -47,8 +47,8 @@ def test_late_work_through_the_api_says_review_may_not_be_timely(
 
 def test_the_review_cycle_through_the_api(course, examiner, ta, student, assignment, submit) -> None:
     submission = submit(assignment, student)
-    ta_api = Client(headers={"Authorization": f"Token {Token.objects.create(user=ta).key}"})
-    student_api = Client(headers={"Authorization": f"Token {Token.objects.create(user=student).key}"})
+    ta_api = Client(headers={"Authorization": f"Token {token_create(user=ta)[1]}"})
+    student_api = Client(headers={"Authorization": f"Token {token_create(user=student)[1]}"})
     base = f"/api/courses/DD2424/assignments/submissions/{submission.pk}/"
     queue = ta_api.get("/api/courses/DD2424/assignments/queue/?assignment=1").json()
     assert [s["id"] for s in queue] == [submission.pk]
