@@ -26,9 +26,13 @@ MAGIC = b"CSJ1"
 HEADER = struct.Struct(">4sI")  # magic, payload length
 JSON_LEN = struct.Struct(">I")
 MAX_MESSAGE_BYTES = 256 * 1024 * 1024
+# The JSON part of a message (everything but the array blobs) is capped on its own, and checked before it is parsed:
+# parsed JSON costs some 25 times its size (a 4 MB reply of empty lists: about 100 MB in the judge).
+MAX_JSON_BYTES = 4 * 1024 * 1024
 MAX_DEPTH = 32
 MAX_NODES = 1_000_000
 MAX_ARRAYS = 10_000
+MAX_DIMS = 32  # numpy's own limit is 64
 # Plain numeric and text dtypes only: object, void (structured) and datetime dtypes are refused.
 ALLOWED_DTYPE_KINDS = frozenset("biufcUS")
 # Enough bytes to hold any .npy header we accept (numpy caps headers far below this).
@@ -86,8 +90,10 @@ class _Encoder:
 
     def blob(self, array: np.ndarray) -> int:
         """An .npy blob as (header, data) buffers; the data is the array's memory, not a copy."""
-        if array.dtype.kind not in ALLOWED_DTYPE_KINDS:
+        if array.dtype.kind not in ALLOWED_DTYPE_KINDS or array.dtype.itemsize == 0:
             raise EncodeError(f"numpy arrays of dtype {array.dtype} cannot be returned")
+        if array.ndim > MAX_DIMS:
+            raise EncodeError(f"numpy arrays of more than {MAX_DIMS} dimensions cannot be returned")
         if len(self.blobs) >= MAX_ARRAYS:
             raise EncodeError(f"more than {MAX_ARRAYS} arrays in one value")
         if array.flags.c_contiguous:
@@ -109,7 +115,7 @@ class _Encoder:
             return len(self.blobs) - 1
         data = memoryview(flat)
         self.size += _aligned(len(header) + data.nbytes)
-        if self.size > MAX_MESSAGE_BYTES:
+        if self.size + self.shared_size > MAX_MESSAGE_BYTES:  # the pipe's bytes and the memfds' together
             raise EncodeError(f"value larger than {MAX_MESSAGE_BYTES // 2**20} MB")
         self.blobs.append((header, data))
         return len(self.blobs) - 1
@@ -199,17 +205,36 @@ def encode(value: Any, shared: SharedMemory | None = None) -> list[bytes | memor
     if encoder.shared_blobs:
         envelope["shared"] = encoder.shared_blobs
     text = json.dumps(envelope, allow_nan=False).encode()
+    problem = _json_problem(text)
+    if problem is not None:
+        if shared is not None:
+            shared.discard()
+        raise EncodeError(f"{problem}: return large data as numpy arrays")
     start = _aligned(JSON_LEN.size + len(text))
     parts: list[bytes | memoryview] = [b"", JSON_LEN.pack(len(text)), text, bytes(start - JSON_LEN.size - len(text))]
     for (header, data), size in zip(encoder.blobs, sizes, strict=True):
         parts += [header, data, bytes(_aligned(size) - size)]
         start += _aligned(size)
-    if start > MAX_MESSAGE_BYTES:
+    if start + encoder.shared_size > MAX_MESSAGE_BYTES:
         if shared is not None:
             shared.discard()
         raise EncodeError(f"value larger than {MAX_MESSAGE_BYTES // 2**20} MB")
     parts[0] = HEADER.pack(MAGIC, start)
     return _coalesce([part for part in parts if len(part)])
+
+
+def _json_problem(text: bytes) -> str | None:
+    """Why a message's JSON text is refused before it is parsed (None if it is not): too big, or more items than
+    the decoder takes. Items are bounded from above by the text's separators and brackets (those inside strings
+    count too: a C-speed count, no parse, no memory)."""
+    if len(text) > MAX_JSON_BYTES:
+        return (
+            f"value too large: {len(text) / 2**20:.1f} MB of lists, numbers and text "
+            f"(at most {MAX_JSON_BYTES // 2**20} MB besides numpy arrays)"
+        )
+    if len(text) > MAX_NODES and text.count(b",") + text.count(b"[") + text.count(b"{") > MAX_NODES:
+        return f"value with more than {MAX_NODES} items"
+    return None
 
 
 def _reject_constant(name: str) -> None:
@@ -232,10 +257,18 @@ def _parse_npy_header(raw: bytes) -> tuple[tuple[int, ...], bool, np.dtype, int]
             shape, fortran, dtype = np.lib.format.read_array_header_2_0(stream)
         else:
             raise ProtocolError(f"unsupported .npy version {version}")
+    except ProtocolError:
+        raise
     except ValueError as error:
         raise ProtocolError(f"bad .npy header: {str(error)[:200]}") from None
+    except Exception as error:  # the header is Python literal syntax: {[]: 0} is a TypeError, and so on
+        raise ProtocolError(f"bad .npy header ({type(error).__name__})") from None
     if dtype.kind not in ALLOWED_DTYPE_KINDS or dtype.hasobject:
         raise ProtocolError(f"arrays of dtype {dtype} are refused")
+    if dtype.itemsize == 0:
+        raise ProtocolError(f"arrays of dtype {dtype} (items of zero bytes) are refused")
+    if len(shape) > MAX_DIMS or any(size < 0 for size in shape):
+        raise ProtocolError(f"an array of shape {str(shape)[:100]} is refused")
     return shape, fortran, dtype, stream.tell()
 
 
@@ -269,6 +302,8 @@ def _load_array(data: memoryview, body: memoryview | None = None) -> np.ndarray:
     if count * dtype.itemsize != data.nbytes - offset:
         raise ProtocolError("array data does not match its header")
     if count == 0:
+        if math.prod(size for size in shape if size) > MAX_MESSAGE_BYTES:
+            raise ProtocolError(f"an empty array of shape {str(shape)[:100]} is refused")
         return np.empty(shape, dtype=dtype)
     flat = np.frombuffer(data, dtype=dtype, count=count, offset=offset)
     array = flat.reshape(shape, order="F" if fortran else "C")
@@ -293,13 +328,19 @@ class _Decoder:
         return _load_array(self.blobs[index], self.bodies.get(index))
 
     def decode(self, node: Any, depth: int) -> Any:
+        """The value of a parsed JSON node; lists and dicts are decoded in place (the parsed tree is ours), so a
+        large value is not held twice. The recursion is bounded by MAX_DEPTH."""
         self.nodes += 1
-        if depth > MAX_DEPTH or self.nodes > MAX_NODES:
-            raise ProtocolError("value too deep or too large")
+        if depth > MAX_DEPTH:
+            raise ProtocolError(f"value nested deeper than {MAX_DEPTH} levels")
+        if self.nodes > MAX_NODES:
+            raise ProtocolError(f"value with more than {MAX_NODES} items")
         if node is None or isinstance(node, (bool, int, float, str)):
             return node
         if isinstance(node, list):
-            return [self.decode(item, depth + 1) for item in node]
+            for position, item in enumerate(node):
+                node[position] = self.decode(item, depth + 1)
+            return node
         if not isinstance(node, dict) or len(node) != 1:
             raise ProtocolError("malformed value")
         ((tag, inner),) = node.items()
@@ -315,14 +356,37 @@ class _Decoder:
         if tag == "$t" and isinstance(inner, list):
             return tuple(self.decode(item, depth + 1) for item in inner)
         if tag == "$d" and isinstance(inner, dict):
-            return {key: self.decode(item, depth + 1) for key, item in inner.items()}
-        raise ProtocolError(f"unknown value tag {tag!r}")
+            for key, item in inner.items():
+                inner[key] = self.decode(item, depth + 1)
+            return inner
+        raise ProtocolError(f"unknown value tag {str(tag)[:40]!r}")
 
 
-def decode(payload: bytes | bytearray, shared: SharedMemory | None = None) -> Any:
-    """Inverse of encode (without the frame header); anything unexpected raises ProtocolError,
-    nothing is unpickled. Arrays share the payload's memory (writable when it is a bytearray); shared arrays
-    are private (copy-on-write) mappings of the memfds that came with the message over `shared`."""
+class MessageTooLarge(ProtocolError):
+    """A message bigger than the reader's `limit` (see FrameReader.read)."""
+
+
+def decode(payload: bytes | bytearray, shared: SharedMemory | None = None, shared_limit: int | None = None) -> Any:
+    """Inverse of encode (without the frame header); anything unexpected raises ProtocolError, whatever the
+    bytes (no other exception escapes), and nothing is unpickled. Arrays share the payload's memory (writable
+    when it is a bytearray); shared arrays are private (copy-on-write) mappings of the memfds that came with the
+    message over `shared`, at most `shared_limit` bytes of them (MessageTooLarge)."""
+    return _decode_counted(payload, shared, shared_limit)[0]
+
+
+def _decode_counted(
+    payload: bytes | bytearray, shared: SharedMemory | None, shared_limit: int | None
+) -> tuple[Any, int]:
+    """(value, bytes of shared arrays mapped for it)."""
+    try:
+        return _decode(payload, shared, shared_limit)
+    except ProtocolError:
+        raise
+    except Exception as error:  # KeyError, TypeError, OverflowError, MemoryError, RecursionError, ...: refused
+        raise ProtocolError(f"undecodable message ({type(error).__name__}: {str(error)[:120]})") from None
+
+
+def _decode(payload: bytes | bytearray, shared: SharedMemory | None, shared_limit: int | None) -> tuple[Any, int]:
     view = memoryview(payload)
     if len(view) < JSON_LEN.size:
         raise ProtocolError("short message")
@@ -330,10 +394,19 @@ def decode(payload: bytes | bytearray, shared: SharedMemory | None = None) -> An
     end = JSON_LEN.size + text_len
     if end > len(view):
         raise ProtocolError("short message")
+    if text_len > MAX_JSON_BYTES:  # refused before it is even copied out
+        raise ProtocolError(f"its JSON part is larger than {MAX_JSON_BYTES // 2**20} MB")
+    text = bytes(view[JSON_LEN.size : end])
+    problem = _json_problem(text)
+    if problem is not None:
+        raise ProtocolError(problem)
     try:
-        envelope = json.loads(bytes(view[JSON_LEN.size : end]), parse_constant=_reject_constant)
-    except (ValueError, RecursionError) as error:
+        envelope = json.loads(text, parse_constant=_reject_constant)
+    except RecursionError:  # the parser's own depth guard (it counts against the recursion limit)
+        raise ProtocolError(f"value nested deeper than {MAX_DEPTH} levels") from None
+    except ValueError as error:
         raise ProtocolError(f"bad JSON: {str(error)[:200]}") from None
+    del text
     if not isinstance(envelope, dict) or set(envelope) - {"shared"} != {"v", "blobs"}:
         raise ProtocolError("malformed envelope")
     sizes = envelope["blobs"]
@@ -348,11 +421,16 @@ def decode(payload: bytes | bytearray, shared: SharedMemory | None = None) -> An
         start = _aligned(start + size)
     if start != len(view):
         raise ProtocolError("blob table does not match the message length")
-    bodies = _shared_bodies(envelope.get("shared"), len(blobs), shared) if "shared" in envelope else {}
-    return _Decoder(blobs, bodies).decode(envelope["v"], 0)
+    bodies: dict[int, memoryview] = {}
+    if "shared" in envelope:
+        bodies = _shared_bodies(envelope["shared"], len(blobs), shared, shared_limit)
+    value = _Decoder(blobs, bodies).decode(envelope["v"], 0)
+    return value, sum(body.nbytes for body in bodies.values())
 
 
-def _shared_bodies(table: Any, blob_count: int, shared: SharedMemory | None) -> dict[int, memoryview]:
+def _shared_bodies(
+    table: Any, blob_count: int, shared: SharedMemory | None, limit: int | None
+) -> dict[int, memoryview]:
     """The data of the message's shared arrays: one memfd each, received now, checked and mapped."""
     if not isinstance(table, list) or not 0 < len(table) <= MAX_SHARED:
         raise ProtocolError("malformed shared-array table")
@@ -367,6 +445,8 @@ def _shared_bodies(table: Any, blob_count: int, shared: SharedMemory | None) -> 
     total = sum(size for _, _, size in entries)
     if len({index for index, _, _ in entries}) != len(entries) or total > MAX_MESSAGE_BYTES:
         raise ProtocolError("malformed shared-array table")
+    if limit is not None and total > limit:
+        raise MessageTooLarge(f"shared arrays of {total // 2**20} MB")
     if shared is None:
         raise ProtocolError("shared arrays on a channel without shared memory")
     bodies = {}
@@ -384,7 +464,11 @@ def _shared_bodies(table: Any, blob_count: int, shared: SharedMemory | None) -> 
 
 def write_message(fd: int, value: Any, shared: SharedMemory | None = None) -> None:
     """Encode and write one framed message to a raw (blocking) file descriptor."""
-    parts = encode(value, shared)
+    write_parts(fd, encode(value, shared), shared)
+
+
+def write_parts(fd: int, parts: list[bytes | memoryview], shared: SharedMemory | None = None) -> None:
+    """Write a message encoded with `shared` (its memfds first) to a raw (blocking) file descriptor."""
     if shared is not None:
         shared.flush(None)
     for part in parts:
@@ -406,6 +490,7 @@ class FrameReader:
         self.fd = fd
         self.shared = shared
         self.pending = bytearray()
+        self.last_bytes = 0
 
     def _wait(self, deadline: float | None) -> None:
         if deadline is not None:
@@ -433,17 +518,27 @@ class FrameReader:
                 raise ChannelClosed("channel closed")
             filled += count
 
-    def read(self, deadline: float | None = None) -> Any:
+    def read(self, deadline: float | None = None, limit: int | None = None) -> Any:
+        """The next message's value. With `limit`, a message whose payload and shared arrays together are
+        larger is refused (MessageTooLarge) before it is read; `last_bytes` is the size of the message read."""
+        self.last_bytes = 0
         self._fill(HEADER.size, deadline)
         magic, length = HEADER.unpack_from(self.pending)
         if magic != MAGIC:
             raise ProtocolError("garbage on the channel")
         if length > MAX_MESSAGE_BYTES:
             raise ProtocolError(f"message larger than {MAX_MESSAGE_BYTES // 2**20} MB")
+        if limit is not None and length > limit:
+            raise MessageTooLarge(f"a message of {length // 2**20} MB")
         del self.pending[: HEADER.size]
-        payload = bytearray(length)
+        try:
+            payload = bytearray(length)
+        except MemoryError:
+            raise ProtocolError(f"no memory left in the judge for a message of {length // 2**20} MB") from None
         self._read_into(memoryview(payload), deadline)
-        return decode(payload, self.shared)
+        value, shared_bytes = _decode_counted(payload, self.shared, None if limit is None else limit - length)
+        self.last_bytes = length + shared_bytes
+        return value
 
 
 def write_frame(

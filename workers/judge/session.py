@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import math
 import os
 import sys
 import time
@@ -27,6 +28,9 @@ PIPE_BYTES = 1 << 20  # the unprivileged maximum (/proc/sys/fs/pipe-max-size)
 MAX_INFLIGHT = 64
 # Small pipelined requests held back and written together, up to this many bytes.
 HELD_BYTES = 256 * 1024
+# The replies of one batch of calls (a pipelined block) are held by the judge until the test reads them: together,
+# array data included, they may not exceed this (a reply beyond it fails the call as a protocol violation).
+MAX_REPLY_BYTES = 256 * 1024 * 1024
 
 
 class StudentProblem(Exception):
@@ -113,6 +117,7 @@ class StudentSession:
         self.broken: BaseException | None = None
         self.held: list[bytes] = []
         self.held_bytes = 0
+        self.reply_bytes = 0  # of the replies read in this batch of calls
 
     def _readonly(self) -> list[tuple[str, str]]:
         mounts = [
@@ -187,24 +192,20 @@ class StudentSession:
             )
         except protocol.ChannelClosed:
             raise self._crash("while importing your file", self._ended()) from None
-        except protocol.ProtocolError:
+        except protocol.ProtocolError as error:
             self.stop()
-            raise StudentCrashed(
-                "your file wrote onto the judge's channel while being imported", "protocol violation"
-            ) from None
-        if not isinstance(message, dict) or message.get("kind") not in ("ready", "import_error"):
+            raise StudentCrashed(f"{IMPORT_VIOLATION} ({error})", "protocol violation") from None
+        problem = _ready_problem(message)
+        if problem is not None:
             self.stop()
-            raise StudentCrashed("your file wrote onto the judge's channel while being imported", "protocol violation")
+            raise StudentCrashed(f"{IMPORT_VIOLATION} ({problem})", "protocol violation")
+        hint = message["hint"][:HINT_CHARS]
         if message["kind"] == "import_error":
             self.stop()
-            error = {k: str(message.get(k, ""))[:MESSAGE_CHARS] for k in ("type", "message", "traceback")}
-            return ImportReport(ok=False, error=error, hint=str(message.get("hint", "")))
-        functions = message.get("functions", [])
+            error = {k: message[k][:MESSAGE_CHARS] for k in ("type", "message", "traceback")}
+            return ImportReport(ok=False, error=error, hint=hint)
         return ImportReport(
-            ok=True,
-            functions=tuple(str(f) for f in functions) if isinstance(functions, list) else (),
-            seconds=float(message.get("import_seconds", 0.0)),
-            hint=str(message.get("hint", "")),
+            ok=True, functions=tuple(message["functions"]), seconds=float(message["import_seconds"]), hint=hint
         )
 
     def _crash(self, context: str, outcome: Outcome | None) -> StudentCrashed:
@@ -255,6 +256,7 @@ class StudentSession:
     def begin(self) -> None:
         """A new call or batch of calls: a process broken by an earlier one is replaced when next needed."""
         self.broken = None
+        self.reply_bytes = 0
 
     def send(self, name: str, args: tuple, kwargs: dict[str, Any], deadline: float, hold: bool = False) -> Pending:
         """Send a call without waiting for its reply; `collect` reads the replies, in the order of the calls.
@@ -349,38 +351,47 @@ class StudentSession:
             self._fail_inflight(self.broken or StudentCrashed(f"your process ended during {pending.name}", "crashed"))
             return
         try:
-            reply = self.reader.read(deadline)
+            reply = self.reader.read(deadline, limit=MAX_REPLY_BYTES - self.reply_bytes)
         except protocol.ChannelTimeout:
             self._timed_out(pending.name)
             return
         except protocol.ChannelClosed:
             self._process_ended(pending.name)
             return
+        except protocol.MessageTooLarge as error:
+            self.stop()
+            self._fail_inflight(_too_much(pending.name, self.reply_bytes, error))
+            return
         except protocol.ProtocolError as error:
             self.stop()
             self._fail_inflight(_violation(pending.name, error))
             return
+        self.reply_bytes += self.reader.last_bytes
         self.inflight.popleft()
-        if not isinstance(reply, dict) or reply.get("id") != pending.call_id:
+        name = pending.name
+        if not isinstance(reply, dict) or type(reply.get("id")) is not int or reply["id"] != pending.call_id:
             self.stop()
-            pending.fail(StudentCrashed(f"an out-of-order reply arrived during {pending.name}", "protocol violation"))
+            pending.fail(StudentCrashed(f"an out-of-order reply arrived during {name}", "protocol violation"))
             self._fail_inflight(pending.error)
             return
-        kind, name = reply.get("kind"), pending.name
+        problem = _reply_problem(reply)
+        if problem is not None:
+            self.stop()
+            pending.fail(StudentCrashed(f"a malformed reply arrived during {name} ({problem})", "protocol violation"))
+            self._fail_inflight(pending.error)
+            return
+        kind = reply["kind"]
         if kind == "result":
-            pending.resolve(reply.get("value"))
+            pending.resolve(reply["value"])
         elif kind == "raised":
-            trace = str(reply.get("traceback", ""))[-MESSAGE_CHARS:]
-            pending.fail(StudentRaised(f"your {name} raised {reply.get('type')}: {reply.get('message')}\n{trace}"))
+            trace = reply["traceback"][-MESSAGE_CHARS:]
+            message = reply["message"][:MESSAGE_CHARS]
+            pending.fail(StudentRaised(f"your {name} raised {reply['type'][:200]}: {message}\n{trace}"))
         elif kind == "missing":
             pending.fail(StudentMissing(f"your module does not define {name}"))
-        elif kind == "unencodable":
-            message = f"your {name} returned a value the judge cannot accept: {reply.get('message')}"
-            pending.fail(StudentBadReturn(message))
         else:
-            self.stop()
-            pending.fail(StudentCrashed(f"an unknown reply arrived during {name}", "protocol violation"))
-            self._fail_inflight(pending.error)
+            message = f"your {name} returned a value the judge cannot accept: {reply['message'][:MESSAGE_CHARS]}"
+            pending.fail(StudentBadReturn(message))
 
     def _timed_out(self, name: str) -> None:
         """The channel stayed blocked past the deadline: the process is stopped, the calls in flight time out."""
@@ -443,6 +454,57 @@ def _copy_error(error: BaseException) -> BaseException:
 
 def _timeout_message(name: str) -> str:
     return f"your {name} did not return within the test's time limit; the judge stopped it"
+
+
+IMPORT_VIOLATION = "your file wrote onto the judge's channel while being imported"
+HINT_CHARS = 4000
+# What the student's runner sends, field by field (exact types: a bool or a numpy scalar is no plain number, and
+# `object` is any value); anything else on the channel is a protocol violation.
+NUMBER = (int, float)
+MESSAGE_FIELDS: dict[str, dict[str, tuple[type, ...]]] = {
+    "ready": {"functions": (list,), "import_seconds": NUMBER, "hint": (str,)},
+    "import_error": {"type": (str,), "message": (str,), "traceback": (str,), "hint": (str,)},
+    "result": {"id": (int,), "value": (object,), "seconds": NUMBER},
+    "raised": {"id": (int,), "type": (str,), "message": (str,), "traceback": (str,), "seconds": NUMBER},
+    "missing": {"id": (int,), "function": (str,)},
+    "unencodable": {"id": (int,), "message": (str,)},
+}
+
+
+def _message_problem(message: Any, kinds: tuple[str, ...]) -> str | None:
+    """Why a decoded message is not one of `kinds` as the student's runner writes it (None when it is)."""
+    if not isinstance(message, dict) or type(message.get("kind")) is not str or message["kind"] not in kinds:
+        return f"not a message of kind {' or '.join(kinds)}"
+    fields = MESSAGE_FIELDS[message["kind"]]
+    if set(message) != {"kind", *fields}:
+        return f"a {message['kind']} message with the fields {', '.join(sorted(map(str, message))[:10])}"
+    for key, types in fields.items():
+        if types != (object,) and type(message[key]) not in types:
+            return f"its {key} is of type {type(message[key]).__name__}"
+    return None
+
+
+def _ready_problem(message: Any) -> str | None:
+    problem = _message_problem(message, ("ready", "import_error"))
+    if problem is None and message["kind"] == "ready":
+        if not all(type(name) is str for name in message["functions"]):
+            return "its functions are not all names"
+        if not math.isfinite(message["import_seconds"]):
+            return "its import_seconds is not a number"
+    return problem
+
+
+def _reply_problem(reply: dict[str, Any]) -> str | None:
+    return _message_problem(reply, ("result", "raised", "missing", "unencodable"))
+
+
+def _too_much(name: str, held: int, error: Exception) -> StudentCrashed:
+    return StudentCrashed(
+        f"the replies of the calls sent together with {name} add up to more than {MAX_REPLY_BYTES // 2**20} MB "
+        f"({held // 2**20} MB held, then {error}), more than the judge holds at once; "
+        "return less data per call",
+        "protocol violation",
+    )
 
 
 def _violation(name: str, error: Exception) -> StudentCrashed:

@@ -68,11 +68,18 @@ def trimmed_traceback(error: BaseException) -> str:
 
 
 def describe(error: BaseException) -> dict[str, str]:
-    return {
-        "type": type(error).__name__,
-        "message": str(error)[:MESSAGE_CHARS],
-        "traceback": trimmed_traceback(error),
-    }
+    try:
+        message, trace = str(error)[:MESSAGE_CHARS], trimmed_traceback(error)
+    except Exception as inner:  # an exception whose __str__ raises
+        message, trace = f"(its message could not be read: {_describe_briefly(inner)})", ""
+    return {"type": str(type(error).__name__)[:200], "message": message, "traceback": trace}
+
+
+def _describe_briefly(error: BaseException) -> str:
+    try:
+        return f"{type(error).__name__}: {str(error)[:MESSAGE_CHARS]}"
+    except Exception:
+        return type(error).__name__
 
 
 def import_hint(error: BaseException | None, seconds: float, lines: int) -> str:
@@ -125,9 +132,11 @@ def serve(module: ModuleType, reader: protocol.FrameReader, fd_out: int, shared:
             reply = {"kind": "result", "id": call_id, "value": value}
         reply["seconds"] = time.monotonic() - started
         try:
-            protocol.write_message(fd_out, reply, shared)
-        except protocol.EncodeError as error:
-            protocol.write_message(fd_out, {"kind": "unencodable", "id": call_id, "message": str(error)}, shared)
+            parts = protocol.encode(reply, shared)
+        except Exception as error:  # EncodeError, or a value whose own methods raise while it is encoded
+            message = str(error) if isinstance(error, protocol.EncodeError) else _describe_briefly(error)
+            parts = protocol.encode({"kind": "unencodable", "id": call_id, "message": message}, shared)
+        protocol.write_parts(fd_out, parts, shared)
 
 
 def main(argv: list[str]) -> int:

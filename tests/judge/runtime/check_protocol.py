@@ -4,10 +4,12 @@ import fcntl
 import io
 import json
 import os
+import re
 import socket
 import struct
 import threading
 import time
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -334,3 +336,199 @@ def test_shared_arrays_need_a_channel_with_shared_memory():
     payload = shared_frame(8, (1,))[protocol.HEADER.size :]
     with pytest.raises(protocol.ProtocolError, match="without shared memory"):
         protocol.decode(bytearray(payload))
+
+
+def npy(header, data=b""):
+    """A hand-made .npy 1.0 blob: `header` is the literal numpy would parse."""
+    raw = header.encode("latin1") + b" " * (-(len(header) + 11) % 64) + b"\n"
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(raw)) + raw + data
+
+
+BAD_NPY = {
+    "zero itemsize str": (npy("{'descr': '<U0', 'fortran_order': False, 'shape': (5,), }"), "items of zero bytes"),
+    "zero itemsize bytes": (npy("{'descr': '|S0', 'fortran_order': False, 'shape': (3, 2), }"), "items of zero"),
+    "void": (npy("{'descr': '|V0', 'fortran_order': False, 'shape': (5,), }"), "are refused"),
+    "structured": (npy("{'descr': [('a', '<f8')], 'fortran_order': False, 'shape': (1,), }", bytes(8)), "refused"),
+    "negative dims": (npy("{'descr': '<f8', 'fortran_order': False, 'shape': (-1, -1), }", bytes(8)), "is refused"),
+    "negative empty": (npy("{'descr': '<f8', 'fortran_order': False, 'shape': (0, -3), }"), "is refused"),
+    "overflowing empty": (
+        npy(f"{{'descr': '<f8', 'fortran_order': False, 'shape': (0, {2**62}, {2**62}), }}"),
+        "is refused",
+    ),
+    "too many dims": (
+        npy("{'descr': '<f8', 'fortran_order': False, 'shape': (" + "1, " * 70 + "), }", bytes(8)),
+        "is refused",
+    ),
+    "product overflows": (
+        npy(f"{{'descr': '<f8', 'fortran_order': False, 'shape': ({2**32}, {2**32}), }}"),
+        "does not match",
+    ),
+    "unhashable": (npy("{[]: 0, 'descr': '<f8'}"), "bad .npy header (TypeError)"),
+    "fortran order not bool": (npy("{'descr': '<f8', 'fortran_order': 'yes', 'shape': (1,), }", bytes(8)), "bool"),
+    "not a dict": (npy("[1, 2, 3]"), "not a dictionary"),
+    "shape not a tuple": (
+        npy("{'descr': '<f8', 'fortran_order': False, 'shape': 5, }", bytes(8)),
+        "shape is not valid",
+    ),
+    "huge header": (npy("{'descr': '<f8', 'fortran_order': False, 'shape': (1,), '" + "x" * 60000 + "': 0}"), "large"),
+    "deep header": (npy("{'descr': " + "(" * 5000 + ")" * 5000 + "}"), "bad .npy header"),
+    "bad descr": (npy("{'descr': '<q17', 'fortran_order': False, 'shape': (1,), }", bytes(8)), "bad .npy header"),
+    "version 9": (b"\x93NUMPY\x09\x00" + bytes(56), "unsupported .npy version"),
+    "bad utf-8 in version 3": (b"\x93NUMPY\x03\x00" + struct.pack("<I", 4) + b"\xff\xfe{}", "bad .npy header"),
+    "truncated": (b"\x93NUMPY\x01\x00\xff", "bad .npy header"),
+}
+
+
+@pytest.mark.parametrize("variant", list(BAD_NPY))
+def test_bad_npy_headers_are_protocol_errors_and_nothing_else(variant):
+    blob, reason = BAD_NPY[variant]
+    with pytest.raises(protocol.ProtocolError, match=re.escape(reason)):
+        protocol.decode(bytearray(forged(blob)))
+
+
+def test_any_corruption_of_a_message_is_a_protocol_error_or_a_value():
+    # Random damage to real messages: decoding raises ProtocolError or returns a value, never anything else.
+    rng = np.random.default_rng(13)
+    values = [
+        {"W": np.arange(12.0).reshape(3, 4), "t": (1, "x", [None, True]), "s": np.int16(3), "f": float("inf")},
+        {"kind": "result", "id": 7, "value": [np.zeros((2, 0)), np.array(["ab"]), np.asfortranarray(np.eye(3))]},
+    ]
+    for value in values:
+        message = b"".join(bytes(part) for part in protocol.encode(value))[protocol.HEADER.size :]
+        for _ in range(1000):
+            damaged = bytearray(message)
+            for position in rng.integers(0, len(damaged), size=rng.integers(1, 4)):
+                damaged[position] = rng.integers(0, 256)
+            if rng.random() < 0.2:
+                damaged = damaged[: rng.integers(0, len(damaged))]
+            try:
+                protocol.decode(damaged)
+            except protocol.ProtocolError:
+                pass
+
+
+def json_message(value_text):
+    text = b'{"v": ' + value_text + b', "blobs": []}'
+    return bytearray(padded(struct.pack(">I", len(text)) + text))
+
+
+def decoding_peak(payload, refusal):
+    """The memory decoding `payload` took at its peak (traced Python allocations), refused with `refusal`."""
+    tracemalloc.start()
+    try:
+        with pytest.raises(protocol.ProtocolError, match=refusal):
+            protocol.decode(payload)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_a_json_part_over_its_cap_is_refused_before_it_is_parsed():
+    # Parsed, these 1.4 million empty lists would cost the judge about 100 MB; unchecked (16 MB), 500 MB.
+    payload = json_message(b"[" + b"[]," * (protocol.MAX_JSON_BYTES // 3) + b"[]]")
+    assert decoding_peak(payload, "JSON part is larger than 4 MB") < 2**20
+
+
+def test_too_many_items_are_refused_before_they_are_parsed():
+    payload = json_message(b"[" + b"[]," * 1_100_000 + b"[]]")  # 3.3 MB: under the cap on the JSON part
+    assert decoding_peak(payload, "more than 1000000 items") < 4 * 2**20  # the text, copied out once
+
+
+@pytest.mark.parametrize("depth", [protocol.MAX_DEPTH + 2, 500, 100_000, 400_000])
+def test_deep_json_is_refused_in_plain_words(depth):
+    with pytest.raises(protocol.ProtocolError, match="nested deeper than 32 levels"):
+        protocol.decode(json_message(b"[" * depth + b"]" * depth))
+
+
+def test_what_the_encoder_sends_the_decoder_takes_and_what_it_would_refuse_is_not_sent(monkeypatch):
+    with pytest.raises(protocol.EncodeError, match="at most 4 MB besides numpy arrays"):
+        protocol.encode("x" * protocol.MAX_JSON_BYTES)
+    assert len(round_trip("x" * (protocol.MAX_JSON_BYTES - 100))) == protocol.MAX_JSON_BYTES - 100
+    with pytest.raises(protocol.EncodeError, match="dtype"):
+        protocol.encode(np.empty(3, dtype="V0"))
+    with pytest.raises(protocol.EncodeError, match="dimensions"):
+        protocol.encode(np.zeros((1,) * 40))
+    assert round_trip(np.zeros((1,) * protocol.MAX_DIMS)).ndim == protocol.MAX_DIMS
+    # At the item cap (smaller here, so that values at it are quick to build): within the encoder's own count of
+    # items, a value can still have more as JSON (brackets and separators); it is refused, not sent.
+    monkeypatch.setattr(protocol, "MAX_NODES", 1000)
+    with pytest.raises(protocol.EncodeError, match="more than 1000 items"):
+        protocol.encode([() for _ in range(600)])
+    with pytest.raises(protocol.EncodeError, match="more than 1000 items"):
+        protocol.encode(list(range(1000)))
+    for value in ([() for _ in range(300)], list(range(990)), [[]] * 490, {"a": [1.5] * 900}):
+        assert round_trip(value) == value  # just under the cap: sent and taken
+
+
+def test_the_arrays_of_one_message_and_its_shared_memory_share_one_cap():
+    # Too big for the message cap once inline data and shared memory are added up, though each part fits.
+    judge_socket, student_socket = socket.socketpair()
+    try:
+        shared = protocol.SharedMemory(student_socket)
+        half = np.zeros(protocol.MAX_MESSAGE_BYTES // 16 + 1024)  # just over half the cap, in float64
+        with pytest.raises(protocol.EncodeError, match="256 MB"):
+            protocol.encode({"a": half, "b": half}, shared)
+        assert not shared.outgoing
+    finally:
+        judge_socket.close()
+        student_socket.close()
+
+
+def test_a_reader_limit_refuses_a_message_before_reading_it(channel):
+    writer, reader, write_fd, _ = channel
+    parts = send(writer, write_fd, {"X": np.ones(2**18)})  # 2 MB, shared
+    with pytest.raises(protocol.MessageTooLarge, match="shared arrays of 2 MB"):
+        reader.read(deadline=time.monotonic() + 5, limit=2**20)
+    os.write(write_fd, protocol.HEADER.pack(protocol.MAGIC, 2**24))
+    with pytest.raises(protocol.MessageTooLarge, match="a message of 16 MB"):
+        reader.read(deadline=time.monotonic() + 5, limit=2**23)
+    assert sum(len(part) for part in parts) < 4096
+
+
+def test_a_message_read_counts_its_pipe_bytes_and_its_shared_arrays(channel):
+    writer, reader, write_fd, _ = channel
+    send(writer, write_fd, {"X": np.ones(2**18), "y": np.ones(8)})
+    reader.read(deadline=time.monotonic() + 5, limit=2**22)
+    assert 2**21 < reader.last_bytes < 2**21 + 4096
+
+
+@pytest.mark.parametrize(
+    ("message", "problem"),
+    [
+        ({"kind": "ready", "functions": 5, "import_seconds": 0.1, "hint": ""}, "functions is of type int"),
+        ({"kind": "ready", "functions": {"a": 1}, "import_seconds": 0.1, "hint": ""}, "functions is of type dict"),
+        ({"kind": "ready", "functions": [1], "import_seconds": 0.1, "hint": ""}, "not all names"),
+        ({"kind": "ready", "functions": [], "import_seconds": "1", "hint": ""}, "import_seconds is of type str"),
+        ({"kind": "ready", "functions": [], "import_seconds": True, "hint": ""}, "import_seconds is of type bool"),
+        ({"kind": "ready", "functions": [], "import_seconds": float("nan"), "hint": ""}, "not a number"),
+        ({"kind": "ready", "functions": [], "import_seconds": np.float64(1), "hint": ""}, "of type float64"),
+        ({"kind": "ready", "functions": [], "import_seconds": 1, "hint": [""]}, "hint is of type list"),
+        ({"kind": "ready", "ok": "yes", "functions": [], "import_seconds": 1, "hint": ""}, "with the fields"),
+        ({"kind": "ready", "functions": []}, "with the fields"),
+        ({"kind": "import_error", "type": "E", "message": ["m"], "traceback": "", "hint": ""}, "message is of type"),
+        ({"kind": "import_error", "type": 1, "message": "m", "traceback": "", "hint": ""}, "type is of type int"),
+        ({"kind": np.array(["ready", "x"]), "functions": []}, "not a message of kind"),
+        ({"kind": ["ready"]}, "not a message of kind"),
+        (["ready"], "not a message of kind"),
+    ],
+)
+def test_forged_ready_messages_are_named_for_what_is_wrong(message, problem):
+    from workers.judge.session import _ready_problem
+
+    assert problem in _ready_problem(message)
+
+
+def test_the_runners_own_messages_pass_the_judges_checks():
+    from workers.judge.session import _ready_problem, _reply_problem
+
+    assert _ready_problem({"kind": "ready", "functions": ["f"], "import_seconds": 0.25, "hint": ""}) is None
+    assert _ready_problem({"kind": "import_error", "type": "E", "message": "m", "traceback": "", "hint": ""}) is None
+    assert _reply_problem({"kind": "result", "id": 3, "value": [np.ones(2), True], "seconds": 0.0}) is None
+    assert _reply_problem({"kind": "result", "id": 3, "value": None, "seconds": 1}) is None
+    raised = {"kind": "raised", "id": 3, "type": "E", "message": "m", "traceback": "t", "seconds": 0.1}
+    assert _reply_problem(raised) is None
+    assert "type is of type list" in _reply_problem({**raised, "type": ["E"]})
+    assert "seconds is of type str" in _reply_problem({**raised, "seconds": "0"})
+    assert _reply_problem({"kind": "missing", "id": 3, "function": "f"}) is None
+    assert _reply_problem({"kind": "unencodable", "id": 3, "message": "m"}) is None
+    assert "not a message of kind" in _reply_problem({"kind": "ready", "id": 3})
