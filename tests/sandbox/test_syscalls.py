@@ -76,3 +76,113 @@ def test_it_runs_the_program_as_an_unprivileged_slot_uid(run_python, workdir) ->
     assert (workdir / "made.txt").stat().st_uid == slot_uid
     assert out.isolation["seccomp"] is True
     assert out.isolation["cgroup"] in ("v1", "v2")
+
+
+# A probe that calls raw syscalls through ctypes and prints "name rc errno-name" for each.
+PROBE = """
+    import ctypes, errno, mmap, os
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.syscall.restype = ctypes.c_long
+    X86 = os.uname().machine == "x86_64"
+    page = mmap.mmap(-1, 4096)
+    addr = ctypes.addressof(ctypes.c_char.from_buffer(page))
+    buf = ctypes.create_string_buffer(4096)
+    fds = (ctypes.c_int * 2)()
+    mask = ctypes.c_ulong(1)
+
+    def call(name, x86, arm, *args):
+        ctypes.set_errno(0)
+        args = [ctypes.c_long(a) if isinstance(a, int) else a for a in args]
+        rc = libc.syscall(ctypes.c_long(x86 if X86 else arm), *args)
+        print(name, rc, errno.errorcode.get(ctypes.get_errno(), "-") if rc == -1 else "-")
+"""
+
+
+def probe(run_python, calls: str):
+    out = run_python(PROBE + calls)
+    assert out.status == "ok", out.stderr
+    return {line.split()[0]: tuple(line.split()[1:]) for line in out.stdout.splitlines()}
+
+
+def test_it_allows_socketpair_only_for_unix_sockets(run_python) -> None:
+    seen = probe(
+        run_python,
+        """
+    call("vsock", 53, 199, 40, 1, 0, fds)       # AF_VSOCK, SOCK_STREAM: reaches the vsock transport
+    call("inet", 53, 199, 2, 1, 0, fds)         # AF_INET
+    call("netlink", 53, 199, 16, 3, 0, fds)     # AF_NETLINK
+    call("high-word", 53, 199, (1 << 32) | 40, 1, 0, fds)  # AF_VSOCK with junk above the int
+    call("unix", 53, 199, 1, 1, 0, fds)         # AF_UNIX still works
+    """,
+    )
+    for family in ("vsock", "inet", "netlink", "high-word"):
+        assert seen[family] == ("-1", "EPERM"), (family, seen)
+    assert seen["unix"] == ("0", "-")
+
+
+def test_it_refuses_modify_ldt_and_any_persona_but_the_default(run_python) -> None:
+    seen = probe(
+        run_python,
+        """
+    if X86:
+        call("modify_ldt", 154, -1, 0, buf, 16)      # read the LDT
+        call("modify_ldt_write", 154, -1, 1, buf, 16)
+    else:
+        print("modify_ldt -1 EPERM"); print("modify_ldt_write -1 EPERM")  # no such call on arm64
+    call("no_randomize", 135, 92, 0x0040000)     # ADDR_NO_RANDOMIZE
+    call("read_implies_exec", 135, 92, 0x0400000)
+    call("linux32", 135, 92, 0x0008)             # PER_LINUX32
+    call("query", 135, 92, 0xFFFFFFFF)           # asking is fine: the default persona, 0
+    call("default", 135, 92, 0)
+    call("query_after", 135, 92, 0xFFFFFFFF)
+    """,
+    )
+    for name in ("modify_ldt", "modify_ldt_write", "no_randomize", "read_implies_exec", "linux32"):
+        assert seen[name] == ("-1", "EPERM"), (name, seen)
+    assert seen["query"] == seen["default"] == seen["query_after"] == ("0", "-")
+
+
+def test_it_answers_numa_policy_and_secret_memory_as_not_implemented(run_python) -> None:
+    seen = probe(
+        run_python,
+        """
+    call("mbind", 237, 235, addr, 4096, 0, 0, 0, 0)
+    call("set_mempolicy", 238, 237, 0, 0, 0)
+    call("get_mempolicy", 239, 236, 0, 0, 0, 0, 0)
+    call("migrate_pages", 256, 238, 0, 64, ctypes.byref(mask), ctypes.byref(mask))
+    call("move_pages", 279, 239, 0, 0, 0, 0, 0, 0)
+    call("set_mempolicy_home_node", 450, 450, addr, 4096, 0, 0)
+    call("memfd_secret", 447, 447, 0)
+    """,
+    )
+    assert len(seen) == 7
+    for name, result in seen.items():
+        assert result == ("-1", "ENOSYS"), (name, seen)
+
+
+def test_it_closes_the_rest_of_the_class_the_review_audited(run_python) -> None:
+    seen = probe(
+        run_python,
+        """
+    call("process_madvise", 440, 440, -1, 0, 0, 0, 0)   # another process's memory, like process_vm_*
+    call("process_mrelease", 448, 448, -1, 0)
+    call("statmount", 457, 457, 0, 0, 0, 0)              # the host's mount table
+    call("listmount", 458, 458, 0, 0, 0, 0)
+    call("tiocsti", 16, 29, 0, 0x5412, buf)              # inject terminal input
+    call("tioclinux", 16, 29, 0, 0x541C, buf)
+    call("tiocsetd", 16, 29, 0, 0x5423, buf)             # line disciplines
+    call("open_tree_attr", 467, 467, -1, 0, 0, 0, 0)     # newer than the filter: off until reviewed
+    call("unreviewed", 480, 480)
+    r, w = os.pipe()
+    os.write(w, b"abc")
+    n = ctypes.c_int(0)
+    call("fionread", 16, 29, r, 0x541B, ctypes.byref(n))  # ordinary ioctls still work
+    print("fionread_value", n.value)
+    """,
+    )
+    for name in ("process_madvise", "process_mrelease", "statmount", "listmount", "tiocsti", "tioclinux",
+                 "tiocsetd"):  # fmt: skip
+        assert seen[name] == ("-1", "EPERM"), (name, seen)
+    assert seen["open_tree_attr"] == seen["unreviewed"] == ("-1", "ENOSYS")
+    assert seen["fionread"] == ("0", "-")
+    assert seen["fionread_value"] == ("3",)
