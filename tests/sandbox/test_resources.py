@@ -6,10 +6,14 @@ import dataclasses
 import os
 import resource
 import subprocess
+import sys
 import time
+from pathlib import Path
 
 from tests.sandbox.support import SMALL
 from workers.sandbox import cgroups
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def limits(**changes: object):
@@ -238,28 +242,90 @@ def test_it_keeps_each_limit_as_an_rlimit_inside(run_python) -> None:
 
 def test_empty_job_cgroups_of_dead_processes_are_swept() -> None:
     # A worker or judge killed outright (kill -9) cannot remove its job's cgroup; the next process to use the
-    # sandbox does, unless the cgroup still holds a process or its creator is alive.
+    # sandbox does, unless the cgroup still holds a process or its creator is alive (it holds the cgroup's lock).
     lay, why = cgroups.layout()
     assert lay is not None, why
-    dead_pid = _dead_pid()
-    names = {"dead": f"job-9-{dead_pid}-0", "alive": f"job-9-{os.getpid()}-99", "other": "not-a-job"}
-    made = []
+    creator = subprocess.Popen(
+        [sys.executable, "-c", FOREIGN_WORKER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=REPO
+    )
+    assert creator.stdout is not None and creator.stdin is not None
+    dead = creator.stdout.readline().split()
+    creator.kill()
+    creator.wait()
+    alive = cgroups.JobCgroup(lay, 9, SMALL)
+    others = [os.path.join(parent, "not-a-job") for parent in lay.parents.values()]
     try:
-        for parent in lay.parents.values():
-            for name in names.values():
-                os.mkdir(os.path.join(parent, name))
-                made.append(os.path.join(parent, name))
+        for path in others:
+            os.mkdir(path)
         removed = cgroups.sweep_orphans(lay)
-        assert {os.path.join(parent, names["dead"]) for parent in lay.parents.values()} <= set(removed)
-        assert all(os.path.isdir(path) for path in made if not path.endswith(names["dead"]))
+        assert set(dead) and set(dead) <= set(removed)
+        assert all(os.path.isdir(path) for path in [*alive.dirs.values(), *others])
     finally:
-        for path in made:
+        alive.remove()
+        for path in [*dead, *others]:
             if os.path.isdir(path):
                 os.rmdir(path)
 
 
-def _dead_pid() -> int:
-    child = subprocess.Popen(["true"])
-    child.wait()
-    assert not os.path.exists(f"/proc/{child.pid}")
-    return child.pid
+# A worker's process that creates one job cgroup (for slot 0) and holds it until its stdin closes.
+FOREIGN_WORKER = """
+import sys
+from workers.sandbox import cgroups, Limits
+lay, why = cgroups.layout()
+cg = cgroups.JobCgroup(lay, 0, Limits())
+print(" ".join(sorted(cg.dirs.values())), flush=True)
+sys.stdin.read()
+"""
+
+
+def _free_pid() -> int:
+    """A pid number that no process of this (pid) namespace has."""
+    return next(pid for pid in range(20000, 30000) if not os.path.exists(f"/proc/{pid}"))
+
+
+def _worker_in_another_container(pid: int) -> subprocess.Popen:
+    """FOREIGN_WORKER in a pid namespace of its own, where it is process `pid`: like a second worker container
+    on this host, whose pids mean nothing here, but which shares the host's cgroup tree."""
+    script = 'echo $(($0 - 1)) > /proc/sys/kernel/ns_last_pid; "$1" -c "$2"; true'
+    return subprocess.Popen(
+        ["unshare", "--pid", "--fork", "--kill-child", "sh", "-c", script, str(pid), sys.executable, FOREIGN_WORKER],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=REPO,
+    )  # fmt: skip
+
+
+def _their_cgroups(worker: subprocess.Popen) -> list[str]:
+    assert worker.stdout is not None
+    line = worker.stdout.readline()
+    assert line, f"the other worker could not create its job cgroup (exit {worker.wait()})"
+    return line.split()
+
+
+def test_two_workers_with_the_same_pid_in_different_containers_get_different_job_cgroups() -> None:
+    pid = _free_pid()
+    first, second = _worker_in_another_container(pid), _worker_in_another_container(pid)
+    try:
+        mine, theirs = _their_cgroups(first), _their_cgroups(second)
+        assert mine != theirs
+        assert all(f"-{pid}-" in path for path in mine + theirs)  # both were pid `pid` where they ran
+    finally:
+        for worker in (first, second):
+            worker.communicate("")
+        for path in cgroups.sweep_orphans(cgroups.layout()[0]):
+            assert not os.path.exists(path)
+
+
+def test_the_sweep_leaves_another_containers_live_job_cgroups_and_takes_them_once_it_is_gone() -> None:
+    lay, why = cgroups.layout()
+    assert lay is not None, why
+    other = _worker_in_another_container(_free_pid())
+    try:
+        theirs = _their_cgroups(other)
+        # Empty (no process joined yet, or already ended but not yet accounted), and its creator's pid is not
+        # in this namespace: yet it is alive, and its cgroup is not ours to remove.
+        removed = cgroups.sweep_orphans(lay)
+        assert not set(theirs) & set(removed)
+        assert all(os.path.isdir(path) for path in theirs)
+    finally:
+        other.communicate("")  # it exits without removing its cgroup, like a worker killed outright
+    assert set(theirs) <= set(cgroups.sweep_orphans(lay))
+    assert not any(os.path.exists(path) for path in theirs)

@@ -2,6 +2,20 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.sandbox.support import PYTHON, RUNTIME_BIND, SMALL
+from workers.sandbox import spawn
+from workers.sandbox.host import slot_range
+
+REPO = Path(__file__).resolve().parents[2]
+
 
 def test_it_refuses_ptrace(run_python) -> None:
     out = run_python("""
@@ -71,7 +85,8 @@ def test_it_runs_the_program_as_an_unprivileged_slot_uid(run_python, workdir) ->
     assert out.status == "ok", out.stderr
     assert out.stdout == "1000 1000 []\n"
     slot_uid = out.isolation["uid"]
-    assert 61000 <= slot_uid < 61128
+    base, count = slot_range()
+    assert base <= slot_uid < base + count
     # Outside, what it created belongs to the slot uid, never to root.
     assert (workdir / "made.txt").stat().st_uid == slot_uid
     assert out.isolation["seccomp"] is True
@@ -186,3 +201,83 @@ def test_it_closes_the_rest_of_the_class_the_review_audited(run_python) -> None:
     assert seen["open_tree_attr"] == seen["unreviewed"] == ("-1", "ENOSYS")
     assert seen["fionread"] == ("0", "-")
     assert seen["fionread_value"] == ("3",)
+
+
+def sandbox_cli(*args: str, workdir: Path, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "workers.sandbox", *args], capture_output=True, text=True, cwd=REPO, timeout=60,
+        env={**os.environ, **env}, check=False,
+    )  # fmt: skip
+
+
+def _descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        kids = children.get(todo.pop(), [])
+        found += kids
+        todo += kids
+    return found
+
+
+def _kernel_uid(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("Uid:"))
+
+
+def test_the_uid_base_setting_moves_the_jobs_kernel_uid(workdir, monkeypatch) -> None:
+    # Two worker containers on one host share the kernel's uids: each gets its own range.
+    monkeypatch.setenv("COURSESITE_SANDBOX_UID_BASE", "310000")
+    monkeypatch.setenv("COURSESITE_SANDBOX_SLOTS", "4")
+    (workdir / "hold.py").write_text("import os\nos.write(4, b'r')\nos.read(3, 1)\n")
+    job = spawn([PYTHON, "hold.py"], workdir=str(workdir), readonly=[RUNTIME_BIND], limits=SMALL)
+    try:
+        assert job.channel_out is not None and job.channel_out.read(1) == b"r"  # the program runs now
+        # The kernel's own word: every process of the job, bwrap's and the student's, has a uid of the range.
+        pids = [job.pid, *_descendants(job.pid)]
+        assert len(pids) >= 3  # bwrap, its pid-1 reaper, the student's python
+        uids = {_kernel_uid(pid) for pid in pids}
+    finally:
+        out = job.kill()
+        job.close(timeout=10)
+        for channel in (job.channel_in, job.channel_out, job.channel_socket):
+            assert channel is not None
+            channel.close()
+    assert len(uids) == 1
+    uid = uids.pop()
+    assert 310000 <= uid <= 310003
+    assert out.isolation["uid"] == uid
+    check = sandbox_cli("check", workdir=workdir, COURSESITE_SANDBOX_UID_BASE="310000", COURSESITE_SANDBOX_SLOTS="4")
+    assert json.loads(check.stdout)["slot_uid_range"] == {"first": 310000, "last": 310003, "slots": 4}
+
+
+@pytest.mark.parametrize(
+    ("base", "slots", "says"),
+    [
+        ("500", "128", "COURSESITE_SANDBOX_UID_BASE=500 overlaps the system's own uids (below 10000)"),
+        ("0", "128", "COURSESITE_SANDBOX_UID_BASE=0 overlaps the system's own uids"),
+        ("sixty", "128", "COURSESITE_SANDBOX_UID_BASE must be a whole number, not 'sixty'"),
+        ("4294967200", "128", "overflows the uid range"),
+        ("65500", "128", "includes uid 65534 (nobody)"),
+        ("70000", "0", "COURSESITE_SANDBOX_SLOTS=0: the number of sandbox slots must be 1 to"),
+    ],
+)
+def test_a_bad_uid_base_is_refused_with_a_clear_message(workdir, base: str, slots: str, says: str) -> None:
+    env = {"COURSESITE_SANDBOX_UID_BASE": base, "COURSESITE_SANDBOX_SLOTS": slots}
+    check = sandbox_cli("check", workdir=workdir, **env)
+    res = sandbox_cli("run", "--json", "--workdir", str(workdir), "--", "/bin/true", workdir=workdir, **env)
+    assert check.returncode == 1
+    info = json.loads(check.stdout)
+    assert info["ok"] is False
+    assert any(says in problem for problem in info["missing"]), info["missing"]
+    assert res.returncode == 3
+    assert res.stdout == ""  # nothing ran
+    assert "sandbox unavailable: minimum sandbox isolation missing: " in res.stderr
+    assert says in res.stderr

@@ -36,23 +36,29 @@ _STATUS_FD = 6
 _PR_SET_CHILD_SUBREAPER = 36
 
 
+def slot_lock_path(uid: int) -> str:
+    """The lock file a job holds while it runs as `uid` (keyed by uid, so workers of one container with
+    different ranges never block each other, and overlapping ranges still never share a uid)."""
+    return os.path.join(host.state_dir(), "slots", f"uid-{uid}.lock")
+
+
 class _Slot:
     """A per-job unprivileged uid, held through a lock file so concurrent jobs never share one."""
 
     def __init__(self, wall_s: float) -> None:
-        lock_dir = os.path.join(host.state_dir(), "slots")
-        os.makedirs(lock_dir, mode=0o700, exist_ok=True)
+        base, count = host.slot_range()
+        os.makedirs(os.path.dirname(slot_lock_path(base)), mode=0o700, exist_ok=True)
         deadline = time.monotonic() + max(wall_s, 30)
         while True:
-            for index in range(host.SLOT_COUNT):
-                fd = os.open(f"{lock_dir}/{index}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            for index in range(count):
+                fd = os.open(slot_lock_path(base + index), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
                 try:
                     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 except BlockingIOError:
                     os.close(fd)
                     continue
                 self.index, self._fd = index, fd
-                self.uid = host.SLOT_UID_BASE + index if os.geteuid() == 0 else os.getuid()
+                self.uid = base + index if os.geteuid() == 0 else os.getuid()
                 return
             if time.monotonic() > deadline:
                 raise SandboxUnavailable("all sandbox slots are busy")
