@@ -5,13 +5,17 @@ from __future__ import annotations
 import dataclasses
 import os
 import resource
+import select
+import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
+import pytest
+
 from tests.sandbox.support import SMALL
-from workers.sandbox import cgroups
+from workers.sandbox import Limits, cgroups, run
+from workers.sandbox.mounts import WorkdirTooLarge
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -128,18 +132,22 @@ def test_it_cuts_an_output_flood_at_the_output_limit_without_growing_the_worker(
     assert rss_kb() - before < 20 * 1024
 
 
-def test_it_caps_the_size_of_a_file_in_the_work_dir(run_python, workdir) -> None:
+def test_it_caps_the_size_of_a_file_in_the_work_dir(run_python) -> None:
     out = run_python(
         """
-        with open("big.bin", "wb") as f:
-            for _ in range(8):
-                f.write(b"x" * 1024 * 1024)
+        import os
+        try:
+            with open("big.bin", "wb") as f:
+                for _ in range(8):
+                    f.write(b"x" * 1024 * 1024)
+        finally:
+            print(os.path.getsize("big.bin"))
         """,
         limits=limits(fsize_mb=2),
     )
     assert out.status == "exit_nonzero"
     assert "File too large" in out.stderr
-    assert (workdir / "big.bin").stat().st_size <= 2 * 1024 * 1024
+    assert int(out.stdout) <= 2 * 1024 * 1024
 
 
 def test_it_caps_the_scratch_tmpfs(run_python) -> None:
@@ -170,28 +178,50 @@ def test_it_caps_dev_shm(run_python) -> None:
     assert "No space left on device" in out.stderr
 
 
-def test_it_kills_a_double_forked_setsid_daemon_with_the_job(run_python, workdir) -> None:
-    out = run_python("""
-        import os, time
-        if os.fork() == 0:
-            os.setsid()
+def test_it_kills_a_double_forked_setsid_daemon_with_the_job(run_python, make_dir) -> None:
+    # The daemon holds a host FIFO open for writing (bound read-only: a FIFO's data is no write to the mount);
+    # the host sees end-of-file once every writer is gone, that is once the daemon is dead.
+    probe = make_dir()
+    fifo = probe / "alive"
+    os.mkfifo(fifo)
+    os.chmod(fifo, 0o666)  # noqa: S103 - the slot uid writes to it
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        out = run_python(
+            """
+            import os, time
+            ready_r, ready_w = os.pipe()
             if os.fork() == 0:
-                with open("/work/daemon.pid", "w") as f:
-                    f.write(str(os.getpid()))
-                while True:
-                    with open("/work/alive", "a") as f:
-                        f.write(".")
-                    time.sleep(0.05)
-            os._exit(0)
-        time.sleep(0.5)
-        print("parent leaves")
-    """)
-    assert out.status == "ok", out.stderr
-    assert (workdir / "daemon.pid").exists()
-    size = (workdir / "alive").stat().st_size
-    assert size > 0
-    time.sleep(0.5)
-    assert (workdir / "alive").stat().st_size == size, "the daemon outlived its job"
+                os.setsid()
+                if os.fork() == 0:
+                    alive = os.open("/probe/alive", os.O_WRONLY)
+                    os.write(ready_w, b"x")
+                    while True:
+                        os.write(alive, b".")
+                        time.sleep(0.05)
+                os._exit(0)
+            os.read(ready_r, 1)  # the daemon runs and holds the FIFO
+            print("parent leaves")
+            """,
+            readonly=((str(probe), "/probe"),),
+        )
+        assert out.status == "ok", out.stderr
+        assert out.stdout == "parent leaves\n"
+        received = b""
+        poller = select.poll()
+        poller.register(reader, select.POLLIN)
+        while True:
+            assert poller.poll(60_000), "the daemon outlived its job (it still holds the FIFO)"
+            try:
+                chunk = os.read(reader, 65536)
+            except BlockingIOError:
+                continue
+            if not chunk:
+                break  # end of file: no writer is left
+            received += chunk
+        assert received.startswith(b".")
+    finally:
+        os.close(reader)
 
 
 def test_it_survives_a_program_that_kills_its_parent_and_everything_it_can(run_python) -> None:
@@ -329,3 +359,96 @@ def test_the_sweep_leaves_another_containers_live_job_cgroups_and_takes_them_onc
         other.communicate("")  # it exits without removing its cgroup, like a worker killed outright
     assert set(theirs) <= set(cgroups.sweep_orphans(lay))
     assert not any(os.path.exists(path) for path in theirs)
+
+
+def test_it_caps_the_work_folder_as_a_whole_and_nothing_reaches_the_host(run_python, workdir) -> None:
+    # Many files under the per-file cap: before, each landed on the worker's disk until it was full.
+    usage_before = shutil.disk_usage(workdir).used
+    out = run_python(
+        """
+        import os
+        written = 0
+        try:
+            for i in range(64):
+                with open(f"fill{i}", "wb") as f:
+                    f.write(b"x" * 2**20)
+                written += 1
+        except OSError as exc:
+            print("stopped", os.strerror(exc.errno), written)
+        print("/work" in [line.split()[4] for line in open("/proc/self/mountinfo") if " - tmpfs " in line])
+        """,
+        limits=limits(work_mb=8, fsize_mb=64),
+    )
+    assert out.status == "ok", out.stderr
+    stopped, fstype = out.stdout.splitlines()
+    assert stopped.startswith("stopped No space left on device ")
+    assert int(stopped.split()[-1]) < 8
+    assert fstype == "True"  # /work is a tmpfs of the job's own
+    assert sorted(os.listdir(workdir)) == ["main.py"]
+    # No timing, just bytes: the 64 MB it tried to write never reached the host's disk (others may write a little).
+    assert shutil.disk_usage(workdir).used - usage_before < 32 * 2**20
+
+
+def test_it_caps_the_number_of_files_in_work_tmp_and_dev_shm(run_python, workdir) -> None:
+    # Empty files cost no bytes, only inodes (and kernel memory): each writable folder holds work_files of them.
+    out = run_python(
+        """
+        import os
+        for folder in ("/work", "/tmp", "/dev/shm"):
+            made = 0
+            try:
+                for i in range(12000):
+                    os.close(os.open(f"{folder}/f{i}", os.O_CREAT | os.O_WRONLY, 0o600))
+                    made += 1
+                print(folder, "all", made)
+            except OSError as exc:
+                print(folder, os.strerror(exc.errno).replace(" ", "_"), made)
+        """,
+    )
+    assert out.status == "ok", out.stderr
+    for line in out.stdout.splitlines():
+        folder, result, made = line.split()
+        assert result == "No_space_left_on_device", line
+        assert int(made) < Limits().work_files
+    assert sorted(os.listdir(workdir)) == ["main.py"]
+
+
+def test_the_work_folders_pages_count_against_the_jobs_memory(run_python) -> None:
+    # tmpfs pages are the job's memory: filling /work past memory_mb ends the job as out of memory.
+    out = run_python(
+        """
+        for i in range(16):
+            with open(f"fill{i}", "wb") as f:
+                for _ in range(16):
+                    f.write(b"x" * 2**20)
+        print("wrote 256 MB")
+        """,
+        limits=limits(memory_mb=128, work_mb=1024, fsize_mb=64),
+    )
+    assert out.status == "memory", (out.status, out.stderr[-500:])
+    assert "wrote 256 MB" not in out.stdout
+
+
+def test_it_refuses_a_work_dir_larger_than_the_work_folder(workdir) -> None:
+    (workdir / "data.bin").write_bytes(b"x" * 3 * 2**20)
+    with pytest.raises(WorkdirTooLarge, match=r"the job's files take 3\.0 MB in 2 files and folders, more than its "
+                       r"working folder holds \(2 MB, 8192 files and folders\)"):  # fmt: skip
+        run(["/bin/true"], workdir=str(workdir), limits=limits(work_mb=2))
+
+
+def test_the_student_gets_its_own_copy_of_the_work_dir_each_time(run_python, workdir) -> None:
+    (workdir / "pkg").mkdir()
+    (workdir / "pkg" / "data.txt").write_text("given")
+    (workdir / "pkg" / "link").symlink_to("data.txt")
+    code = """
+        import os
+        print(open("pkg/link").read(), os.path.exists("mine.txt"))
+        open("pkg/data.txt", "w").write("changed")
+        open("mine.txt", "w").write("x")
+        os.remove("main.py")
+    """
+    first, second = run_python(code), run_python(code)
+    assert first.status == second.status == "ok", first.stderr + second.stderr
+    assert first.stdout == second.stdout == "given False\n"
+    assert (workdir / "pkg" / "data.txt").read_text() == "given"
+    assert sorted(os.listdir(workdir)) == ["main.py", "pkg"]

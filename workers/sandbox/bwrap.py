@@ -66,10 +66,13 @@ def build_argv(
     gpu: int | None = None,
     seccomp_fd: int | None = None,
     status_fd: int | None = None,
+    private_dir: str | None = None,
     exists: Callable[[str], bool] = os.path.exists,
     islink: Callable[[str], bool] = os.path.islink,
 ) -> list[str]:
-    """The full bwrap argv that runs `argv` in a job's sandbox."""
+    """The full bwrap argv that runs `argv` in a job's sandbox. With `private_dir` (the job's own capped tmpfs
+    under it, see mounts.py), /work, /tmp and /dev/shm are bound from there; else /work is `workdir` itself and
+    /tmp and /dev/shm are bwrap's size-capped tmpfs."""
     tmpfs = str(limits.tmpfs_mb * 1024 * 1024)
     cmd = [
         bwrap,
@@ -88,13 +91,19 @@ def build_argv(
     for path in _ETC_FILES + _ETC_DIRS:
         cmd += ["--ro-bind-try", path, path]
     cmd += ["--ro-bind", f"{etc_dir}/passwd", "/etc/passwd", "--ro-bind", f"{etc_dir}/group", "/etc/group"]
-    cmd += [
-        "--proc", "/proc",
-        "--dev", "/dev",
-        "--perms", "1777", "--size", tmpfs, "--tmpfs", "/tmp",
-        "--perms", "1777", "--size", tmpfs, "--tmpfs", "/dev/shm",
-        "--bind", workdir, SANDBOX_WORKDIR,
-    ]  # fmt: skip
+    cmd += ["--proc", "/proc", "--dev", "/dev"]
+    if private_dir is not None:
+        cmd += [
+            "--bind", f"{private_dir}/tmp", "/tmp",
+            "--bind", f"{private_dir}/shm", "/dev/shm",
+            "--bind", f"{private_dir}/work", SANDBOX_WORKDIR,
+        ]  # fmt: skip
+    else:
+        cmd += [
+            "--perms", "1777", "--size", tmpfs, "--tmpfs", "/tmp",
+            "--perms", "1777", "--size", tmpfs, "--tmpfs", "/dev/shm",
+            "--bind", workdir, SANDBOX_WORKDIR,
+        ]  # fmt: skip
     for src, dest in readonly:
         cmd += ["--ro-bind", src, dest]
     if gpu is not None:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from . import bwrap as bw
-from . import cgroups, seccomp
+from . import cgroups, mounts, seccomp
 
 INSECURE_ENV = "COURSESITE_SANDBOX_INSECURE_I_KNOW"
 RUNTIME_ENV = "COURSESITE_SANDBOX_RUNTIME"
@@ -114,6 +114,28 @@ def etc_dir() -> str:
     return path
 
 
+@functools.cache
+def private_root() -> str:
+    """Mount points of a job's own tmpfs (work, tmp, shm); only ever mounted in the job's own mount namespace."""
+    path = os.path.join(state_dir(), "mnt")
+    for name in mounts.FOLDERS:
+        os.makedirs(os.path.join(path, name), mode=0o755, exist_ok=True)
+        os.chmod(os.path.join(path, name), 0o755)  # noqa: S103 - bwrap binds them as the slot uid
+    os.chmod(path, 0o755)  # noqa: S103
+    os.chmod(state_dir(), 0o755)  # noqa: S103
+    return path
+
+
+def _probe_private_mounts() -> tuple[bool, str]:
+    """Whether a job's first process can mount its capped tmpfs (root with CAP_SYS_ADMIN in its namespace)."""
+    plan = mounts.Plan(private_root(), 65534, 1, 1, 16)
+    try:
+        subprocess.run(["/bin/true"], preexec_fn=lambda: mounts.enter(plan, None), check=True, timeout=20)  # noqa: PLW1509
+    except (OSError, subprocess.SubprocessError) as exc:
+        return False, f"cannot mount a private tmpfs for /work: {exc}"
+    return True, ""
+
+
 def insecure_allowed() -> bool:
     return os.environ.get(INSECURE_ENV) == "1"
 
@@ -189,11 +211,16 @@ def _check() -> dict[str, Any]:
         missing.append("bubblewrap (apt install bubblewrap)")
     elif not userns_ok:
         missing.append(f"user/network namespaces via bwrap: {userns_err}")
+    work_ok, work_err = _probe_private_mounts() if root else (False, "")
+    if root and not work_ok:
+        missing.append(work_err)
     info: dict[str, Any] = {
         "bwrap": path,
         "namespaces": userns_ok,
         "slot_uids": root,
         "uid_note": "" if root else "worker is not root: jobs share its uid inside a user namespace",
+        "work_tmpfs": work_ok,
+        "work_note": "" if root else "worker is not root: /work is the work dir itself, capped per file only",
         "cgroup": lay.version if lay else None,
         "cgroup_controllers": sorted(lay.parents) if lay else [],
         "cgroup_note": cg_note,

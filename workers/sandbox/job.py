@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from typing import IO, Any
 
 from . import bwrap as bw
-from . import cgroups, host, seccomp
+from . import cgroups, host, mounts, seccomp
 from .limits import Limits, Outcome, SandboxUnavailable
 
 # Headroom of RLIMIT_AS over memory_mb: allocators and thread stacks reserve address
@@ -135,10 +135,15 @@ def _rlimits(limits: Limits, gpu: int | None) -> list[tuple[int, int, int]]:
 
 
 def _make_preexec(
-    procs_files: list[str], rlimits: list[tuple[int, int, int]], fd_map: dict[int, int], uid: int | None
+    procs_files: list[str],
+    rlimits: list[tuple[int, int, int]],
+    fd_map: dict[int, int],
+    uid: int | None,
+    folders: Callable[[], None] | None = None,
+    error_fd: int = -1,
 ) -> Callable[[], None]:
-    """The forked child's setup, still as root: join the cgroup, place fds, set rlimits,
-    then drop to the slot uid for good before exec'ing bwrap."""
+    """The forked child's setup, still as root: join the cgroup, mount and fill the job's own folders (charged to
+    its cgroup), place fds, set rlimits, then drop to the slot uid for good before exec'ing bwrap."""
 
     def preexec() -> None:
         pid = str(os.getpid()).encode()
@@ -147,6 +152,13 @@ def _make_preexec(
             # v1's tasks file: 0, this very thread (see JobCgroup.procs_files); v2's cgroup.procs: the pid.
             os.write(fd, b"0" if path.endswith("/tasks") else pid)
             os.close(fd)
+        if folders is not None:
+            try:
+                folders()
+            except BaseException as exc:
+                # subprocess reports only "Exception occurred in preexec_fn"; the parent reads the reason here.
+                os.write(error_fd, str(exc).encode(errors="replace")[:4000])
+                raise
         # Park sources above every target first, so placing one never clobbers another.
         parked = {target: fcntl.fcntl(src, fcntl.F_DUPFD_CLOEXEC, 100) for target, src in fd_map.items()}
         for target, src in parked.items():
@@ -301,11 +313,16 @@ class Job:
         if not os.path.isdir(workdir):
             raise ValueError(f"workdir {workdir!r} is not a directory")
         ro = bw.normalise_readonly(readonly)
-        self._mountpoints = _mountpoints_to_clean(workdir, ro)
         insecure = not info["ok"]
+        # As root, /work, /tmp and /dev/shm are the job's own capped tmpfs, the work dir copied in (mounts.py);
+        # the work dir itself is never written. Else (a worker that is not root, or no sandbox) it is bound as is.
+        private = os.geteuid() == 0 and not insecure and bool(info.get("work_tmpfs"))
+        if private:
+            mounts.check_fits(workdir, limits)
+        self._mountpoints = [] if private else _mountpoints_to_clean(workdir, ro)
         self._slot = _Slot(limits.wall_s)
         uid = self._slot.uid if os.geteuid() == 0 else None
-        if uid is not None:
+        if uid is not None and not private:
             _chown_tree(workdir, uid)
         lay, _ = cgroups.layout()
         if lay is not None:
@@ -347,10 +364,24 @@ class Job:
                 gpu=gpu,
                 seccomp_fd=_SECCOMP_FD if use_seccomp else None,
                 status_fd=_STATUS_FD,
+                private_dir=host.private_root() if private else None,
             )
         self._status_r = status_r
         job_env = bw.base_env(env, channel=channel, gpu=gpu)
-        preexec = _make_preexec(self._cg.procs_files if self._cg else [], _rlimits(limits, gpu), fd_map, uid)
+        folders = None
+        error_r = error_w = -1
+        if private:
+            assert uid is not None
+            plan = mounts.Plan.for_job(host.private_root(), uid, limits)
+            error_r, error_w = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
+            to_close += [error_r, error_w]
+
+            def folders() -> None:
+                mounts.enter(plan, workdir)
+
+        preexec = _make_preexec(
+            self._cg.procs_files if self._cg else [], _rlimits(limits, gpu), fd_map, uid, folders, error_w
+        )
         self.isolation = {
             "sandbox": "none (insecure)" if insecure else "bubblewrap",
             "namespaces": [] if insecure else ["user", "pid", "net", "ipc", "uts", "mount", "cgroup"],
@@ -361,19 +392,27 @@ class Job:
             "rlimits": ["cpu", "nproc", "nofile", "fsize", "core"] + (["as"] if gpu is None else []),
             "gpu": gpu,
             "insecure": insecure,
+            "work": {"tmpfs_mb": limits.work_mb, "files": limits.work_files} if private else "work dir (per-file cap)",
         }
         stdin_arg: int | None = subprocess.DEVNULL if stdin is None else subprocess.PIPE
         self._t0 = time.monotonic()
-        self._proc = subprocess.Popen(
-            cmd,
-            stdin=stdin_arg,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=job_env,
-            cwd=workdir if insecure else "/",
-            preexec_fn=preexec,
-            close_fds=False,  # see _make_preexec
-        )
+        try:
+            self._proc = subprocess.Popen(
+                cmd,
+                stdin=stdin_arg,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=job_env,
+                cwd=workdir if insecure else "/",
+                preexec_fn=preexec,
+                close_fds=False,  # see _make_preexec
+            )
+        except subprocess.SubprocessError as exc:
+            try:
+                reason = os.read(error_r, 4096).decode(errors="replace") if error_r >= 0 else ""
+            except BlockingIOError:
+                reason = ""
+            raise SandboxUnavailable(f"could not prepare the job's folders: {reason or exc}") from exc
         self._pidfd = os.pidfd_open(self._proc.pid)
         self._threads = [
             threading.Thread(target=self._drain, args=(name,), daemon=True) for name in ("stdout", "stderr")
