@@ -81,7 +81,7 @@ def test_it_cannot_write_outside_the_work_dir(run_python, workdir) -> None:
     out = run_python(f"""
         import os
         for path in ("/usr/pwned", "/etc/pwned", "/pwned", "/work/../pwned", "/work/main/.runtime/pwned",
-                     "/proc/sys/kernel/hostname", "/sys/fs/cgroup/pwned"):
+                     "/proc/sys/kernel/hostname", "/sys/fs/cgroup/pwned", "/dev/pwned"):
             try:
                 with open(path, "w") as f:
                     f.write("x")
@@ -94,7 +94,7 @@ def test_it_cannot_write_outside_the_work_dir(run_python, workdir) -> None:
     """)
     assert out.status == "ok", out.stderr
     assert "WROTE" not in out.stdout
-    assert out.stdout.count("blocked") == 7
+    assert out.stdout.count("blocked") == 8
     assert not escape.exists()  # the host's /tmp was never reachable
     assert not Path("/pwned").exists()
     assert "work: ok" in out.stdout

@@ -14,6 +14,7 @@ import pytest
 from tests.sandbox.support import PYTHON, RUNTIME, RUNTIME_BIND, SMALL
 from workers.sandbox import Limits, check_host, run, spawn
 from workers.sandbox.bwrap import base_env, build_argv
+from workers.sandbox.host import slot_range
 from workers.sandbox.job import _rlimits
 
 REPO = Path(__file__).resolve().parents[2]
@@ -114,6 +115,9 @@ def test_it_reports_this_hosts_isolation() -> None:
     assert info["ok"] and info["slot_uids"] and info["seccomp"]
     assert info["cgroup"] in ("v1", "v2")
     assert info["runtime"]["ok"], info["runtime"]["problems"]
+    assert info["work_tmpfs"] is True  # /work, /tmp and /dev/shm can be the job's own capped tmpfs
+    base, count = slot_range()
+    assert info["slot_uid_range"] == {"first": base, "last": base + count - 1, "slots": count}
 
 
 def test_it_binds_only_the_chosen_gpu_and_its_control_nodes() -> None:

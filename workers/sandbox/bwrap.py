@@ -108,9 +108,9 @@ def build_argv(
         cmd += ["--ro-bind", src, dest]
     if gpu is not None:
         cmd += gpu_binds(gpu, exists)
-    # The root itself is bwrap's scratch tmpfs: make it read-only so that only /work,
-    # /tmp and /dev/shm (all capped) take writes.
-    cmd += ["--remount-ro", "/", "--chdir", SANDBOX_WORKDIR]
+    # The root and /dev are bwrap's scratch tmpfs (uncapped, owned by the job's uid): make them read-only so that
+    # only /work, /tmp and /dev/shm (all capped) take writes. Device nodes still work on a read-only mount.
+    cmd += ["--remount-ro", "/dev", "--remount-ro", "/", "--chdir", SANDBOX_WORKDIR]
     if seccomp_fd is not None:
         cmd += ["--seccomp", str(seccomp_fd)]
     if status_fd is not None:
