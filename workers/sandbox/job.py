@@ -317,8 +317,6 @@ class Job:
         # As root, /work, /tmp and /dev/shm are the job's own capped tmpfs, the work dir copied in (mounts.py);
         # the work dir itself is never written. Else (a worker that is not root, or no sandbox) it is bound as is.
         private = os.geteuid() == 0 and not insecure and bool(info.get("work_tmpfs"))
-        if private:
-            mounts.check_fits(workdir, limits)
         self._mountpoints = [] if private else _mountpoints_to_clean(workdir, ro)
         self._slot = _Slot(limits.wall_s)
         uid = self._slot.uid if os.geteuid() == 0 else None
@@ -372,7 +370,7 @@ class Job:
         error_r = error_w = -1
         if private:
             assert uid is not None
-            plan = mounts.Plan.for_job(host.private_root(), uid, limits)
+            plan = mounts.Plan.for_job(host.private_root(), uid, limits, workdir)
             error_r, error_w = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
             to_close += [error_r, error_w]
 
@@ -392,6 +390,7 @@ class Job:
             "rlimits": ["cpu", "nproc", "nofile", "fsize", "core"] + (["as"] if gpu is None else []),
             "gpu": gpu,
             "insecure": insecure,
+            # Room for what the job writes, on top of the files it was given.
             "work": {"tmpfs_mb": limits.work_mb, "files": limits.work_files} if private else "work dir (per-file cap)",
         }
         stdin_arg: int | None = subprocess.DEVNULL if stdin is None else subprocess.PIPE
@@ -641,7 +640,7 @@ class Job:
             result = "memory"
         elif reason in ("timeout", "cpu_limit", "output_limit"):
             result = reason
-        elif not started and reason is None:
+        elif not started and reason is None and not oom:
             return self._make("error", code, sig, cpu, wall, rss, extra="sandbox failed to start")
         elif oom and (sig is not None or code):
             result = "memory"

@@ -32,8 +32,8 @@ class Limits:
     fsize_mb: int = 64
     output_kb: int = 1024
     tmpfs_mb: int = 256  # /tmp and /dev/shm, each
-    # /work as a whole (the files given to the job, copied in, plus what it writes); files and folders in each
-    # of /work, /tmp and /dev/shm. All three are tmpfs: their pages count against memory_mb too.
+    # What the job may write into /work, on top of the files it is given (copied in), and files and folders it
+    # may create in each of /work, /tmp and /dev/shm. All three are tmpfs: their pages count against memory_mb.
     work_mb: int = 256
     work_files: int = 8192
 

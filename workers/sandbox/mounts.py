@@ -23,12 +23,9 @@ _MS_NODEV = 0x4
 _MS_REC = 0x4000
 _MS_PRIVATE = 1 << 18
 _PAGE = os.sysconf("SC_PAGE_SIZE")
+_MB = 1024 * 1024
 FOLDERS = ("work", "tmp", "shm")
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-
-
-class WorkdirTooLarge(ValueError):
-    """The files given to a job do not fit its working folder's caps."""
 
 
 @functools.cache
@@ -44,52 +41,38 @@ def _check(rc: int, what: str) -> None:
 
 @dataclass(frozen=True)
 class Plan:
-    """What the job's first process mounts: one tmpfs per folder under `root`, owned by `uid`."""
+    """What the job's first process mounts: one tmpfs per folder under `root`, owned by `uid`. The work folder
+    holds the files given to the job (`given`: bytes in whole pages, files and folders) plus room for `work_mb`
+    and `files` more: a submission never fails to fit, and what the student writes is capped."""
 
     root: str
     uid: int
     work_mb: int
     tmpfs_mb: int
     files: int
+    given: tuple[int, int] = (0, 0)
 
     @classmethod
-    def for_job(cls, root: str, uid: int, limits: Limits) -> Plan:
-        return cls(root, uid, limits.work_mb, limits.tmpfs_mb, limits.work_files)
+    def for_job(cls, root: str, uid: int, limits: Limits, workdir: str) -> Plan:
+        return cls(root, uid, limits.work_mb, limits.tmpfs_mb, limits.work_files, measure(workdir))
 
     def options(self) -> dict[str, bytes]:
-        def opts(mb: int, mode: str) -> bytes:
-            return f"size={mb}m,nr_inodes={self.files},mode={mode},uid={self.uid},gid={self.uid}".encode()
+        def opts(size: int, files: int, mode: str) -> bytes:
+            return f"size={size},nr_inodes={files},mode={mode},uid={self.uid},gid={self.uid}".encode()
 
+        given_bytes, given_files = self.given
         return {
-            "work": opts(self.work_mb, "0700"),
-            "tmp": opts(self.tmpfs_mb, "1777"),
-            "shm": opts(self.tmpfs_mb, "1777"),
+            "work": opts(self.work_mb * _MB + given_bytes, self.files + given_files, "0700"),
+            "tmp": opts(self.tmpfs_mb * _MB, self.files, "1777"),
+            "shm": opts(self.tmpfs_mb * _MB, self.files, "1777"),
         }
 
 
 def measure(top: str) -> tuple[int, int]:
     """(bytes in whole pages, files and folders) that copying `top` into a tmpfs takes, its root included."""
-    size, count = 0, 1
-    stack = [top]
-    while stack:
-        with os.scandir(stack.pop()) as entries:
-            for entry in entries:
-                st = entry.stat(follow_symlinks=False)
-                count += 1
-                if stat.S_ISDIR(st.st_mode):
-                    stack.append(entry.path)
-                elif stat.S_ISREG(st.st_mode):
-                    size += -(-st.st_size // _PAGE) * _PAGE
-    return size, count
-
-
-def check_fits(workdir: str, limits: Limits) -> None:
-    size, count = measure(workdir)
-    if size > limits.work_mb * 1024 * 1024 or count > limits.work_files:
-        raise WorkdirTooLarge(
-            f"the job's files take {size / 2**20:.1f} MB in {count} files and folders, more than its working "
-            f"folder holds ({limits.work_mb} MB, {limits.work_files} files and folders)"
-        )
+    totals = [0, 1]
+    _walk(top, None, 0, totals)
+    return totals[0], totals[1]
 
 
 def enter(plan: Plan, workdir: str | None) -> None:
@@ -109,40 +92,69 @@ def copy_tree(src: str, dst: str, uid: int) -> None:
     """Copy directories, regular files and symlinks (as links, never followed) from `src` into `dst`, owned by
     `uid`; sockets, fifos and devices are left out. A file with other names elsewhere (a hard link) keeps its
     owner and mode, as the worker found it: its content may be a secret of whoever owns it."""
-    sfd = os.open(src, _DIR_FLAGS)
+    _walk(src, dst, uid, [0, 0])
+
+
+def _listing(fd: int) -> list[tuple[str, os.stat_result]]:
+    with os.scandir(fd) as entries:
+        return [(entry.name, entry.stat(follow_symlinks=False)) for entry in entries]
+
+
+def _walk(src_path: str, dst_path: str | None, uid: int, totals: list[int]) -> None:
+    """Depth-first through `src_path` without recursion and with two directory fds at any depth (a level is
+    entered by name, left through ".."): a submission nested thousands deep costs neither the stack nor fds.
+    With `dst_path`, copies into it; always adds bytes and entries to `totals`."""
+    src = os.open(src_path, _DIR_FLAGS)
+    dst = os.open(dst_path, _DIR_FLAGS) if dst_path is not None else -1
+    levels = [_listing(src)]
+    modes: list[int] = []  # of the directories entered, applied on the way out
     try:
-        dfd = os.open(dst, _DIR_FLAGS)
-        try:
-            _copy_dir(sfd, dfd, uid)
-        finally:
-            os.close(dfd)
+        while levels:
+            if not levels[-1]:
+                levels.pop()
+                if not modes:
+                    break  # the top itself: done
+                mode = modes.pop()
+                if dst >= 0:
+                    os.fchown(dst, uid, uid)
+                    os.fchmod(dst, mode | 0o700)
+                    dst = _move(dst, "..")
+                src = _move(src, "..")
+                continue
+            name, st = levels[-1].pop()
+            totals[1] += 1
+            mode = stat.S_IMODE(st.st_mode) & 0o777  # no setuid, setgid or sticky bits
+            if stat.S_ISDIR(st.st_mode):
+                child = os.open(name, _DIR_FLAGS, dir_fd=src)
+                if os.fstat(child).st_ino != st.st_ino:
+                    os.close(child)
+                    continue  # replaced since it was listed
+                os.close(src)
+                src = child
+                if dst >= 0:
+                    os.mkdir(name, 0o700, dir_fd=dst)
+                    dst = _move(dst, name)
+                levels.append(_listing(src))
+                modes.append(mode)
+            elif stat.S_ISREG(st.st_mode):
+                totals[0] += -(-st.st_size // _PAGE) * _PAGE
+                if dst >= 0:
+                    _copy_file(src, dst, name, st, uid, mode)
+            elif stat.S_ISLNK(st.st_mode) and dst >= 0:
+                os.symlink(os.readlink(name, dir_fd=src), name, dir_fd=dst)
+                os.chown(name, uid, uid, dir_fd=dst, follow_symlinks=False)
     finally:
-        os.close(sfd)
+        os.close(src)
+        if dst >= 0:
+            os.close(dst)
 
 
-def _copy_dir(sfd: int, dfd: int, uid: int) -> None:
-    with os.scandir(sfd) as entries:
-        items = [(entry.name, entry.stat(follow_symlinks=False)) for entry in entries]
-    for name, st in items:
-        mode = stat.S_IMODE(st.st_mode) & 0o777  # no setuid, setgid or sticky bits
-        if stat.S_ISDIR(st.st_mode):
-            os.mkdir(name, 0o700, dir_fd=dfd)
-            child_s = os.open(name, _DIR_FLAGS, dir_fd=sfd)
-            try:
-                child_d = os.open(name, _DIR_FLAGS, dir_fd=dfd)
-                try:
-                    _copy_dir(child_s, child_d, uid)
-                    os.fchown(child_d, uid, uid)
-                    os.fchmod(child_d, mode | 0o700)
-                finally:
-                    os.close(child_d)
-            finally:
-                os.close(child_s)
-        elif stat.S_ISREG(st.st_mode):
-            _copy_file(sfd, dfd, name, st, uid, mode)
-        elif stat.S_ISLNK(st.st_mode):
-            os.symlink(os.readlink(name, dir_fd=sfd), name, dir_fd=dfd)
-            os.chown(name, uid, uid, dir_fd=dfd, follow_symlinks=False)
+def _move(fd: int, name: str) -> int:
+    """The directory `name` relative to `fd` (never through a symlink), closing `fd`."""
+    try:
+        return os.open(name, _DIR_FLAGS, dir_fd=fd)
+    finally:
+        os.close(fd)
 
 
 def _copy_file(sfd: int, dfd: int, name: str, st: os.stat_result, uid: int, mode: int) -> None:
