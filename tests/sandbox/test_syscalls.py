@@ -202,6 +202,62 @@ def test_it_closes_the_rest_of_the_class_the_review_audited(run_python) -> None:
     assert seen["fionread_value"] == ("3",)
 
 
+def test_it_refuses_every_escape_helper_it_lists(run_python) -> None:
+    # Refused before this review too; probed one by one so that the adversarial suite proves each.
+    seen = probe(
+        run_python,
+        """
+    call("userfaultfd", 323, 282, 0)
+    call("perf_event_open", 298, 241, buf, 0, -1, -1, 0)
+    call("kexec_load", 246, 104, 0, 0, 0, 0)
+    call("add_key", 248, 217, b"user", b"k", b"v", 1, -4)
+    call("request_key", 249, 218, b"user", b"k", 0, 0)
+    call("keyctl", 250, 219, 0, -4, 0)
+    call("open_by_handle_at", 304, 265, -100, buf, 0)
+    call("name_to_handle_at", 303, 264, -100, b"/work", buf, buf, 0)
+    call("process_vm_readv", 310, 270, 1, buf, 1, buf, 1, 0)
+    call("process_vm_writev", 311, 271, 1, buf, 1, buf, 1, 0)
+    call("pidfd_getfd", 438, 438, 0, 0, 0)
+    call("fsopen", 430, 430, b"tmpfs", 0)
+    call("fsmount", 432, 432, 0, 0, 0)
+    call("move_mount", 429, 429, -100, b"/tmp", -100, b"/work", 0)
+    call("open_tree", 428, 428, -100, b"/", 0)
+    call("setns", 308, 268, 0, 0)
+    call("unshare", 272, 97, 0x00000080)                 # CLONE_NEWTIME
+    call("bpf", 321, 280, 0, buf, 64)
+    call("io_uring_setup", 425, 425, 4, buf)
+    call("init_module", 175, 105, buf, 16, b"")
+    call("x32_getpid", 39 | 0x40000000, -1)              # the x32 ABI's numbers (on arm64: an ENOSYS stand-in)
+    call("clone3", 435, 435, buf, 88)                    # flags in a struct: ENOSYS, glibc falls back to clone
+    """,
+    )
+    assert len(seen) == 22
+    for name, result in seen.items():
+        if name == "clone3":
+            assert result == ("-1", "ENOSYS"), seen
+        elif name == "x32_getpid" and os.uname().machine != "x86_64":
+            assert result[0] == "-1", seen
+        else:
+            assert result == ("-1", "EPERM"), (name, seen)
+
+
+@pytest.mark.skipif(os.uname().machine != "x86_64", reason="the i386 ABI (int 0x80) exists on x86_64 only")
+def test_a_syscall_through_the_i386_abi_kills_the_process(run_python) -> None:
+    # int 0x80 from a 64-bit process reaches the 32-bit table (vm86, and every other number shifted): the
+    # filter's architecture check kills the process before any table lookup.
+    out = run_python("""
+        import ctypes, mmap
+        code = bytes([0xB8, 0x14, 0, 0, 0, 0xCD, 0x80, 0xC3])  # mov eax, 20 (getpid); int 0x80; ret
+        page = mmap.mmap(-1, 4096, prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC)
+        page.write(code)
+        fn = ctypes.CFUNCTYPE(ctypes.c_int)(ctypes.addressof(ctypes.c_char.from_buffer(page)))
+        print("returned", fn(), flush=True)
+    """)
+    assert "returned" not in out.stdout
+    assert out.status == "signal", (out.status, out.stderr)
+    assert out.signal == 31  # SIGSYS
+
+
 def sandbox_cli(*args: str, workdir: Path, **env: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "workers.sandbox", *args], capture_output=True, text=True, cwd=REPO, timeout=60,
