@@ -10,7 +10,6 @@ writes them (the job's, which the first process joins before copying), so they a
 from __future__ import annotations
 
 import ctypes
-import functools
 import os
 import stat
 from dataclasses import dataclass
@@ -28,9 +27,8 @@ FOLDERS = ("work", "tmp", "shm")
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
-@functools.cache
-def _libc() -> ctypes.CDLL:
-    return ctypes.CDLL(None, use_errno=True)
+# Loaded here, in the worker: enter() runs in a forked child, where nothing should be loaded.
+_LIBC = ctypes.CDLL(None, use_errno=True)
 
 
 def _check(rc: int, what: str) -> None:
@@ -78,7 +76,7 @@ def measure(top: str) -> tuple[int, int]:
 def enter(plan: Plan, workdir: str | None) -> None:
     """In the job's first process, as root: a private mount namespace with the capped tmpfs, `workdir` copied
     into the work one. Never propagates a mount to the worker (everything is made private first)."""
-    libc = _libc()
+    libc = _LIBC
     _check(libc.unshare(_CLONE_NEWNS), "unshare(CLONE_NEWNS)")
     _check(libc.mount(b"none", b"/", None, _MS_REC | _MS_PRIVATE, None), "making the job's mounts private")
     for name, options in plan.options().items():
