@@ -122,3 +122,14 @@ def test_discovery_converts_notebooks_without_magics(tmp_path: Path) -> None:
     namespace: dict = {}
     exec(compile(found.module.read_text(), "A1.py", "exec"), namespace)  # noqa: S102 -- our own test text
     assert namespace["f"]() == 1
+
+
+def test_a_suite_sets_the_size_and_file_count_of_the_students_work_folder(tmp_path: Path) -> None:
+    from workers.sandbox import Limits
+
+    write(tmp_path, "suite.toml", GOOD.replace("memory_mb = 512", "memory_mb = 512\nwork_mb = 64\nwork_files = 500"))
+    write(tmp_path, "tests/test_f.py", "def test_f(student):\n    pass\n")
+    limits = Limits(**load_suite(tmp_path).sandbox_limits)  # as the judge's session builds them
+    assert (limits.work_mb, limits.work_files) == (64, 500)
+    write(tmp_path, "suite.toml", GOOD.replace("memory_mb = 512", "work_mb = 0.5"))
+    assert validate(tmp_path) == ["limit 'work_mb' must be a positive integer"]

@@ -7,7 +7,8 @@ import os
 from pathlib import Path
 
 from workers.sandbox import Limits
-from workers.sandbox.host import SLOT_COUNT, SLOT_UID_BASE, state_dir
+from workers.sandbox.host import slot_range
+from workers.sandbox.job import slot_lock_path
 
 RUNTIME = os.environ.get("COURSESITE_SANDBOX_RUNTIME", str(Path(__file__).resolve().parents[2] / ".runtime"))
 # Bound at a fixed place inside, like the judge does, so no host path (e.g. a clone under /tmp) shows in the sandbox.
@@ -18,9 +19,9 @@ PYTHON = f"{RUNTIME_INSIDE}/bin/python"
 SMALL = Limits(cpu_s=10, wall_s=10, memory_mb=512, procs=32, files=64, fsize_mb=16, output_kb=256, tmpfs_mb=32)
 
 
-def _slot_busy(slot: int) -> bool:
-    """Whether some job (perhaps another engineer's, running now) holds this slot."""
-    fd = os.open(os.path.join(state_dir(), "slots", f"{slot}.lock"), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+def _slot_busy(uid: int) -> bool:
+    """Whether some job (perhaps another engineer's, running now) holds this slot uid."""
+    fd = os.open(slot_lock_path(uid), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         return False
@@ -33,6 +34,7 @@ def _slot_busy(slot: int) -> bool:
 def slot_processes() -> list[str]:
     """Processes with a slot uid whose slot no job holds: they outlived their job."""
     found = []
+    base, count = slot_range()
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -43,7 +45,7 @@ def slot_processes() -> list[str]:
             continue
         uid = int(fields.get("Uid", "0").split()[0])
         zombie = fields.get("State", "").strip().startswith("Z")  # dead, only awaiting its reaper
-        if SLOT_UID_BASE <= uid < SLOT_UID_BASE + SLOT_COUNT and not zombie and not _slot_busy(uid - SLOT_UID_BASE):
+        if base <= uid < base + count and not zombie and not _slot_busy(uid):
             found.append(f"{entry} uid={uid}")
     return found
 
@@ -53,6 +55,6 @@ def job_cgroups() -> list[str]:
     for ctrl in ("memory", "pids", "cpuacct", ""):
         parent = os.path.join("/sys/fs/cgroup", ctrl, "coursesite-sandbox")
         if os.path.isdir(parent):
-            # Only ours: job-<slot>-<pid of the process that ran it>-<n>.
+            # Only ours: job-<token>-<pid of the process that ran it>-<n>.
             out += [os.path.join(parent, d) for d in os.listdir(parent) if d.split("-")[2:3] == [str(os.getpid())]]
     return out

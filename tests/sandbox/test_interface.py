@@ -14,6 +14,7 @@ import pytest
 from tests.sandbox.support import PYTHON, RUNTIME, RUNTIME_BIND, SMALL
 from workers.sandbox import Limits, check_host, run, spawn
 from workers.sandbox.bwrap import base_env, build_argv
+from workers.sandbox.host import slot_range
 from workers.sandbox.job import _rlimits
 
 REPO = Path(__file__).resolve().parents[2]
@@ -114,6 +115,9 @@ def test_it_reports_this_hosts_isolation() -> None:
     assert info["ok"] and info["slot_uids"] and info["seccomp"]
     assert info["cgroup"] in ("v1", "v2")
     assert info["runtime"]["ok"], info["runtime"]["problems"]
+    assert info["work_tmpfs"] is True  # /work, /tmp and /dev/shm can be the job's own capped tmpfs
+    base, count = slot_range()
+    assert info["slot_uid_range"] == {"first": base, "last": base + count - 1, "slots": count}
 
 
 def test_it_binds_only_the_chosen_gpu_and_its_control_nodes() -> None:
@@ -214,3 +218,16 @@ def test_only_the_channel_reaches_the_job_while_other_threads_open_and_close_fil
         os.close(stray)
     # 0-2, the channel (3, 4), the socket (7), and the one /proc/self/fd was listed through.
     assert set(seen) == {"[0, 1, 2, 3, 4, 5, 7]"}, seen
+
+
+def test_the_command_line_sets_the_work_folders_caps(workdir) -> None:
+    fill = "for i in $(seq 20); do true > /work/f$i || break; done; ls /work | wc -l"
+    res = subprocess.run(
+        [sys.executable, "-m", "workers.sandbox", "run", "--json", "--work", "1", "--work-files", "10",
+         "--workdir", str(workdir), "--", "/bin/sh", "-c", fill],
+        capture_output=True, text=True, cwd=REPO, timeout=60, check=False,
+    )  # fmt: skip
+    doc = json.loads(res.stdout)
+    assert doc["isolation"]["work"] == {"tmpfs_mb": 1, "files": 10}
+    assert "No space left on device" in doc["stderr"]
+    assert doc["stdout"].strip() == "10"  # room for 10 beside what it was given (an empty folder)

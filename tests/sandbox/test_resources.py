@@ -5,11 +5,16 @@ from __future__ import annotations
 import dataclasses
 import os
 import resource
+import select
+import shutil
 import subprocess
-import time
+import sys
+from pathlib import Path
 
 from tests.sandbox.support import SMALL
-from workers.sandbox import cgroups
+from workers.sandbox import Limits, cgroups, run
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def limits(**changes: object):
@@ -124,18 +129,22 @@ def test_it_cuts_an_output_flood_at_the_output_limit_without_growing_the_worker(
     assert rss_kb() - before < 20 * 1024
 
 
-def test_it_caps_the_size_of_a_file_in_the_work_dir(run_python, workdir) -> None:
+def test_it_caps_the_size_of_a_file_in_the_work_dir(run_python) -> None:
     out = run_python(
         """
-        with open("big.bin", "wb") as f:
-            for _ in range(8):
-                f.write(b"x" * 1024 * 1024)
+        import os
+        try:
+            with open("big.bin", "wb") as f:
+                for _ in range(8):
+                    f.write(b"x" * 1024 * 1024)
+        finally:
+            print(os.path.getsize("big.bin"))
         """,
         limits=limits(fsize_mb=2),
     )
     assert out.status == "exit_nonzero"
     assert "File too large" in out.stderr
-    assert (workdir / "big.bin").stat().st_size <= 2 * 1024 * 1024
+    assert int(out.stdout) <= 2 * 1024 * 1024
 
 
 def test_it_caps_the_scratch_tmpfs(run_python) -> None:
@@ -166,28 +175,50 @@ def test_it_caps_dev_shm(run_python) -> None:
     assert "No space left on device" in out.stderr
 
 
-def test_it_kills_a_double_forked_setsid_daemon_with_the_job(run_python, workdir) -> None:
-    out = run_python("""
-        import os, time
-        if os.fork() == 0:
-            os.setsid()
+def test_it_kills_a_double_forked_setsid_daemon_with_the_job(run_python, make_dir) -> None:
+    # The daemon holds a host FIFO open for writing (bound read-only: a FIFO's data is no write to the mount);
+    # the host sees end-of-file once every writer is gone, that is once the daemon is dead.
+    probe = make_dir()
+    fifo = probe / "alive"
+    os.mkfifo(fifo)
+    os.chmod(fifo, 0o666)  # noqa: S103 - the slot uid writes to it
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        out = run_python(
+            """
+            import os, time
+            ready_r, ready_w = os.pipe()
             if os.fork() == 0:
-                with open("/work/daemon.pid", "w") as f:
-                    f.write(str(os.getpid()))
-                while True:
-                    with open("/work/alive", "a") as f:
-                        f.write(".")
-                    time.sleep(0.05)
-            os._exit(0)
-        time.sleep(0.5)
-        print("parent leaves")
-    """)
-    assert out.status == "ok", out.stderr
-    assert (workdir / "daemon.pid").exists()
-    size = (workdir / "alive").stat().st_size
-    assert size > 0
-    time.sleep(0.5)
-    assert (workdir / "alive").stat().st_size == size, "the daemon outlived its job"
+                os.setsid()
+                if os.fork() == 0:
+                    alive = os.open("/probe/alive", os.O_WRONLY)
+                    os.write(ready_w, b"x")
+                    while True:
+                        os.write(alive, b".")
+                        time.sleep(0.05)
+                os._exit(0)
+            os.read(ready_r, 1)  # the daemon runs and holds the FIFO
+            print("parent leaves")
+            """,
+            readonly=((str(probe), "/probe"),),
+        )
+        assert out.status == "ok", out.stderr
+        assert out.stdout == "parent leaves\n"
+        received = b""
+        poller = select.poll()
+        poller.register(reader, select.POLLIN)
+        while True:
+            assert poller.poll(60_000), "the daemon outlived its job (it still holds the FIFO)"
+            try:
+                chunk = os.read(reader, 65536)
+            except BlockingIOError:
+                continue
+            if not chunk:
+                break  # end of file: no writer is left
+            received += chunk
+        assert received.startswith(b".")
+    finally:
+        os.close(reader)
 
 
 def test_it_survives_a_program_that_kills_its_parent_and_everything_it_can(run_python) -> None:
@@ -238,28 +269,218 @@ def test_it_keeps_each_limit_as_an_rlimit_inside(run_python) -> None:
 
 def test_empty_job_cgroups_of_dead_processes_are_swept() -> None:
     # A worker or judge killed outright (kill -9) cannot remove its job's cgroup; the next process to use the
-    # sandbox does, unless the cgroup still holds a process or its creator is alive.
+    # sandbox does, unless the cgroup still holds a process or its creator is alive (it holds the cgroup's lock).
     lay, why = cgroups.layout()
     assert lay is not None, why
-    dead_pid = _dead_pid()
-    names = {"dead": f"job-9-{dead_pid}-0", "alive": f"job-9-{os.getpid()}-99", "other": "not-a-job"}
-    made = []
+    creator = subprocess.Popen(
+        [sys.executable, "-c", FOREIGN_WORKER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=REPO
+    )
+    assert creator.stdout is not None and creator.stdin is not None
+    dead = creator.stdout.readline().split()
+    creator.kill()
+    creator.wait()
+    alive = cgroups.JobCgroup(lay, 9, SMALL)
+    others = [os.path.join(parent, "not-a-job") for parent in lay.parents.values()]
     try:
-        for parent in lay.parents.values():
-            for name in names.values():
-                os.mkdir(os.path.join(parent, name))
-                made.append(os.path.join(parent, name))
+        for path in others:
+            os.mkdir(path)
         removed = cgroups.sweep_orphans(lay)
-        assert {os.path.join(parent, names["dead"]) for parent in lay.parents.values()} <= set(removed)
-        assert all(os.path.isdir(path) for path in made if not path.endswith(names["dead"]))
+        assert set(dead) and set(dead) <= set(removed)
+        assert all(os.path.isdir(path) for path in [*alive.dirs.values(), *others])
     finally:
-        for path in made:
+        alive.remove()
+        for path in [*dead, *others]:
             if os.path.isdir(path):
                 os.rmdir(path)
 
 
-def _dead_pid() -> int:
-    child = subprocess.Popen(["true"])
-    child.wait()
-    assert not os.path.exists(f"/proc/{child.pid}")
-    return child.pid
+# A worker's process that creates one job cgroup (for slot 0) and holds it until its stdin closes.
+FOREIGN_WORKER = """
+import sys
+from workers.sandbox import cgroups, Limits
+lay, why = cgroups.layout()
+cg = cgroups.JobCgroup(lay, 0, Limits())
+print(" ".join(sorted(cg.dirs.values())), flush=True)
+sys.stdin.read()
+"""
+
+
+def _free_pid() -> int:
+    """A pid number that no process of this (pid) namespace has."""
+    return next(pid for pid in range(20000, 30000) if not os.path.exists(f"/proc/{pid}"))
+
+
+def _worker_in_another_container(pid: int) -> subprocess.Popen:
+    """FOREIGN_WORKER in a pid namespace of its own, where it is process `pid`: like a second worker container
+    on this host, whose pids mean nothing here, but which shares the host's cgroup tree."""
+    script = 'echo $(($0 - 1)) > /proc/sys/kernel/ns_last_pid; "$1" -c "$2"; true'
+    return subprocess.Popen(
+        ["unshare", "--pid", "--fork", "--kill-child", "sh", "-c", script, str(pid), sys.executable, FOREIGN_WORKER],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=REPO,
+    )  # fmt: skip
+
+
+def _their_cgroups(worker: subprocess.Popen) -> list[str]:
+    assert worker.stdout is not None
+    line = worker.stdout.readline()
+    assert line, f"the other worker could not create its job cgroup (exit {worker.wait()})"
+    return line.split()
+
+
+def test_two_workers_with_the_same_pid_in_different_containers_get_different_job_cgroups() -> None:
+    pid = _free_pid()
+    first, second = _worker_in_another_container(pid), _worker_in_another_container(pid)
+    try:
+        mine, theirs = _their_cgroups(first), _their_cgroups(second)
+        assert mine != theirs
+        assert all(f"-{pid}-" in path for path in mine + theirs)  # both were pid `pid` where they ran
+    finally:
+        for worker in (first, second):
+            worker.communicate("")
+        for path in cgroups.sweep_orphans(cgroups.layout()[0]):
+            assert not os.path.exists(path)
+
+
+def test_the_sweep_leaves_another_containers_live_job_cgroups_and_takes_them_once_it_is_gone() -> None:
+    lay, why = cgroups.layout()
+    assert lay is not None, why
+    other = _worker_in_another_container(_free_pid())
+    try:
+        theirs = _their_cgroups(other)
+        # Empty (no process joined yet, or already ended but not yet accounted), and its creator's pid is not
+        # in this namespace: yet it is alive, and its cgroup is not ours to remove.
+        removed = cgroups.sweep_orphans(lay)
+        assert not set(theirs) & set(removed)
+        assert all(os.path.isdir(path) for path in theirs)
+    finally:
+        other.communicate("")  # it exits without removing its cgroup, like a worker killed outright
+    assert set(theirs) <= set(cgroups.sweep_orphans(lay))
+    assert not any(os.path.exists(path) for path in theirs)
+
+
+def test_it_caps_the_work_folder_as_a_whole_and_nothing_reaches_the_host(run_python, workdir) -> None:
+    # Many files under the per-file cap: before, each landed on the worker's disk until it was full.
+    usage_before = shutil.disk_usage(workdir).used
+    out = run_python(
+        """
+        import os
+        written = 0
+        try:
+            for i in range(64):
+                with open(f"fill{i}", "wb") as f:
+                    f.write(b"x" * 2**20)
+                written += 1
+        except OSError as exc:
+            print("stopped", os.strerror(exc.errno), written)
+        print("/work" in [line.split()[4] for line in open("/proc/self/mountinfo") if " - tmpfs " in line])
+        """,
+        limits=limits(work_mb=8, fsize_mb=64),
+    )
+    assert out.status == "ok", out.stderr
+    stopped, fstype = out.stdout.splitlines()
+    assert stopped.startswith("stopped No space left on device ")
+    assert int(stopped.split()[-1]) <= 8  # 8 MB of room beside main.py
+    assert fstype == "True"  # /work is a tmpfs of the job's own
+    assert sorted(os.listdir(workdir)) == ["main.py"]
+    # No timing, just bytes: the 64 MB it tried to write never reached the host's disk (others may write a little).
+    assert shutil.disk_usage(workdir).used - usage_before < 32 * 2**20
+
+
+def test_it_caps_the_number_of_files_in_work_tmp_and_dev_shm(run_python, workdir) -> None:
+    # Empty files cost no bytes, only inodes (and kernel memory): each writable folder holds work_files of them.
+    out = run_python(
+        """
+        import os
+        for folder in ("/work", "/tmp", "/dev/shm"):
+            made = 0
+            try:
+                for i in range(12000):
+                    os.close(os.open(f"{folder}/f{i}", os.O_CREAT | os.O_WRONLY, 0o600))
+                    made += 1
+                print(folder, "all", made)
+            except OSError as exc:
+                print(folder, os.strerror(exc.errno).replace(" ", "_"), made)
+        """,
+    )
+    assert out.status == "ok", out.stderr
+    for line in out.stdout.splitlines():
+        folder, result, made = line.split()
+        assert result == "No_space_left_on_device", line
+        assert int(made) <= Limits().work_files
+    assert sorted(os.listdir(workdir)) == ["main.py"]
+
+
+def test_the_work_folders_pages_count_against_the_jobs_memory(run_python) -> None:
+    # tmpfs pages are the job's memory: filling /work past memory_mb ends the job as out of memory.
+    out = run_python(
+        """
+        for i in range(16):
+            with open(f"fill{i}", "wb") as f:
+                for _ in range(16):
+                    f.write(b"x" * 2**20)
+        print("wrote 256 MB")
+        """,
+        limits=limits(memory_mb=128, work_mb=1024, fsize_mb=64),
+    )
+    assert out.status == "memory", (out.status, out.stderr[-500:])
+    assert "wrote 256 MB" not in out.stdout
+
+
+def test_a_submission_larger_than_the_cap_still_fits_and_the_cap_bounds_what_it_writes(run_python, workdir) -> None:
+    (workdir / "data.bin").write_bytes(b"x" * 3 * 2**20)
+    deep = workdir
+    for _ in range(1500):  # nested deeper than Python's recursion limit, within the host's path length
+        deep = deep / "d"
+        deep.mkdir()
+    (deep / "leaf.txt").write_text("deep")
+    try:
+        out = run_python(
+            """
+            import os
+            print(len(open("data.bin", "rb").read()), open("/".join(["d"] * 1500) + "/leaf.txt").read())
+            written = 0
+            try:
+                with open("more.bin", "wb") as f:
+                    for _ in range(8):
+                        f.write(b"y" * 2**20)
+                        f.flush()
+                        written += 1
+            except OSError as exc:
+                print(os.strerror(exc.errno), written)
+            """,
+            limits=limits(work_mb=2, fsize_mb=64),
+        )
+    finally:
+        subprocess.run(["rm", "-rf", str(workdir / "d")], check=True)  # rmtree recurses
+    assert out.status == "ok", out.stderr
+    given, room = out.stdout.splitlines()
+    assert given == f"{3 * 2**20} deep"
+    assert room.startswith("No space left on device ")
+    assert int(room.split()[-1]) <= 2
+
+
+def test_the_student_gets_its_own_copy_of_the_work_dir_each_time(run_python, workdir) -> None:
+    (workdir / "pkg").mkdir()
+    (workdir / "pkg" / "data.txt").write_text("given")
+    (workdir / "pkg" / "link").symlink_to("data.txt")
+    code = """
+        import os
+        print(open("pkg/link").read(), os.path.exists("mine.txt"))
+        open("pkg/data.txt", "w").write("changed")
+        open("mine.txt", "w").write("x")
+        os.remove("main.py")
+    """
+    first, second = run_python(code), run_python(code)
+    assert first.status == second.status == "ok", first.stderr + second.stderr
+    assert first.stdout == second.stdout == "given False\n"
+    assert (workdir / "pkg" / "data.txt").read_text() == "given"
+    assert sorted(os.listdir(workdir)) == ["main.py", "pkg"]
+
+
+def test_a_submission_larger_than_the_memory_limit_ends_as_out_of_memory(workdir) -> None:
+    # Its copy into the job's tmpfs is charged to the job: the student's outcome, never a sandbox error.
+    with open(workdir / "data.bin", "wb") as f:
+        for _ in range(96):
+            f.write(b"x" * 2**20)
+    out = run(["/bin/true"], workdir=str(workdir), limits=limits(memory_mb=48, work_mb=16))
+    assert out.status == "memory", (out.status, out.stderr[-500:])

@@ -79,3 +79,26 @@ def test_it_runs_a_torch_dataloader_with_two_workers(run_python) -> None:
     )
     assert out.status == "ok", out.stderr
     assert out.stdout.strip() == "2016.0"
+
+
+def test_it_plots_with_matplotlib_and_runs_threads_under_the_seccomp_filter(run_python) -> None:
+    out = run_python(
+        """
+        import concurrent.futures, os
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        import numpy as np
+        import scipy.linalg
+
+        fig, ax = plt.subplots()
+        ax.plot(np.arange(10), np.arange(10) ** 2)
+        fig.savefig("/tmp/plot.png")
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            total = sum(pool.map(lambda k: float(np.trace(scipy.linalg.inv(np.eye(40) * (k + 1)))), range(8)))
+        print(os.path.getsize("/tmp/plot.png") > 1000, round(total, 6))
+        """,
+        limits=ROOMY,
+    )
+    assert out.status == "ok", out.stderr
+    assert out.stdout.split() == ["True", str(round(sum(40 / (k + 1) for k in range(8)), 6))]

@@ -11,7 +11,9 @@ from typing import Any
 VISIBILITIES = ("visible", "hidden", "secret")
 QUEUES = ("cpu", "gpu")
 # The sandbox's Limits fields an instructor may set, plus the judge's own time limits.
-SANDBOX_LIMITS = ("cpu_s", "wall_s", "memory_mb", "procs", "files", "fsize_mb", "output_kb", "tmpfs_mb")
+SANDBOX_LIMITS = (
+    "cpu_s", "wall_s", "memory_mb", "procs", "files", "fsize_mb", "output_kb", "tmpfs_mb", "work_mb", "work_files",
+)  # fmt: skip
 JUDGE_LIMITS = {"per_test_timeout_s": 60.0, "import_timeout_s": 30.0}
 TEST_KEYS = {"points", "visibility", "timeout_s"}
 

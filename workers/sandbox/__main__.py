@@ -24,7 +24,9 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--files", type=int, default=d.files, metavar="N")
     r.add_argument("--fsize", type=int, default=d.fsize_mb, metavar="MB")
     r.add_argument("--output", type=int, default=d.output_kb, metavar="KB")
-    r.add_argument("--tmpfs", type=int, default=d.tmpfs_mb, metavar="MB")
+    r.add_argument("--tmpfs", type=int, default=d.tmpfs_mb, metavar="MB", help="/tmp and /dev/shm, each")
+    r.add_argument("--work", type=int, default=d.work_mb, metavar="MB", help="room in /work beside its files")
+    r.add_argument("--work-files", type=int, default=d.work_files, metavar="N", help="files in /work, /tmp, /dev/shm")
     r.add_argument("--ro", action="append", default=[], metavar="PATH", help="bind PATH read-only (repeatable)")
     r.add_argument("--gpu", type=int, default=None, metavar="INDEX")
     r.add_argument("--workdir", required=True, metavar="DIR")
@@ -52,6 +54,8 @@ def main(args: list[str] | None = None) -> int:
         fsize_mb=ns.fsize,
         output_kb=ns.output,
         tmpfs_mb=ns.tmpfs,
+        work_mb=ns.work,
+        work_files=ns.work_files,
     )
     try:
         outcome = run(argv, workdir=ns.workdir, readonly=ns.ro, limits=limits, gpu=ns.gpu)

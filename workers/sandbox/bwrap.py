@@ -66,10 +66,13 @@ def build_argv(
     gpu: int | None = None,
     seccomp_fd: int | None = None,
     status_fd: int | None = None,
+    private_dir: str | None = None,
     exists: Callable[[str], bool] = os.path.exists,
     islink: Callable[[str], bool] = os.path.islink,
 ) -> list[str]:
-    """The full bwrap argv that runs `argv` in a job's sandbox."""
+    """The full bwrap argv that runs `argv` in a job's sandbox. With `private_dir` (the job's own capped tmpfs
+    under it, see mounts.py), /work, /tmp and /dev/shm are bound from there; else /work is `workdir` itself and
+    /tmp and /dev/shm are bwrap's size-capped tmpfs."""
     tmpfs = str(limits.tmpfs_mb * 1024 * 1024)
     cmd = [
         bwrap,
@@ -88,20 +91,26 @@ def build_argv(
     for path in _ETC_FILES + _ETC_DIRS:
         cmd += ["--ro-bind-try", path, path]
     cmd += ["--ro-bind", f"{etc_dir}/passwd", "/etc/passwd", "--ro-bind", f"{etc_dir}/group", "/etc/group"]
-    cmd += [
-        "--proc", "/proc",
-        "--dev", "/dev",
-        "--perms", "1777", "--size", tmpfs, "--tmpfs", "/tmp",
-        "--perms", "1777", "--size", tmpfs, "--tmpfs", "/dev/shm",
-        "--bind", workdir, SANDBOX_WORKDIR,
-    ]  # fmt: skip
+    cmd += ["--proc", "/proc", "--dev", "/dev"]
+    if private_dir is not None:
+        cmd += [
+            "--bind", f"{private_dir}/tmp", "/tmp",
+            "--bind", f"{private_dir}/shm", "/dev/shm",
+            "--bind", f"{private_dir}/work", SANDBOX_WORKDIR,
+        ]  # fmt: skip
+    else:
+        cmd += [
+            "--perms", "1777", "--size", tmpfs, "--tmpfs", "/tmp",
+            "--perms", "1777", "--size", tmpfs, "--tmpfs", "/dev/shm",
+            "--bind", workdir, SANDBOX_WORKDIR,
+        ]  # fmt: skip
     for src, dest in readonly:
         cmd += ["--ro-bind", src, dest]
     if gpu is not None:
         cmd += gpu_binds(gpu, exists)
-    # The root itself is bwrap's scratch tmpfs: make it read-only so that only /work,
-    # /tmp and /dev/shm (all capped) take writes.
-    cmd += ["--remount-ro", "/", "--chdir", SANDBOX_WORKDIR]
+    # The root and /dev are bwrap's scratch tmpfs (uncapped, owned by the job's uid): make them read-only so that
+    # only /work, /tmp and /dev/shm (all capped) take writes. Device nodes still work on a read-only mount.
+    cmd += ["--remount-ro", "/dev", "--remount-ro", "/", "--chdir", SANDBOX_WORKDIR]
     if seccomp_fd is not None:
         cmd += ["--seccomp", str(seccomp_fd)]
     if status_fd is not None:

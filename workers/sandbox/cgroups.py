@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import errno
+import fcntl
 import functools
 import itertools
 import os
+import re
+import secrets
 import signal
 import time
 from dataclasses import dataclass
@@ -15,6 +18,23 @@ from .limits import Limits
 _ROOT = "/sys/fs/cgroup"
 _GROUP = "coursesite-sandbox"
 _counter = itertools.count()
+# job-<token>-<pid>-<n>: the token is random per process, so two workers whose cgroup trees meet (privileged
+# containers on one host see the host's hierarchy; their pids are container-local) never pick one name. The pid
+# is there for people reading the tree; who is alive is told by a lock, not by the pid (see JobCgroup).
+_NAME = re.compile(r"job-[0-9a-f]{12}-[0-9]+-[0-9]+")
+_token: tuple[int, str] | None = None
+
+
+def _process_token() -> str:
+    """A random token of this process (a forked child draws its own)."""
+    global _token
+    if _token is None or _token[0] != os.getpid():
+        _token = (os.getpid(), secrets.token_hex(6))
+    return _token[1]
+
+
+def job_name() -> str:
+    return f"job-{_process_token()}-{os.getpid()}-{next(_counter)}"
 
 
 @dataclass(frozen=True)
@@ -128,8 +148,10 @@ def layout() -> tuple[Layout | None, str]:
 
 
 def sweep_orphans(lay: Layout) -> list[str]:
-    """Remove the empty job cgroups (job-<slot>-<pid>-<n>) whose creating process no longer exists; a cgroup
-    that still holds a process is left alone (rmdir refuses it)."""
+    """Remove the empty job cgroups whose creator has gone: each live job holds an exclusive flock on its
+    cgroup directories, which the kernel drops when the holder dies, whatever container or pid namespace it was
+    in. A cgroup that still holds a process is left alone too (rmdir refuses it); names of another format
+    (another program's, or this one's before the lock) are never touched."""
     removed = []
     for parent in lay.parents.values():
         try:
@@ -137,16 +159,21 @@ def sweep_orphans(lay: Layout) -> list[str]:
         except OSError:
             continue
         for name in names:
-            fields = name.split("-")
-            if len(fields) != 4 or fields[0] != "job" or not fields[2].isdigit():
+            if not _NAME.fullmatch(name):
                 continue
-            if os.path.exists(f"/proc/{fields[2]}"):
+            path = os.path.join(parent, name)
+            try:
+                fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+            except OSError:
                 continue
             try:
-                os.rmdir(os.path.join(parent, name))
-                removed.append(os.path.join(parent, name))
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                os.rmdir(path)
+                removed.append(path)
             except OSError:
-                pass
+                pass  # held by a live job (BlockingIOError), or not empty
+            finally:
+                os.close(fd)
     return removed
 
 
@@ -155,17 +182,51 @@ class JobCgroup:
 
     def __init__(self, lay: Layout, slot: int, limits: Limits) -> None:
         self.version = lay.version
-        name = f"job-{slot}-{os.getpid()}-{next(_counter)}"
+        self.slot = slot
         self.dirs: dict[str, str] = {}
+        self._locks: list[int] = []
         try:
-            for ctrl, parent in lay.parents.items():
-                path = os.path.join(parent, name)
-                os.mkdir(path)
-                self.dirs[ctrl] = path
+            for _ in range(3):
+                name = job_name()
+                if self._make(lay, name):
+                    break
+                self._drop()
+            else:
+                raise OSError(errno.EEXIST, "could not create a job cgroup of a fresh name")
             self._apply(limits)
         except BaseException:
             self.remove(timeout=0.5)
             raise
+
+    def _make(self, lay: Layout, name: str) -> bool:
+        """Create and lock the directories; False if a sweeper removed one before the lock was taken."""
+        for ctrl, parent in lay.parents.items():
+            path = os.path.join(parent, name)
+            os.mkdir(path)
+            self.dirs[ctrl] = path
+            fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+            self._locks.append(fd)
+            fcntl.flock(fd, fcntl.LOCK_EX)  # a sweeper holds it only for its rmdir attempt
+            try:
+                if os.stat(path).st_ino != os.fstat(fd).st_ino:
+                    return False
+            except FileNotFoundError:
+                return False
+        return True
+
+    def _drop(self) -> None:
+        for path in self.dirs.values():
+            try:
+                os.rmdir(path)
+            except OSError:
+                pass
+        self.dirs = {}
+        self._release()
+
+    def _release(self) -> None:
+        for fd in self._locks:
+            os.close(fd)
+        self._locks = []
 
     def _apply(self, limits: Limits) -> None:
         mem = str(limits.memory_mb * 1024 * 1024)
@@ -279,4 +340,6 @@ class JobCgroup:
                 break
             time.sleep(delay)
             delay = min(delay * 2, 0.05)
+        # One left behind (still busy) is unlocked too: a later sweep removes it once it is empty.
+        self._release()
         return not pending

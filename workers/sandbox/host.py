@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import pwd
 import shutil
 import stat
 import subprocess
@@ -13,13 +14,80 @@ from pathlib import Path
 from typing import Any
 
 from . import bwrap as bw
-from . import cgroups, seccomp
+from . import cgroups, mounts, seccomp
 
 INSECURE_ENV = "COURSESITE_SANDBOX_INSECURE_I_KNOW"
 RUNTIME_ENV = "COURSESITE_SANDBOX_RUNTIME"
 BWRAP_ENV = "COURSESITE_BWRAP"
+UID_BASE_ENV = "COURSESITE_SANDBOX_UID_BASE"
+SLOTS_ENV = "COURSESITE_SANDBOX_SLOTS"
+# Defaults; each worker container (or host) sharing a kernel needs its own disjoint range.
 SLOT_UID_BASE = 61000
 SLOT_COUNT = 128
+# Below this, uids belong to the system and its people (Debian: up to 59999 for users; we leave the
+# lowest 10000 alone in any case); uid_t's last value, 2**32 - 1, means "no uid".
+MIN_SLOT_UID = 10000
+MAX_SLOT_UID = 2**32 - 2
+MAX_SLOTS = 4096
+_RESERVED_UIDS = {65534: "nobody", 65535: "the 16-bit 'no uid'"}
+
+
+class SlotConfigError(ValueError):
+    """COURSESITE_SANDBOX_UID_BASE / _SLOTS are unusable; the message says why in plain words."""
+
+
+def _mapped_ranges() -> list[tuple[int, int]]:
+    """The uids this process's user namespace can use ([first, last] pairs, from /proc/self/uid_map)."""
+    try:
+        with open("/proc/self/uid_map") as f:
+            rows = [line.split() for line in f if line.strip()]
+    except OSError:
+        return [(0, MAX_SLOT_UID)]
+    return [(int(inside), int(inside) + int(count) - 1) for inside, _, count in rows]
+
+
+@functools.cache
+def _validated_slots(base_text: str | None, count_text: str | None) -> tuple[int, int]:
+    def number(name: str, text: str) -> int:
+        try:
+            return int(text.strip())
+        except ValueError:
+            raise SlotConfigError(f"{name} must be a whole number, not {text!r}") from None
+
+    base = SLOT_UID_BASE if base_text is None else number(UID_BASE_ENV, base_text)
+    count = SLOT_COUNT if count_text is None else number(SLOTS_ENV, count_text)
+    if not 1 <= count <= MAX_SLOTS:
+        raise SlotConfigError(f"{SLOTS_ENV}={count}: the number of sandbox slots must be 1 to {MAX_SLOTS}")
+    last = base + count - 1
+    if base < MIN_SLOT_UID:
+        raise SlotConfigError(
+            f"{UID_BASE_ENV}={base} overlaps the system's own uids (below {MIN_SLOT_UID}): jobs would run as "
+            f"real accounts; choose a base of {MIN_SLOT_UID} or more, disjoint from every other worker's range"
+        )
+    if last > MAX_SLOT_UID:
+        raise SlotConfigError(
+            f"{UID_BASE_ENV}={base} with {count} slots overflows the uid range (the last uid is {MAX_SLOT_UID})"
+        )
+    for uid, what in _RESERVED_UIDS.items():
+        if base <= uid <= last:
+            raise SlotConfigError(f"{UID_BASE_ENV}={base} with {count} slots includes uid {uid} ({what})")
+    if not any(first <= base and last <= end for first, end in _mapped_ranges()):
+        raise SlotConfigError(
+            f"{UID_BASE_ENV}={base} with {count} slots: uids {base}-{last} are not mapped in this worker's "
+            "user namespace (/proc/self/uid_map)"
+        )
+    taken = sorted((p.pw_uid, p.pw_name) for p in pwd.getpwall() if base <= p.pw_uid <= last)
+    if taken:
+        uid, name = taken[0]
+        raise SlotConfigError(f"{UID_BASE_ENV}={base} with {count} slots includes uid {uid}, the account {name!r}")
+    return base, count
+
+
+def slot_range() -> tuple[int, int]:
+    """(first uid, number of slots) of this worker's sandbox slots, from the environment; SlotConfigError if the
+    setting is unusable. Each worker sharing a kernel (containers on one host) needs a disjoint range: the
+    kernel counts processes (RLIMIT_NPROC) and signals by uid, whatever container a process is in."""
+    return _validated_slots(os.environ.get(UID_BASE_ENV), os.environ.get(SLOTS_ENV))
 
 
 def state_dir() -> str:
@@ -44,6 +112,28 @@ def etc_dir() -> str:
             os.chmod(tmp, 0o644)
             os.replace(tmp, target)
     return path
+
+
+@functools.cache
+def private_root() -> str:
+    """Mount points of a job's own tmpfs (work, tmp, shm); only ever mounted in the job's own mount namespace."""
+    path = os.path.join(state_dir(), "mnt")
+    for name in mounts.FOLDERS:
+        os.makedirs(os.path.join(path, name), mode=0o755, exist_ok=True)
+        os.chmod(os.path.join(path, name), 0o755)  # noqa: S103 - bwrap binds them as the slot uid
+    os.chmod(path, 0o755)  # noqa: S103
+    os.chmod(state_dir(), 0o755)  # noqa: S103
+    return path
+
+
+def _probe_private_mounts() -> tuple[bool, str]:
+    """Whether a job's first process can mount its capped tmpfs (root with CAP_SYS_ADMIN in its namespace)."""
+    plan = mounts.Plan(private_root(), 65534, 1, 1, 16)
+    try:
+        subprocess.run(["/bin/true"], preexec_fn=lambda: mounts.enter(plan, None), check=True, timeout=20)  # noqa: PLW1509
+    except (OSError, subprocess.SubprocessError) as exc:
+        return False, f"cannot mount a private tmpfs for /work: {exc}"
+    return True, ""
 
 
 def insecure_allowed() -> bool:
@@ -121,11 +211,16 @@ def _check() -> dict[str, Any]:
         missing.append("bubblewrap (apt install bubblewrap)")
     elif not userns_ok:
         missing.append(f"user/network namespaces via bwrap: {userns_err}")
+    work_ok, work_err = _probe_private_mounts() if root else (False, "")
+    if root and not work_ok:
+        missing.append(work_err)
     info: dict[str, Any] = {
         "bwrap": path,
         "namespaces": userns_ok,
         "slot_uids": root,
         "uid_note": "" if root else "worker is not root: jobs share its uid inside a user namespace",
+        "work_tmpfs": work_ok,
+        "work_note": "" if root else "worker is not root: /work is the work dir itself, capped per file only",
         "cgroup": lay.version if lay else None,
         "cgroup_controllers": sorted(lay.parents) if lay else [],
         "cgroup_note": cg_note,
@@ -142,8 +237,18 @@ def _check() -> dict[str, Any]:
 
 
 def isolation() -> dict[str, Any]:
-    """What a job needs to start: the mechanisms available here (probed once per process)."""
-    return dict(_check())
+    """What a job needs to start: the mechanisms available here (probed once per process), and the slot uid
+    range (read from the environment each time)."""
+    info = dict(_check())
+    info["missing"] = list(info["missing"])
+    try:
+        base, count = slot_range()
+        info["slot_uid_range"] = {"first": base, "last": base + count - 1, "slots": count}
+    except SlotConfigError as exc:
+        info["slot_uid_range"] = None
+        info["missing"].append(str(exc))
+    info["ok"] = not info["missing"]
+    return info
 
 
 def check_host() -> dict[str, Any]:

@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from typing import IO, Any
 
 from . import bwrap as bw
-from . import cgroups, host, seccomp
+from . import cgroups, host, mounts, seccomp
 from .limits import Limits, Outcome, SandboxUnavailable
 
 # Headroom of RLIMIT_AS over memory_mb: allocators and thread stacks reserve address
@@ -36,23 +36,29 @@ _STATUS_FD = 6
 _PR_SET_CHILD_SUBREAPER = 36
 
 
+def slot_lock_path(uid: int) -> str:
+    """The lock file a job holds while it runs as `uid` (keyed by uid, so workers of one container with
+    different ranges never block each other, and overlapping ranges still never share a uid)."""
+    return os.path.join(host.state_dir(), "slots", f"uid-{uid}.lock")
+
+
 class _Slot:
     """A per-job unprivileged uid, held through a lock file so concurrent jobs never share one."""
 
     def __init__(self, wall_s: float) -> None:
-        lock_dir = os.path.join(host.state_dir(), "slots")
-        os.makedirs(lock_dir, mode=0o700, exist_ok=True)
+        base, count = host.slot_range()
+        os.makedirs(os.path.dirname(slot_lock_path(base)), mode=0o700, exist_ok=True)
         deadline = time.monotonic() + max(wall_s, 30)
         while True:
-            for index in range(host.SLOT_COUNT):
-                fd = os.open(f"{lock_dir}/{index}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            for index in range(count):
+                fd = os.open(slot_lock_path(base + index), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
                 try:
                     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 except BlockingIOError:
                     os.close(fd)
                     continue
                 self.index, self._fd = index, fd
-                self.uid = host.SLOT_UID_BASE + index if os.geteuid() == 0 else os.getuid()
+                self.uid = base + index if os.geteuid() == 0 else os.getuid()
                 return
             if time.monotonic() > deadline:
                 raise SandboxUnavailable("all sandbox slots are busy")
@@ -129,10 +135,15 @@ def _rlimits(limits: Limits, gpu: int | None) -> list[tuple[int, int, int]]:
 
 
 def _make_preexec(
-    procs_files: list[str], rlimits: list[tuple[int, int, int]], fd_map: dict[int, int], uid: int | None
+    procs_files: list[str],
+    rlimits: list[tuple[int, int, int]],
+    fd_map: dict[int, int],
+    uid: int | None,
+    folders: Callable[[], None] | None = None,
+    error_fd: int = -1,
 ) -> Callable[[], None]:
-    """The forked child's setup, still as root: join the cgroup, place fds, set rlimits,
-    then drop to the slot uid for good before exec'ing bwrap."""
+    """The forked child's setup, still as root: join the cgroup, mount and fill the job's own folders (charged to
+    its cgroup), place fds, set rlimits, then drop to the slot uid for good before exec'ing bwrap."""
 
     def preexec() -> None:
         pid = str(os.getpid()).encode()
@@ -141,6 +152,13 @@ def _make_preexec(
             # v1's tasks file: 0, this very thread (see JobCgroup.procs_files); v2's cgroup.procs: the pid.
             os.write(fd, b"0" if path.endswith("/tasks") else pid)
             os.close(fd)
+        if folders is not None:
+            try:
+                folders()
+            except BaseException as exc:
+                # subprocess reports only "Exception occurred in preexec_fn"; the parent reads the reason here.
+                os.write(error_fd, str(exc).encode(errors="replace")[:4000])
+                raise
         # Park sources above every target first, so placing one never clobbers another.
         parked = {target: fcntl.fcntl(src, fcntl.F_DUPFD_CLOEXEC, 100) for target, src in fd_map.items()}
         for target, src in parked.items():
@@ -295,11 +313,14 @@ class Job:
         if not os.path.isdir(workdir):
             raise ValueError(f"workdir {workdir!r} is not a directory")
         ro = bw.normalise_readonly(readonly)
-        self._mountpoints = _mountpoints_to_clean(workdir, ro)
         insecure = not info["ok"]
+        # As root, /work, /tmp and /dev/shm are the job's own capped tmpfs, the work dir copied in (mounts.py);
+        # the work dir itself is never written. Else (a worker that is not root, or no sandbox) it is bound as is.
+        private = os.geteuid() == 0 and not insecure and bool(info.get("work_tmpfs"))
+        self._mountpoints = [] if private else _mountpoints_to_clean(workdir, ro)
         self._slot = _Slot(limits.wall_s)
         uid = self._slot.uid if os.geteuid() == 0 else None
-        if uid is not None:
+        if uid is not None and not private:
             _chown_tree(workdir, uid)
         lay, _ = cgroups.layout()
         if lay is not None:
@@ -341,10 +362,24 @@ class Job:
                 gpu=gpu,
                 seccomp_fd=_SECCOMP_FD if use_seccomp else None,
                 status_fd=_STATUS_FD,
+                private_dir=host.private_root() if private else None,
             )
         self._status_r = status_r
         job_env = bw.base_env(env, channel=channel, gpu=gpu)
-        preexec = _make_preexec(self._cg.procs_files if self._cg else [], _rlimits(limits, gpu), fd_map, uid)
+        folders = None
+        error_r = error_w = -1
+        if private:
+            assert uid is not None
+            plan = mounts.Plan.for_job(host.private_root(), uid, limits, workdir)
+            error_r, error_w = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
+            to_close += [error_r, error_w]
+
+            def folders() -> None:
+                mounts.enter(plan, workdir)
+
+        preexec = _make_preexec(
+            self._cg.procs_files if self._cg else [], _rlimits(limits, gpu), fd_map, uid, folders, error_w
+        )
         self.isolation = {
             "sandbox": "none (insecure)" if insecure else "bubblewrap",
             "namespaces": [] if insecure else ["user", "pid", "net", "ipc", "uts", "mount", "cgroup"],
@@ -355,19 +390,28 @@ class Job:
             "rlimits": ["cpu", "nproc", "nofile", "fsize", "core"] + (["as"] if gpu is None else []),
             "gpu": gpu,
             "insecure": insecure,
+            # Room for what the job writes, on top of the files it was given.
+            "work": {"tmpfs_mb": limits.work_mb, "files": limits.work_files} if private else "work dir (per-file cap)",
         }
         stdin_arg: int | None = subprocess.DEVNULL if stdin is None else subprocess.PIPE
         self._t0 = time.monotonic()
-        self._proc = subprocess.Popen(
-            cmd,
-            stdin=stdin_arg,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=job_env,
-            cwd=workdir if insecure else "/",
-            preexec_fn=preexec,
-            close_fds=False,  # see _make_preexec
-        )
+        try:
+            self._proc = subprocess.Popen(
+                cmd,
+                stdin=stdin_arg,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=job_env,
+                cwd=workdir if insecure else "/",
+                preexec_fn=preexec,
+                close_fds=False,  # see _make_preexec
+            )
+        except subprocess.SubprocessError as exc:
+            try:
+                reason = os.read(error_r, 4096).decode(errors="replace") if error_r >= 0 else ""
+            except BlockingIOError:
+                reason = ""
+            raise SandboxUnavailable(f"could not prepare the job's folders: {reason or exc}") from exc
         self._pidfd = os.pidfd_open(self._proc.pid)
         self._threads = [
             threading.Thread(target=self._drain, args=(name,), daemon=True) for name in ("stdout", "stderr")
@@ -596,7 +640,7 @@ class Job:
             result = "memory"
         elif reason in ("timeout", "cpu_limit", "output_limit"):
             result = reason
-        elif not started and reason is None:
+        elif not started and reason is None and not oom:
             return self._make("error", code, sig, cpu, wall, rss, extra="sandbox failed to start")
         elif oom and (sig is not None or code):
             result = "memory"

@@ -31,7 +31,11 @@ class Limits:
     files: int = 256
     fsize_mb: int = 64
     output_kb: int = 1024
-    tmpfs_mb: int = 256
+    tmpfs_mb: int = 256  # /tmp and /dev/shm, each
+    # What the job may write into /work, on top of the files it is given (copied in), and files and folders it
+    # may create in each of /work, /tmp and /dev/shm. All three are tmpfs: their pages count against memory_mb.
+    work_mb: int = 256
+    work_files: int = 8192
 
 
 @dataclass
