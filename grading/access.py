@@ -5,7 +5,7 @@ from django.core.exceptions import PermissionDenied
 from coursesite.access import require_instructor, require_member, require_staff
 from coursesite.models import Course, Membership, User
 
-__all__ = ["require_gradebook", "require_grade_admin", "require_own_grades"]
+__all__ = ["require_gradebook", "require_grade_admin", "require_own_grades", "require_records_export"]
 
 
 def require_gradebook(*, user: User, course: Course) -> Membership:
@@ -15,6 +15,12 @@ def require_gradebook(*, user: User, course: Course) -> Membership:
 
 def require_grade_admin(*, user: User, course: Course) -> Membership:
     """Only the examiner changes the grading settings, finalises and changes locked grades."""
+    return require_instructor(user=user, course=course)
+
+
+def require_records_export(*, user: User, course: Course) -> Membership:
+    """Only the examiner makes the student records (Ladok) file: it holds personal identity numbers, and what
+    it reports is what the examiner signs."""
     return require_instructor(user=user, course=course)
 
 
