@@ -120,7 +120,7 @@ def canvas_csv(book: Gradebook) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(IDENTITY + [item.name for item in made.columns])
-    if any(item.kind == POINTS for item in made.columns):
+    if any(item.points_possible is not None for item in made.columns):  # Canvas's optional second row
         possible = [_number(item.points_possible) if item.points_possible is not None else "" for item in made.columns]
         writer.writerow(["Points Possible", "", "", "", ""] + possible)
     writer.writerows(made.rows)

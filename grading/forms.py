@@ -17,7 +17,6 @@ class GradingSettingsForm(forms.ModelForm):
             "final_grade_module": "In the student records export, the final grade goes to",
         }
 
-
     def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
         self.fields["final_grade_module"].required = False  # a form without it keeps the course's setting
