@@ -14,9 +14,9 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from coursesite.audit import audit_record
-from grading.locks import require_reason_if_locked
 from coursesite.models import Course, Membership, Role, User
 from coursesite.uploads import check_pdf, store_by_hash
+from grading.locks import require_reason_if_locked
 
 from . import clock, rules
 from .models import Answer, CandidateDate, Exam, ExamSession, Mark, ModuleChoice, PollVote, Sitting

@@ -10,9 +10,9 @@ from django.db.models import Count, Max
 from django.utils import timezone
 
 from coursesite.audit import audit_record
-from grading.locks import require_reason_if_locked
 from coursesite.models import Course, Membership, Role, User
 from coursesite.uploads import check_pdf, store_by_hash
+from grading.locks import require_reason_if_locked
 
 from .models import (
     GRADES,

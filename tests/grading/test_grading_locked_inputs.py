@@ -83,7 +83,9 @@ def test_after_finalising_an_exam_mark_change_needs_a_reason(
     results.exam_grade(student, "C", on=day)
     results.save()
     sitting = Sitting.objects.get(student=student)
-    Answer.objects.create(sitting=sitting, file_name="a.pdf", sha256="0" * 64, size=1, pages=1, uploaded_at=timezone.now())
+    Answer.objects.create(
+        sitting=sitting, file_name="a.pdf", sha256="0" * 64, size=1, pages=1, uploaded_at=timezone.now()
+    )
     services.grades_finalise(course=course, by=examiner)
     client = client_for(ta)
 
