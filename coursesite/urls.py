@@ -5,13 +5,14 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 
-from . import api, views
+from . import api, audit_views, views
 
 api_patterns = [
     path("token/", obtain_auth_token, name="api_token"),
     path("courses/", api.CourseListApi.as_view(), name="api_courses"),
     path("courses/<slug:code>/calendar/", api.CourseCalendarApi.as_view(), name="api_calendar"),
     path("courses/<slug:code>/roster/import/", api.RosterImportApi.as_view(), name="api_roster_import"),
+    path("courses/<slug:code>/audit/", audit_views.AuditApi.as_view(), name="api_audit"),
     path("schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
 ]
@@ -25,6 +26,7 @@ urlpatterns = [
     path("c/<slug:code>/", views.dashboard, name="dashboard"),
     path("c/<slug:code>/calendar/", views.calendar_page, name="calendar"),
     path("c/<slug:code>/roster/", views.roster, name="roster"),
+    path("c/<slug:code>/audit/", audit_views.audit_page, name="audit"),
     path("api/", include(api_patterns)),
     # Each app owns its pages under /c/<code>/<app>/ and its API under /api/courses/<code>/<app>/.
     path("", include("assignments.urls")),
