@@ -122,10 +122,13 @@ def _csv_lines(writer, course: Course, chunk: list) -> Iterator[str]:  # type: i
         row = entry.row
         target = f"{row.target_type}#{row.target_id}" if row.target_type else ""
         username = row.actor.username if row.actor is not None else ""
-        yield writer.writerow(
-            [_local(entry, course), entry.actor, username, row.action, entry.whom, entry.old, entry.new]
-            + [entry.sentence, target]
-        )
+        cells = [_local(entry, course), entry.actor, username, row.action, entry.whom, entry.old, entry.new]
+        yield writer.writerow([_inert(cell) for cell in cells + [entry.sentence, target]])
+
+
+def _inert(cell: str) -> str:
+    """Text that a spreadsheet would run as a formula (a group name "=HYPERLINK(...)") is kept as text."""
+    return f"'{cell}" if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
 
 
 class AuditEntrySerializer(serializers.Serializer):

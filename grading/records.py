@@ -8,7 +8,7 @@ it is new or changed since the results already exported (`RecordsExport`).
 import csv
 import datetime as dt
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from coursesite.models import User
 from coursesite.personal_id import InvalidPersonalId, normalise
@@ -111,7 +111,7 @@ def records_file(book: Gradebook, *, today: dt.date | None = None) -> RecordsFil
         if before is not None:
             same = before["grade"] == row.grade and before["examination_date"] == row.examination_date
             text = f"{before['grade']} on {before['examination_date'] or 'no date'}"
-            row = RecordsRow(*_fields(row), since=REPORTED if same else CHANGED, before="" if same else text)
+            row = replace(row, since=REPORTED if same else CHANGED, before="" if same else text)
         result.rows.append(row)
     for student, message, modules in failed.values():
         if message == "no personal identity number":
@@ -120,18 +120,6 @@ def records_file(book: Gradebook, *, today: dt.date | None = None) -> RecordsFil
             message = f"The personal identity number is not valid: {message}; correct it on the roster."
         result.errors.append(RecordsError(student, message, tuple(modules)))
     return result
-
-
-def _fields(row: RecordsRow) -> tuple:  # type: ignore[type-arg]
-    return (
-        row.student,
-        row.personal_id,
-        row.module_code,
-        row.grade,
-        row.scale,
-        row.examination_date,
-        row.final,
-    )
 
 
 def records_csv(records: RecordsFile, rows: list[RecordsRow]) -> str:

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from coursesite.audit import audit_record
-from coursesite.models import Course, User
+from coursesite.models import Course, Role, User
 
 from . import canvas
 from .models import CanvasColumn, CanvasStudent, FinalGrade, FinalGradeChange, GradingSettings, RecordsExport
@@ -197,7 +197,7 @@ def canvas_columns_set(
 def canvas_roster_import(*, course: Course, by: User, data: bytes) -> canvas.CanvasRoster:
     """Read Canvas's gradebook export: remember each student's Canvas ids; map items whose names match."""
     students = [
-        m.user for m in course.memberships.filter(role="student").select_related("user").order_by("user__username")
+        m.user for m in course.memberships.filter(role=Role.STUDENT).select_related("user").order_by("user__username")
     ]
     roster = canvas.canvas_roster_read(course=course, data=data, students=students)
     if roster.errors:

@@ -19,6 +19,8 @@ from .policy import FAILED, GRADED, GRADES, PENDING
 from .records import records_file
 from .selectors import filter_rows, gradebook, grading_settings, student_breakdown
 
+CANVAS_EXPORT_MAX_BYTES = 10 * 1024 * 1024
+
 STATUS_FILTERS = [
     (GRADED, "Final grade"),
     (PENDING, "Waiting for results"),
@@ -193,6 +195,10 @@ def canvas_page(request: HttpRequest, code: str) -> HttpResponse:
                 upload = request.FILES.get("canvas_export")
                 if upload is None:
                     raise ValidationError("Choose the CSV file of Canvas's gradebook export (Grades > Export).")
+                if upload.size > CANVAS_EXPORT_MAX_BYTES:
+                    raise ValidationError(
+                        "That file is over 10 MB; Canvas's gradebook export of a course is far smaller."
+                    )
                 roster = services.canvas_roster_import(course=course, by=request.user, data=upload.read())
                 left = f"; not students here: {', '.join(roster.unmatched)}" if roster.unmatched else ""
                 messages.success(request, f"Canvas knows {len(roster.matched)} of the students{left}.")

@@ -174,3 +174,15 @@ def test_the_admin_shows_audit_rows_but_cannot_add_change_or_delete_them(client,
     row.refresh_from_db()
     assert row.action == "grading.final_grade_change"
     assert AuditLog.objects.filter(pk=row.pk).exists()
+
+
+def test_text_a_student_wrote_cannot_become_a_spreadsheet_formula_in_the_csv(
+    client_for, course: Course, examiner: User
+) -> None:
+    name = '=HYPERLINK("http://x","y")'  # students name their project groups
+    audit_record(actor=examiner, action="project.oral_grade", course=course, group=name, grade="A")
+    response = client_for(examiner).get(f"/c/{course.code}/audit/?format=csv")
+    lines = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert lines[1][4] == "'" + name  # the "about" column, kept as text
+    assert lines[1][7] == f"Ada Examiner recorded the project grade A for {name}."
+    assert not any(cell.startswith("=") for cell in lines[1])
