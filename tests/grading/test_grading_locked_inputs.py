@@ -74,6 +74,9 @@ def test_after_finalising_a_project_grade_change_without_a_reason_is_refused_wit
     html = client.get(f"/c/{course.code}/grades/").content.decode()
     assert "3 locked grades with changed results: review" in html
     assert "results changed" in html
+    data = client.get(f"/api/courses/{course.code}/grading/gradebook/").json()
+    assert data["final_grade_module"] == "module"
+    assert [s["inputs_changed"] for s in data["students"]] == [True, True, True]
 
 
 def test_after_finalising_an_exam_mark_change_needs_a_reason(
