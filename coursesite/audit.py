@@ -58,7 +58,7 @@ def audit_rows(
 
 def audit_kinds(*, course: Course) -> list[tuple[str, str]]:
     """The kinds of rows the course has, for the filter: each area ("grading") and each action in it (one query)."""
-    actions = sorted(set(AuditLog.objects.filter(course=course).values_list("action", flat=True)))
+    actions = sorted(AuditLog.objects.filter(course=course).order_by().values_list("action", flat=True).distinct())
     kinds: list[tuple[str, str]] = []
     for area in sorted({a.split(".")[0] for a in actions if "." in a}):
         kinds.append((area, f"{area.capitalize()}: everything"))
