@@ -90,7 +90,9 @@ def audit_page(request: HttpRequest, code: str) -> HttpResponse:
 
 def access_people(course: Course) -> list[tuple[str, str]]:
     """The course's members for the person filter: (username, name), staff first (one query)."""
-    members = course.memberships.select_related("user").order_by("role", "user__username")
+    members = sorted(
+        course.memberships.select_related("user"), key=lambda m: (not m.is_staff_role, m.role, m.user.username)
+    )
     return [(m.user.username, f"{m.user.display_name} ({m.get_role_display()})") for m in members]
 
 
