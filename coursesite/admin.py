@@ -29,6 +29,8 @@ class CourseAdmin(admin.ModelAdmin):
 class AuditLogAdmin(admin.ModelAdmin):
     list_display = ("at", "actor", "course", "action", "target_type", "target_id")
     list_filter = ("action", "course")
+    search_fields = ("action", "actor__username", "target_id")
+    list_select_related = ("actor", "course")
     readonly_fields = [f.name for f in AuditLog._meta.fields]
 
     def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
@@ -36,3 +38,6 @@ class AuditLogAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
         return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False  # the trail is evidence: not even a superuser deletes or edits it here

@@ -27,4 +27,5 @@ def core_nav(membership) -> list[NavLink]:  # type: ignore[no-untyped-def]
     ]
     if membership.is_instructor:
         links.append(NavLink("Roster", reverse("roster", args=[code]), 95))
+        links.append(NavLink("Audit", reverse("audit", args=[code]), 97))
     return links

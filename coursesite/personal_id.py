@@ -13,20 +13,31 @@ _FORMAT = re.compile(r"^(?P<century>\d{2})?(?P<yymmdd>\d{6})(?P<sep>[-+]?)(?P<se
 
 
 class PersonalIdError(ValueError):
-    pass
+    """The value is not a personal identity number; the message says why, in words for the examiner."""
+
+
+InvalidPersonalId = PersonalIdError
+
+
+def check_digit(nine: str) -> int:
+    """The Luhn check digit of the nine digits YYMMDDNNN."""
+    total = 0
+    for position, char in enumerate(nine):
+        value = int(char) * (2 if position % 2 == 0 else 1)
+        total += value - 9 if value > 9 else value
+    return (10 - total % 10) % 10
 
 
 def luhn_ok(digits: str) -> bool:
-    total = 0
-    for position, char in enumerate(digits):
-        value = int(char) * (2 if position % 2 == 0 else 1)
-        total += value - 9 if value > 9 else value
-    return total % 10 == 0
+    """The ten digits YYMMDDNNNC end in their check digit."""
+    return check_digit(digits[:9]) == int(digits[9])
 
 
 def normalise(text: str, *, today: dt.date | None = None) -> str:
     """The number as YYYYMMDD-XXXX, or PersonalIdError saying what is wrong with it."""
-    compact = re.sub(r"\s+", "", text)
+    compact = re.sub(r"\s+", "", text or "")
+    if not compact:
+        raise PersonalIdError("no personal identity number")
     match = _FORMAT.match(compact)
     if match is None:
         raise PersonalIdError(f"{text!r} is not a personal identity number (write it as YYYYMMDD-XXXX, or YYMMDD-XXXX)")

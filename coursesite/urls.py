@@ -6,7 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts import api as accounts_api
 
-from . import api, invitations, views
+from . import api, audit_views, invitations, views
 
 api_patterns = [
     path("token/", accounts_api.ObtainTokenApi.as_view(), name="api_token"),
@@ -15,6 +15,7 @@ api_patterns = [
     path("courses/", api.CourseListApi.as_view(), name="api_courses"),
     path("courses/<slug:code>/calendar/", api.CourseCalendarApi.as_view(), name="api_calendar"),
     path("courses/<slug:code>/roster/import/", api.RosterImportApi.as_view(), name="api_roster_import"),
+    path("courses/<slug:code>/audit/", audit_views.AuditApi.as_view(), name="api_audit"),
     path("schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
 ]
@@ -34,6 +35,7 @@ urlpatterns = [
     path("c/<slug:code>/roster/", views.roster, name="roster"),
     path("c/<slug:code>/roster/invite/", views.roster_invite, name="roster_invite"),
     path("c/<slug:code>/roster/<int:member_id>/status/", views.roster_status, name="roster_status"),
+    path("c/<slug:code>/audit/", audit_views.audit_page, name="audit"),
     path("api/", include(api_patterns)),
     # Each app owns its pages under /c/<code>/<app>/ and its API under /api/courses/<code>/<app>/.
     path("", include("assignments.urls")),

@@ -16,6 +16,7 @@ from django.urls import reverse
 from coursesite.audit import audit_record
 from coursesite.models import Course, Membership, Role, User
 from coursesite.uploads import check_pdf, store_by_hash
+from grading.locks import require_reason_if_locked
 
 from . import clock, rules
 from .models import Answer, CandidateDate, Exam, ExamSession, Mark, ModuleChoice, PollVote, Sitting
@@ -420,8 +421,12 @@ def mark_record(
     part1_points: Decimal | None = None,
     part2_points: Decimal | None,
     by: User,
+    reason: str = "",
 ) -> Mark:
-    """Record Part I (pass/fail or points, as the exam is set up) and Part II points for a handed-in answer."""
+    """Record Part I (pass/fail or points, as the exam is set up) and Part II points for a handed-in answer.
+
+    Once the student's final grade is locked, a changed mark needs a reason.
+    """
     sitting = Sitting.objects.select_for_update().select_related("exam__course", "student").get(pk=sitting.pk)
     exam = sitting.exam
     if not Answer.objects.filter(sitting=sitting).exists():
@@ -439,6 +444,20 @@ def mark_record(
     part2 = part2_points if part2_points is not None else Decimal(0)
     if not 0 <= part2 <= exam.part2_max:
         raise ValidationError({"part2_points": f"Part II points must be between 0 and {exam.part2_max}."})
+    previous = Mark.objects.filter(sitting=sitting).first()
+    old_grade = rules.grade_of(exam=exam, mark=previous)[0] if previous else None
+    if previous is None or (previous.part1_passed, previous.part1_points, previous.part2_points) != (
+        part1_passed,
+        part1_points,
+        part2,
+    ):
+        # After finalising, a change behind a locked final grade needs a reason (grading's rule).
+        reason = require_reason_if_locked(
+            course=exam.course,
+            student_ids=[sitting.student_id],
+            reason=reason,
+            what=f"the exam mark of {sitting.student.display_name}",
+        )
     try:
         mark, _ = Mark.objects.update_or_create(
             sitting=sitting,
@@ -462,6 +481,8 @@ def mark_record(
         part1_passed=part1_passed,
         part1_points=str(part1_points) if part1_points is not None else None,
         part2_points=str(part2),
+        old_grade=old_grade,
         grade=grade,
+        reason=(reason or "").strip(),
     )
     return mark

@@ -253,6 +253,7 @@ def marking(request: HttpRequest, code: str) -> HttpResponse:
                     part1_points=_points(request.POST.get("part1_points")),
                     part2_points=_points(request.POST.get("part2_points")),
                     by=request.user,
+                    reason=request.POST.get("reason", "")[:500],
                 )
                 messages.success(request, f"Mark of {sitting.student.display_name} saved.")
             return redirect("exams:marking", code)

@@ -57,6 +57,7 @@ class GradingStudentSerializer(serializers.Serializer):
     explanation = serializers.CharField()
     locked = serializers.SerializerMethodField()
     differs_from_policy = serializers.BooleanField()
+    inputs_changed = serializers.BooleanField(help_text="a result behind the locked grade changed since locking")
     history = serializers.SerializerMethodField()
 
     @extend_schema_field(GradingAssignmentSerializer(many=True))
@@ -83,6 +84,9 @@ class GradingGradebookSerializer(serializers.Serializer):
     bonus_threshold = serializers.IntegerField(source="settings.bonus_threshold")
     assignments_required = serializers.IntegerField(source="settings.assignments_required")
     require_assignments_for_final = serializers.BooleanField(source="settings.require_assignments_for_final")
+    final_grade_module = serializers.CharField(
+        source="settings.final_grade_module", help_text='"module": PRO1/TEN1 carry the final grade in Ladok; "none"'
+    )
     finalised_at = serializers.DateTimeField(source="settings.finalised_at", allow_null=True)
     students = serializers.SerializerMethodField()
 

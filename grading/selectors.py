@@ -44,12 +44,43 @@ class GradebookRow:
         return self.locked is not None and (self.locked.grade or None) != self.outcome.grade
 
     @property
+    def locked_inputs(self) -> str:
+        """The results behind the locked grade, as locked: "PRO1 B, 7 bonus points, LAB1 passed"."""
+        return _inputs_text(
+            self.locked.module_code, self.locked.module_grade, self.locked.bonus, self.locked.lab_passed
+        )
+
+    @property
+    def current_inputs(self) -> str:
+        module = self.outcome.module
+        return _inputs_text(module.code or "", module.grade or "", self.bonus, self.outcome.assignments.passed)
+
+    @property
+    def inputs_changed(self) -> bool:
+        """True when a result behind a locked grade (module, its grade, bonus, LAB1) changed since it was locked."""
+        if self.locked is None:
+            return False
+        module = self.outcome.module
+        lab_changed = self.locked.lab_passed is not None and self.locked.lab_passed != self.outcome.assignments.passed
+        return lab_changed or (self.locked.module_code, self.locked.module_grade, self.locked.bonus) != (
+            module.code or "",
+            module.grade or "",
+            self.bonus,
+        )
+
+    @property
     def status(self) -> str:
         return self.outcome.status
 
     @property
     def bonus(self) -> int:
         return self.outcome.assignments.bonus
+
+
+def _inputs_text(code: str, grade: str, bonus: int, lab_passed: bool | None) -> str:
+    module = f"{code} {grade or 'no grade'}" if code else "no project or exam"
+    lab = "" if lab_passed is None else ", LAB1 passed" if lab_passed else ", LAB1 not passed"
+    return f"{module}, {bonus} bonus point{'' if bonus == 1 else 's'}{lab}"
 
 
 @dataclass(frozen=True)
@@ -119,7 +150,7 @@ def student_breakdown(*, course: Course, student: User) -> GradebookRow | None:
 
 
 def filter_rows(rows: Iterable[GradebookRow], *, status: str = "", grade: str = "", q: str = "") -> list[GradebookRow]:
-    """The staff gradebook's filters: by status (graded/pending/failed/changed), final grade and name search.
+    """The staff gradebook's filters: by status (graded/pending/failed/changed/inputs), final grade and name search.
 
     Withdrawn students are left out of every list but their own (status "withdrawn").
     """
@@ -132,6 +163,8 @@ def filter_rows(rows: Iterable[GradebookRow], *, status: str = "", grade: str = 
             status_ok = True
         elif status == "changed":
             status_ok = row.differs_from_policy
+        elif status == "inputs":
+            status_ok = row.inputs_changed
         else:
             status_ok = not status or row.status == status
         if not status_ok:
@@ -148,34 +181,59 @@ def filter_rows(rows: Iterable[GradebookRow], *, status: str = "", grade: str = 
 
 @dataclass(frozen=True)
 class ModuleReport:
-    """One row for the student records system: a module's grade and the date the work was completed."""
+    """One result for the student records system: a module's grade on its own scale and its examination date."""
 
     student: User
     module_code: str
     grade: str
+    scale: str  # "PF" (LAB1: P/F) or "AF" (PRO1, TEN1: A-F)
     examined_on: dt.date | None
+    final: bool  # the student's grade is locked (the course is finalised); otherwise provisional
 
 
-def module_reports(book: Gradebook) -> list[ModuleReport]:
-    """What goes to the student records system: LAB1 when passed, and the second module when it has a grade.
+@dataclass(frozen=True)
+class ModuleHeld:
+    """A module result that is not reported yet, and why."""
 
-    The second module carries the final grade (bonus included) because the records system derives the course
-    grade from the modules; a fail (F, Fx) is reported as it is; a pass that has no final grade yet (the
-    assignments are not all passed) is held back, since its bonus step is not settled.
+    student: User
+    module_code: str
+    reason: str
+
+
+def module_reports(book: Gradebook) -> tuple[list[ModuleReport], list[ModuleHeld]]:
+    """What goes to the student records system, each module as soon as it is finished, and what is held back.
+
+    LAB1 (P) goes once the required assignments are passed, dated the day the last of them was passed. The second
+    module (PRO1 or TEN1, A-F) is dated its oral or exam day. Where the course setting puts the final grade on the
+    second module (`final_grade_module == "module"`), that module carries the bonus-lifted final grade (the
+    locked one once finalised), so a pass is held back until the final grade exists (the bonus step is settled
+    only when LAB1 is passed); a fail (Fx, F) is reported as it is. With "none", the second module is reported on
+    its own grade and the bonus goes to no module.
     """
-    reports = []
+    carries_final = book.settings.final_grade_module == "module"
+    reports: list[ModuleReport] = []
+    held: list[ModuleHeld] = []
     for row in book.rows:
+        final = row.locked is not None
         lab = row.outcome.assignments
-        if lab.passed and book.policy.assignments_required:
-            reports.append(ModuleReport(row.student, "LAB1", "P", lab.completed_on))
+        if book.policy.assignments_required:
+            if lab.passed:
+                reports.append(ModuleReport(row.student, "LAB1", "P", "PF", lab.completed_on, final))
+            elif lab.missing and any(n in row.assignments for n in lab.missing):
+                held.append(ModuleHeld(row.student, "LAB1", lab.explanation))
         module = row.outcome.module
-        if module.code is None:
+        code = (row.locked.module_code if row.locked is not None else "") or module.code
+        if code is None or (module.grade is None and row.final_grade is None):
             continue
-        if row.final_grade is not None:
-            grade = row.final_grade
+        if not carries_final:
+            if module.grade is not None:
+                reports.append(ModuleReport(row.student, code, module.grade, "AF", module.completed_on, final))
+        elif row.final_grade is not None:
+            reports.append(ModuleReport(row.student, code, row.final_grade, "AF", module.completed_on, final))
         elif module.grade in FAILING_GRADES:
-            grade = module.grade
+            reports.append(ModuleReport(row.student, code, module.grade, "AF", module.completed_on, final))
         else:
-            continue
-        reports.append(ModuleReport(row.student, module.code, grade, module.completed_on))
-    return reports
+            held.append(
+                ModuleHeld(row.student, code, f"{module.explanation}, but no final grade yet: {lab.explanation}")
+            )
+    return reports, held

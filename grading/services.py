@@ -1,14 +1,19 @@
 """Changes to grading: the examiner's settings, finalising (locking) the final grades, and changing a locked one."""
 
+import datetime as dt
+from decimal import Decimal
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from coursesite.audit import audit_record
-from coursesite.models import Course, User
+from coursesite.models import Course, Role, User
 
-from .models import FinalGrade, FinalGradeChange, GradingSettings
+from . import canvas
+from .models import CanvasColumn, CanvasStudent, FinalGrade, FinalGradeChange, GradingSettings, RecordsExport
 from .policy import GRADES
+from .records import records_csv, records_file
 from .selectors import gradebook
 
 
@@ -24,6 +29,7 @@ def grading_settings_update(
     bonus_threshold: int,
     assignments_required: int,
     require_assignments_for_final: bool,
+    final_grade_module: str = "module",
 ) -> GradingSettings:
     with transaction.atomic():
         settings = _settings_for_update(course)
@@ -31,10 +37,12 @@ def grading_settings_update(
             "bonus_threshold": settings.bonus_threshold,
             "assignments_required": settings.assignments_required,
             "require_assignments_for_final": settings.require_assignments_for_final,
+            "final_grade_module": settings.final_grade_module,
         }
         settings.bonus_threshold = bonus_threshold
         settings.assignments_required = assignments_required
         settings.require_assignments_for_final = require_assignments_for_final
+        settings.final_grade_module = final_grade_module
         settings.full_clean()
         settings.save()
         after = {key: getattr(settings, key) for key in before}
@@ -61,6 +69,7 @@ def grades_finalise(*, course: Course, by: User) -> int:
                 grade=row.outcome.grade or "",
                 module_code=row.outcome.module.code or "",
                 module_grade=row.outcome.module.grade or "",
+                lab_passed=row.outcome.assignments.passed,
                 bonus=row.outcome.assignments.bonus,
                 explanation=row.outcome.explanation,
                 locked_at=now,
@@ -116,3 +125,147 @@ def final_grade_change(*, final_grade: FinalGrade, grade: str, reason: str, by: 
         )
     final_grade.grade = grade
     return change
+
+
+def records_export_make(
+    *, course: Course, by: User | None, only_new: bool = False, today: dt.date | None = None
+) -> tuple[RecordsExport, str, str]:
+    """Make the student records (Ladok) file, remember its rows and audit it; returns (record, filename, text).
+
+    `only_new`: only the results that are new or changed since the earlier files.
+    """
+    today = today or timezone.localdate(timezone=course.tz)
+    with transaction.atomic():
+        _settings_for_update(course)  # one file at a time per course: "new since" stays exact
+        records = records_file(gradebook(course=course), today=today)
+        rows = records.selected(only_new)
+        provisional = records.provisional(rows)
+        made = RecordsExport.objects.create(
+            course=course, made_by=by, provisional=provisional, rows=[r.as_record() for r in rows]
+        )
+        audit_record(
+            actor=by,
+            action="grading.records_export",
+            course=course,
+            target=made,
+            rows=len(rows),
+            provisional=provisional,
+            only_new=only_new,
+            errors=len(records.errors),
+        )
+    return made, records.filename(rows, today), records_csv(records, rows)
+
+
+def canvas_columns_set(
+    *, course: Course, by: User, columns: dict[str, tuple[str, str, Decimal | None]]
+) -> list[CanvasColumn]:
+    """Set the Canvas column (name, kind, points possible) of gradebook items; a blank name leaves it out."""
+    errors = {}
+    for key, (name, kind, possible) in columns.items():
+        family = key.split(":")[0]
+        if family not in canvas.KINDS or (family == "assignment" and not key.split(":")[-1].isdigit()):
+            errors[key] = f"{key!r} is not an item of the gradebook."
+        elif kind not in canvas.KINDS[family]:
+            allowed = " or ".join(CanvasColumn.Kind(k).label.lower() for k in canvas.KINDS[family])
+            errors[key] = f"{key}: Canvas can take this item as {allowed}."
+        elif name and kind == CanvasColumn.Kind.POINTS and family == "assignment" and not possible:
+            errors[key] = f"{key}: give the points possible of the Canvas assignment (a pass earns them all)."
+        elif len(name) > 255:
+            errors[key] = f"{key}: the Canvas name is too long."
+    if errors:
+        raise ValidationError(errors)
+    saved = []
+    with transaction.atomic():
+        before = {c.item: [c.name, c.kind, str(c.points_possible or "")] for c in course.canvas_columns.all()}
+        for key, (name, kind, possible) in columns.items():
+            column, _ = CanvasColumn.objects.update_or_create(
+                course=course, item=key, defaults={"name": name.strip(), "kind": kind, "points_possible": possible}
+            )
+            saved.append(column)
+        after = {c.item: [c.name, c.kind, str(c.points_possible or "")] for c in saved}
+        changed = {k: v for k, v in after.items() if before.get(k) != v}
+        audit_record(
+            actor=by,
+            action="grading.canvas_columns_set",
+            course=course,
+            before={k: before.get(k) for k in changed},
+            after=changed,
+        )
+    return saved
+
+
+def canvas_roster_import(*, course: Course, by: User, data: bytes) -> canvas.CanvasRoster:
+    """Read Canvas's gradebook export: remember each student's Canvas ids; map items whose names match."""
+    students = [
+        m.user for m in course.memberships.filter(role=Role.STUDENT).select_related("user").order_by("user__username")
+    ]
+    roster = canvas.canvas_roster_read(course=course, data=data, students=students)
+    if roster.errors:
+        raise ValidationError(roster.errors)
+    with transaction.atomic():
+        CanvasStudent.objects.filter(course=course).delete()
+        CanvasStudent.objects.bulk_create(roster.matched)
+        mapped = set(CanvasColumn.objects.filter(course=course).exclude(name="").values_list("item", flat=True))
+        book = gradebook(course=course, students=[])
+        for item in canvas.canvas_items(book):
+            name = canvas.suggested_name(item.label, roster.assignments)
+            if item.key not in mapped and name is not None:
+                kind = item.kind
+                CanvasColumn.objects.update_or_create(
+                    course=course,
+                    item=item.key,
+                    defaults={"name": name, "kind": kind, "points_possible": roster.assignments[name]},
+                )
+        audit_record(
+            actor=by,
+            action="grading.canvas_roster_import",
+            course=course,
+            matched=len(roster.matched),
+            unmatched=len(roster.unmatched),
+        )
+    return roster
+
+
+def grades_relock(*, course: Course, by: User, reason: str, students: list[int] | None = None) -> int:
+    """Re-lock the finalised grades whose results changed since: the policy's grade now, with the reason.
+
+    Each re-locked grade takes the current results as its locked inputs; where the grade itself changes, the
+    change is in the student's history with the reason. Returns how many were re-locked.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Write why the grades are re-locked; students see it where a grade changes."})
+    with transaction.atomic():
+        _settings_for_update(course)
+        book = gradebook(course=course, students=students)
+        rows = [row for row in book.rows if row.inputs_changed]
+        changed = {}
+        for row in rows:
+            locked = FinalGrade.objects.select_for_update().get(pk=row.locked.pk)
+            new_grade = row.outcome.grade or ""
+            before = {"grade": locked.grade, "inputs": row.locked_inputs}
+            if locked.grade != new_grade:
+                FinalGradeChange.objects.create(
+                    final_grade=locked, old_grade=locked.grade, new_grade=new_grade, reason=reason, changed_by=by
+                )
+            locked.grade = new_grade
+            locked.module_code = row.outcome.module.code or ""
+            locked.module_grade = row.outcome.module.grade or ""
+            locked.bonus = row.outcome.assignments.bonus
+            locked.lab_passed = row.outcome.assignments.passed
+            locked.explanation = row.outcome.explanation
+            locked.save()
+            changed[row.student.username] = new_grade
+            audit_record(
+                actor=by,
+                action="grading.relock",
+                course=course,
+                target=locked,
+                student=row.student.username,
+                old_grade=before["grade"],
+                new_grade=new_grade,
+                old_inputs=before["inputs"],
+                new_inputs=row.current_inputs,
+                reason=reason,
+            )
+    return len(changed)

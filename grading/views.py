@@ -1,5 +1,7 @@
 """Grading pages: the staff gradebook, a student's breakdown and history, settings, finalising, exports."""
 
+from decimal import Decimal, InvalidOperation
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -10,10 +12,14 @@ from django.views.decorators.http import require_POST
 from coursesite.models import Course, User
 from coursesite.views import course_page
 
-from . import access, exports, services
+from . import access, canvas, exports, services
 from .forms import FinalGradeChangeForm, GradingSettingsForm
+from .models import CanvasColumn, RecordsExport
 from .policy import FAILED, GRADED, GRADES, PENDING
+from .records import records_file
 from .selectors import filter_rows, gradebook, grading_settings, student_breakdown
+
+CANVAS_EXPORT_MAX_BYTES = 10 * 1024 * 1024
 
 STATUS_FILTERS = [
     (GRADED, "Final grade"),
@@ -21,6 +27,7 @@ STATUS_FILTERS = [
     (FAILED, "Failed"),
     ("changed", "Locked grade differs"),
     ("withdrawn", "Withdrawn"),
+    ("inputs", "Results changed since locking"),
 ]
 
 
@@ -45,6 +52,7 @@ def grades_home(request: HttpRequest, code: str) -> HttpResponse:
             "grades": GRADES,
             "settings_form": settings_form,
             "counts": _counts(book.rows),
+            "inputs_changed": sum(1 for r in book.rows if r.inputs_changed),
         },
     )
 
@@ -154,7 +162,114 @@ def export_download(request: HttpRequest, code: str, fmt: str) -> HttpResponse:
         raise Http404("No such export.")
     if fmt in exports.PERSONAL_FORMATS:
         access.require_records_export(user=request.user, course=course)
-    text = exports.export(gradebook(course=course), fmt)
+    if fmt == "ladok":
+        only_new = request.GET.get("only") == "new"
+        _, filename, text = services.records_export_make(course=course, by=request.user, only_new=only_new)
+    else:
+        text = exports.export(gradebook(course=course), fmt)
+        filename = f"{course.code}-grades-{fmt}.{exports.EXTENSIONS[fmt]}"
     response = HttpResponse(text, content_type=f"{exports.CONTENT_TYPES[fmt]}; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{course.code}-grades-{fmt}.{exports.EXTENSIONS[fmt]}"'
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+@login_required
+def records_page(request: HttpRequest, code: str) -> HttpResponse:
+    """What the student records file holds now: each row new, changed or already reported; errors to fix."""
+    course, _ = course_page(request, code)
+    access.require_records_export(user=request.user, course=course)
+    book = gradebook(course=course)
+    records = records_file(book)
+    context = {
+        "book": book,
+        "records": records,
+        "counts": records.counts(),
+        "provisional": records.provisional(records.rows),
+        "exports": RecordsExport.objects.filter(course=course).select_related("made_by")[:10],
+    }
+    return render(request, "grading/records.html", context)
+
+
+@login_required
+def canvas_page(request: HttpRequest, code: str) -> HttpResponse:
+    """The Canvas file: the examiner's mapping of items to Canvas columns, Canvas's roster, the rows left out."""
+    course, membership = course_page(request, code)
+    access.require_gradebook(user=request.user, course=course)
+    status = 200
+    if request.method == "POST":
+        access.require_grade_admin(user=request.user, course=course)
+        try:
+            if request.POST.get("action") == "roster":
+                upload = request.FILES.get("canvas_export")
+                if upload is None:
+                    raise ValidationError("Choose the CSV file of Canvas's gradebook export (Grades > Export).")
+                if upload.size > CANVAS_EXPORT_MAX_BYTES:
+                    raise ValidationError(
+                        "That file is over 10 MB; Canvas's gradebook export of a course is far smaller."
+                    )
+                roster = services.canvas_roster_import(course=course, by=request.user, data=upload.read())
+                left = f"; not students here: {', '.join(roster.unmatched)}" if roster.unmatched else ""
+                messages.success(request, f"Canvas knows {len(roster.matched)} of the students{left}.")
+            else:
+                items = canvas.canvas_items(gradebook(course=course, students=[]))
+                columns = {item.key: _canvas_column(request, item) for item in items}
+                services.canvas_columns_set(course=course, by=request.user, columns=columns)
+                messages.success(request, "Canvas columns saved.")
+            return redirect("grading:canvas", code)
+        except ValidationError as error:
+            for problem in error.messages:
+                messages.error(request, problem)
+            status = 400
+    book = gradebook(course=course)
+    made = canvas.canvas_file(book)
+    context = {
+        "book": book,
+        "made": made,
+        "kinds": {key: [(k, CanvasColumn.Kind(k).label) for k in kinds] for key, kinds in canvas.KINDS.items()},
+        "editable": membership.is_instructor,
+    }
+    return render(request, "grading/canvas.html", context, status=status)
+
+
+def _canvas_column(request: HttpRequest, item: canvas.Item) -> tuple[str, str, Decimal | None]:
+    name = request.POST.get(f"name_{item.key}", "").strip()
+    kind = request.POST.get(f"kind_{item.key}", item.kind)
+    text = request.POST.get(f"points_{item.key}", "").strip().replace(",", ".")
+    try:
+        possible = Decimal(text) if text else None
+    except InvalidOperation as exc:
+        raise ValidationError(f"{item.label}: {text!r} is not a number of points.") from exc
+    if possible is not None and not (0 < possible < 100000):
+        raise ValidationError(f"{item.label}: the points possible must be above 0.")
+    return name, kind, possible
+
+
+@login_required
+def relock_review(request: HttpRequest, code: str) -> HttpResponse:
+    """Finalised grades whose results changed since locking: review them and re-lock with one action."""
+    course, _ = course_page(request, code)
+    access.require_grade_admin(user=request.user, course=course)
+    status = 200
+    error = ""
+    if request.method == "POST":
+        chosen = [int(pk) for pk in request.POST.getlist("student") if pk.isdigit()]
+        if not chosen:
+            error = "Choose at least one grade to re-lock."
+        else:
+            try:
+                count = services.grades_relock(
+                    course=course, by=request.user, reason=request.POST.get("reason", ""), students=chosen
+                )
+            except ValidationError as problem:
+                error = " ".join(problem.messages)
+            else:
+                messages.success(request, f"Re-locked {count} final grade{'' if count == 1 else 's'}.")
+                return redirect("grading:review", code)
+        status = 400
+    rows = [row for row in gradebook(course=course).rows if row.inputs_changed]
+    return render(
+        request,
+        "grading/review.html",
+        {"rows": rows, "error": error, "reason": request.POST.get("reason", "")},
+        status=status,
+    )

@@ -528,6 +528,9 @@ class OralGradeApi(APIView):
         grade = serializers.CharField(help_text="A, B, C, D, E, Fx or F")
         graded_on = serializers.DateField(required=False)
         members = serializers.ListField(child=serializers.DictField())
+        reason = serializers.CharField(
+            required=False, allow_blank=True, max_length=500, help_text="needed for a change once grades are finalised"
+        )
 
     class OralGradeOutputSerializer(serializers.Serializer):
         grade = serializers.CharField()
@@ -553,6 +556,7 @@ class OralGradeApi(APIView):
             grade=data.validated_data["grade"],
             confirmations=confirmations,
             graded_on=data.validated_data.get("graded_on"),
+            reason=data.validated_data.get("reason", ""),
         )
         return Response(self.OralGradeOutputSerializer(oral).data)
 

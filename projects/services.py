@@ -12,6 +12,7 @@ from django.utils import timezone
 from coursesite.audit import audit_record
 from coursesite.models import Course, Membership, Role, User
 from coursesite.uploads import check_pdf, store_by_hash
+from grading.locks import require_reason_if_locked
 
 from .models import (
     GRADES,
@@ -488,8 +489,12 @@ def oral_grade_record(
     grade: str,
     confirmations: dict[int, tuple[bool, str]],
     graded_on: dt.date | None = None,
+    reason: str = "",
 ) -> OralGrade:
-    """The group's grade and, for every member, whether the oral confirmed their involvement."""
+    """The group's grade and, for every member, whether the oral confirmed their involvement.
+
+    Once a member's final grade is locked, changing the grade or a confirmation needs a reason.
+    """
     group = _lock_group(group)
     if grade not in dict(GRADES):
         raise ValidationError("The grade is one of A, B, C, D, E, Fx, F.")
@@ -499,6 +504,13 @@ def oral_grade_record(
     if set(confirmations) != member_ids:
         raise ValidationError("Say for every member of the group whether their involvement was confirmed.")
     graded_on = graded_on or timezone.localdate(timezone=group.course.tz)
+    previous = OralGrade.objects.filter(group=group).first()
+    before = {c.user_id: c.confirmed for c in previous.confirmations.all()} if previous else {}
+    if previous is None or previous.grade != grade or before != {k: bool(v[0]) for k, v in confirmations.items()}:
+        # After finalising, a change behind a locked final grade needs a reason (grading's rule).
+        reason = require_reason_if_locked(
+            course=group.course, student_ids=member_ids, reason=reason, what=f"the project grade of {group.name}"
+        )
     oral, _ = OralGrade.objects.update_or_create(
         group=group, defaults={"grade": grade, "graded_on": graded_on, "graded_by": by}
     )
@@ -512,8 +524,11 @@ def oral_grade_record(
         action="project.oral_grade",
         course=group.course,
         target=group,
+        group=group.name,
+        old_grade=previous.grade if previous else None,
         grade=grade,
         confirmed={str(k): bool(v[0]) for k, v in confirmations.items()},
+        reason=(reason or "").strip(),
     )
     return oral
 

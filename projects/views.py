@@ -210,7 +210,9 @@ def _instructor_action(request: HttpRequest, course, group: Group) -> None:  # t
             m.user_id: (post.get(f"confirmed_{m.user_id}") == "1", post.get(f"note_{m.user_id}", ""))
             for m in group.members.all()
         }
-        services.oral_grade_record(group=group, by=user, grade=post.get("grade", ""), confirmations=confirmations)
+        services.oral_grade_record(
+            group=group, by=user, grade=post.get("grade", ""), confirmations=confirmations, reason=reason
+        )
     else:
         raise ValidationError("Unknown action.")
 

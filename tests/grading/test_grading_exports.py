@@ -12,7 +12,6 @@ from django.core.management.base import CommandError
 from drf_spectacular.generators import SchemaGenerator
 
 from coursesite.models import Course, User
-from grading import services
 from grading import urls as grading_urls
 
 from .grading_results import ResultsBuilder, make_students
@@ -37,64 +36,6 @@ def graded(course: Course, student: User, other_student: User, results: ResultsB
 
 def _rows(text: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(text)))
-
-
-def test_the_records_csv_has_one_row_per_student_and_module(
-    client_for, course: Course, examiner: User, graded: None, day: dt.date
-) -> None:
-    response = client_for(examiner).get(f"/c/{course.code}/grades/export/ladok/")
-    assert response.status_code == 200
-    assert response["Content-Type"].startswith("text/csv")
-    rows = _rows(response.content.decode())
-    got = {(r["personal_id_or_username"], r["module_code"]): (r["grade"], r["examination_date"]) for r in rows}
-    assert got[("alice", "LAB1")] == ("P", (day - dt.timedelta(days=10)).isoformat())
-    assert got[("alice", "TEN1")] == ("B", day.isoformat())
-    assert got[("bob", "LAB1")] == ("P", (day - dt.timedelta(days=3)).isoformat())
-    assert got[("bob", "TEN1")] == ("Fx", day.isoformat())
-    assert got[("p0001", "PRO1")] == ("D", (day + dt.timedelta(days=2)).isoformat())
-    assert got[("p0000", "LAB1")] == ("P", day.isoformat())
-    assert got[("p0001", "LAB1")] == ("P", (day - dt.timedelta(days=20)).isoformat())
-    assert not any(username == "quinn0000" for username, _ in got)
-    assert {r["course_code"] for r in rows} == {"DD2424"}
-
-
-def test_the_records_csv_holds_back_a_pass_whose_bonus_step_is_not_settled(
-    course: Course, student: User, results: ResultsBuilder, day: dt.date
-) -> None:
-    results.review(student, 1, bonus=7, on=day)
-    results.exam_grade(student, "C", on=day)
-    results.save()
-    out = io.StringIO()
-    call_command("export_grades", course.code, "--format", "ladok", stdout=out)
-    assert _rows(out.getvalue()) == []
-
-
-def test_the_records_csv_reports_the_locked_grade(course: Course, examiner: User, student: User, graded: None) -> None:
-    services.grades_finalise(course=course, by=examiner)
-    final = student.final_grades.get()
-    services.final_grade_change(final_grade=final, grade="A", reason="Exam question 2 regraded.", by=examiner)
-    out = io.StringIO()
-    call_command("export_grades", course.code, stdout=out)
-    rows = {(r["personal_id_or_username"], r["module_code"]): r["grade"] for r in _rows(out.getvalue())}
-    assert rows[("alice", "TEN1")] == "A"
-
-
-def test_the_canvas_csv_has_the_columns_canvas_imports(
-    client_for, course: Course, examiner: User, graded: None
-) -> None:
-    text = client_for(examiner).get(f"/c/{course.code}/grades/export/canvas/").content.decode()
-    header = next(csv.reader(io.StringIO(text)))
-    assert header[:5] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
-    assert header[5:9] == ["Assignment 1", "Assignment 2", "Assignment 3", "Assignment 4"]
-    assert "Final Grade" not in header  # read-only in Canvas: an import would ignore it
-    rows = {r["SIS Login ID"]: r for r in _rows(text)}
-    assert rows["alice"]["Student"] == "Alice Student"
-    assert rows["alice"]["Assignment 4"] == "complete"
-    assert rows["alice"]["Bonus points"] == "7"
-    assert rows["alice"]["Project or exam grade"] == "C"
-    assert rows["alice"]["Course grade with bonus"] == "B"
-    assert rows["quinn0000"]["Assignment 1"] == ""
-    assert rows["bob"]["Course grade with bonus"] == ""
 
 
 def test_the_json_api_lists_every_student_for_staff(client_for, course: Course, ta: User, graded: None) -> None:
@@ -138,17 +79,3 @@ def test_the_grading_serializers_keep_unique_names_in_the_whole_api_schema(clien
     response = client_for(examiner).get("/api/schema/?format=json")
     assert response.status_code == 200
     assert "GradingStudent" in json.loads(response.content)["components"]["schemas"]
-
-
-def test_the_records_csv_uses_the_identity_number_from_the_roster_when_there_is_one(
-    client_for, course: Course, examiner: User, student: User, graded: None
-) -> None:
-    student.personal_id = "19990101-1234"
-    student.save()
-
-    rows = _rows(client_for(examiner).get(f"/c/{course.code}/grades/export/ladok/").content.decode())
-
-    people = {r["personal_id_or_username"] for r in rows}
-    assert "19990101-1234" in people
-    assert "alice" not in people
-    assert "bob" in people  # no number on the roster: the login name
