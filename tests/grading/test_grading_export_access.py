@@ -12,7 +12,7 @@ from .grading_results import ResultsBuilder
 
 pytestmark = pytest.mark.django_db
 
-PERSONAL_ID = "19990101-1234"
+PERSONAL_ID = "19811218-9876"  # valid: the Tax Agency's example number
 
 
 @pytest.fixture
@@ -29,6 +29,9 @@ TA_ROUTES = {
     "home": "/c/DD2424/grades/",
     "export": "/c/DD2424/grades/export/{fmt}/",
     "student": "/c/DD2424/grades/students/alice/",
+    "records": "/c/DD2424/grades/records/",
+    "canvas": "/c/DD2424/grades/canvas/",
+    "review": "/c/DD2424/grades/review/",
     "api_gradebook": "/api/courses/DD2424/grading/gradebook/",
     "api_own": "/api/courses/DD2424/grading/me/",
 }
@@ -41,13 +44,14 @@ def test_every_grading_route_is_considered() -> None:
 
 def test_a_ta_gets_no_personal_identity_number_on_any_route(client_for, course, ta, graded) -> None:
     client = client_for(ta)
-    records = client.get("/c/DD2424/grades/export/ladok/")
-    assert records.status_code == 403
+    assert client.get("/c/DD2424/grades/export/ladok/").status_code == 403
+    assert client.get("/c/DD2424/grades/records/").status_code == 403
     for name, url in TA_ROUTES.items():
         for fmt in ("ladok", "canvas", "json") if name == "export" else ("",):
             response = client.get(url.format(fmt=fmt))
             assert PERSONAL_ID not in response.content.decode(), (name, fmt)
-    assert "grades/export/ladok/" not in client.get("/c/DD2424/grades/").content.decode()
+    page = client.get("/c/DD2424/grades/").content.decode()
+    assert "grades/export/ladok/" not in page and "grades/records/" not in page
 
 
 def test_a_ta_keeps_the_gradebook_and_the_other_exports(client_for, course, ta, graded) -> None:
@@ -61,6 +65,6 @@ def test_a_ta_keeps_the_gradebook_and_the_other_exports(client_for, course, ta, 
 
 def test_the_examiner_downloads_the_records_export(client_for, course, examiner, graded) -> None:
     client = client_for(examiner)
-    assert "grades/export/ladok/" in client.get("/c/DD2424/grades/").content.decode()
+    assert "grades/records/" in client.get("/c/DD2424/grades/").content.decode()
     response = client.get("/c/DD2424/grades/export/ladok/")
     assert response.status_code == 200 and PERSONAL_ID in response.content.decode()
