@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "exams",
     "grading",
     "workers",
+    "insight",
 ]
 
 MIDDLEWARE = [
