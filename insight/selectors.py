@@ -4,7 +4,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import DurationField, ExpressionWrapper, F, QuerySet
 
 from assignments.models import Assignment, Submission
 from coursesite.models import Membership, Role
@@ -130,21 +130,20 @@ def assignment_analytics(*, assignment: Assignment) -> Analytics:
             "outcome",
             "score",
             "max_score",
-            "queued_at",
-            "running_at",
-            "finished_at",
+            queue_wait=ExpressionWrapper(F("running_at") - F("queued_at"), output_field=DurationField()),
+            grading_time=ExpressionWrapper(F("finished_at") - F("running_at"), output_field=DurationField()),
         )
     )
     chosen: dict[int, dict[str, Any]] = {}
     grading_seconds: list[float] = []
     queue_seconds: list[float] = []
     for job in jobs:
-        if job["running_at"] and job["queued_at"]:
-            queue_seconds.append(max(0.0, (job["running_at"] - job["queued_at"]).total_seconds()))
+        if job["queue_wait"] is not None:
+            queue_seconds.append(max(0.0, job["queue_wait"].total_seconds()))
         if job["state"] != GradingJob.State.FINISHED or job["outcome"] == "infrastructure_error":
             continue
-        if job["running_at"] and job["finished_at"]:
-            grading_seconds.append(max(0.0, (job["finished_at"] - job["running_at"]).total_seconds()))
+        if job["grading_time"] is not None:
+            grading_seconds.append(max(0.0, job["grading_time"].total_seconds()))
         if job["submission_id"] in latest_ids:
             best = chosen.get(job["submission_id"])
             if best is None or job["attempt"] > best["attempt"]:
@@ -162,14 +161,10 @@ def assignment_analytics(*, assignment: Assignment) -> Analytics:
     kind_results: Counter = Counter()
     kind_students: dict[str, set[int]] = defaultdict(set)
     student_of_job = {job["id"]: job["submission_id"] for job in chosen.values()}
-    results = TestResult.objects.filter(
-        job__submission__assignment=assignment,
-        job__submission__is_latest=True,
-        job__state=GradingJob.State.FINISHED,
-    ).values_list("job_id", "name", "status", "reason", "message", "visibility", "points", "max_points")
+    results = TestResult.objects.filter(job_id__in=sorted(chosen_ids)).values_list(
+        "job_id", "name", "status", "reason", "message", "visibility", "points", "max_points"
+    )
     for job_id, name, status, reason, message, visibility, _points, max_points in results:
-        if job_id not in chosen_ids:
-            continue
         stats = tests.get(name)
         if stats is None:  # a parametrised test or one the active suite no longer lists
             stats = tests[name] = TestStats(name, visibility, max_points)

@@ -186,9 +186,15 @@ def _compute(check: SimilarityCheck) -> None:
     )
     documents: list[similarity.Document] = []
     rows: list[SimilarityDocument] = []
+    unreadable = []
     for submission in latest:
-        with submission.code.open("rb") as handle:
-            text = similarity.zip_code(handle)
+        try:
+            with submission.code.open("rb") as handle:
+                text = similarity.zip_code(handle)
+        except (OSError, zipfile.BadZipFile):
+            log.exception("similarity check %s: cannot read %s's code", check.pk, submission.student.username)
+            unreadable.append(submission.student.username)
+            continue
         row = SimilarityDocument(
             check_run=check, label=submission.student.username, student=submission.student, submission=submission
         )
@@ -226,6 +232,7 @@ def _compute(check: SimilarityCheck) -> None:
             finished_at=timezone.now(),
             documents_count=len(rows),
             base_names=base_names,
+            error=f"Left out, their code could not be read: {', '.join(unreadable)}." if unreadable else "",
         )
 
 

@@ -5,6 +5,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from assignments.models import Assignment
+from coursesite.audit import audit_record
 from insight import services
 from insight.models import DEFAULT_THRESHOLD, SimilarityCheck, SimilarityPair
 
@@ -23,10 +24,12 @@ class Command(BaseCommand):
         assignment = assignment.select_related("course").first()
         if assignment is None:
             raise CommandError(f"No assignment {options['assignment']!r}; write it as COURSE/NUMBER, e.g. DD2424/1.")
-        try:
-            check = SimilarityCheck.objects.create(assignment=assignment, threshold=options["threshold"])
-        except ValueError as error:
-            raise CommandError(str(error)) from error
+        if not 0 < options["threshold"] <= 1:
+            raise CommandError("The threshold is a share between 0 and 1 (e.g. 0.5 for 50 %).")
+        check = SimilarityCheck.objects.create(assignment=assignment, threshold=options["threshold"])
+        audit_record(
+            actor=None, action="insight.similarity_requested", course=assignment.course, target=check, command=True
+        )
         check = services.similarity_run(check_id=check.pk)
         if check is None or check.state != SimilarityCheck.State.FINISHED:
             raise CommandError(f"The check failed: {check.error if check else 'it was not run'}")
