@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "grading",
     "workers",
     "accounts",
+    "insight",
 ]
 
 MIDDLEWARE = [

@@ -43,4 +43,5 @@ urlpatterns = [
     path("", include("exams.urls")),
     path("", include("grading.urls")),
     path("", include("workers.urls")),
+    path("", include("insight.urls")),
 ]
