@@ -530,8 +530,8 @@ def run(
         ours.close()
         _, status = os.waitpid(pid, 0)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        launcher.end()  # first: the jobs' processes are children too, reaped by the sandbox's own threads
         _kill_leftovers()
-        launcher.end()
         if home is not None:
             shutil.rmtree(home, ignore_errors=True)
     if os.WIFSIGNALED(status):
