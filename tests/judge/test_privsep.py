@@ -33,6 +33,7 @@ from workers.judge import launcher
 from workers.sandbox import SandboxUnavailable
 
 ROOT_ONLY = "@ROOT_ONLY@"
+ROOT_ONLY_PNG = "@ROOT_ONLY@.png"
 
 
 def test_the_judge_is_not_root(student, hidden_data):
@@ -58,6 +59,16 @@ def test_the_launcher_starts_only_the_student_runner(student):
             runner.spawn([*prefix, module])
 
 
+def test_figures_are_only_what_the_judge_wrote_in_its_folder(request, figure):
+    import matplotlib.pyplot as plt
+
+    plugin = next(p for p in request.config.pluginmanager.get_plugins() if hasattr(p, "figures"))
+    figure("own", plt.figure())
+    link = plugin.figures / "leak.png"
+    link.symlink_to(ROOT_ONLY_PNG)
+    plugin.current["figures"] += [str(link), ROOT_ONLY_PNG]  # for the worker to read with its rights
+
+
 def test_what_the_student_returned_is_too_big_for_the_judge(student):
     values = np.ones(student.size())  # 1.6 GB: past the judge's limit in this test
     assert values.sum() > 0
@@ -77,6 +88,9 @@ points = 1
 [tests.test_the_launcher_starts_only_the_student_runner]
 points = 1
 
+[tests.test_figures_are_only_what_the_judge_wrote_in_its_folder]
+points = 1
+
 [tests.test_what_the_student_returned_is_too_big_for_the_judge]
 points = 1
 """
@@ -89,6 +103,8 @@ def graded(shared_tmp: Path) -> dict[str, Any]:
     root_only = shared_tmp / "root-only.txt"
     root_only.write_text("only root reads this")
     root_only.chmod(0o600)
+    Path(f"{root_only}.png").write_bytes(b"only root reads this")
+    Path(f"{root_only}.png").chmod(0o600)
     write(root, "tests/test_privsep_probe.py", TESTS.replace("@ROOT_ONLY@", str(root_only)))
     write(root, "hidden_data/answers.txt", "the hidden answers")
     write(root, "public_data/public.txt", "public")
@@ -111,10 +127,15 @@ def test_the_judge_cannot_ask_the_launcher_for_other_processes(graded: dict[str,
     assert test["status"] == "passed", test
 
 
+def test_the_worker_takes_only_figures_the_judge_wrote_in_its_folder(graded: dict[str, Any]) -> None:
+    assert by_name(graded)["test_figures_are_only_what_the_judge_wrote_in_its_folder"]["status"] == "passed"
+    assert [Path(path).name for path in graded["figures"]] == ["own.png"], graded["figures"]
+
+
 def test_a_judge_out_of_memory_is_the_students_outcome(graded: dict[str, Any]) -> None:
     assert graded["outcome"] == "failed", graded
     assert any(OUT_OF_MEMORY_REASON in note and "1024 MB" in note for note in graded["notes"]), graded["notes"]
-    assert graded["max_score"] == 3 and graded["score"] == 2
+    assert graded["max_score"] == 4 and graded["score"] == 3
     assert "test_what_the_student_returned_is_too_big_for_the_judge" not in by_name(graded)
 
 
