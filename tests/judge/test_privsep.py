@@ -20,6 +20,10 @@ def answer():
 
 def size():
     return 200_000_000
+
+def crash():
+    import os
+    os._exit(3)
 """
 
 TESTS = """
@@ -59,6 +63,15 @@ def test_the_launcher_starts_only_the_student_runner(student):
             runner.spawn([*prefix, module])
 
 
+def test_a_student_process_replaced_many_times_is_started_again(student):
+    from workers.judge.session import StudentProblem
+
+    for _ in range(2 * launcher.MAX_LIVE_JOBS):  # each ended job no longer counts against the launcher's limit
+        with pytest.raises(StudentProblem, match="exited with code 3"):
+            student.crash()
+    assert student.answer() == 42
+
+
 def test_figures_are_only_what_the_judge_wrote_in_its_folder(request, figure):
     import matplotlib.pyplot as plt
 
@@ -77,7 +90,7 @@ def test_what_the_student_returned_is_too_big_for_the_judge(student):
 SUITE_TOML = """
 name = "privsep"
 assignment = "TEST/privsep"
-required = ["answer", "size"]
+required = ["answer", "size", "crash"]
 
 [limits]
 memory_mb = 256
@@ -86,6 +99,9 @@ memory_mb = 256
 points = 1
 
 [tests.test_the_launcher_starts_only_the_student_runner]
+points = 1
+
+[tests.test_a_student_process_replaced_many_times_is_started_again]
 points = 1
 
 [tests.test_figures_are_only_what_the_judge_wrote_in_its_folder]
@@ -127,6 +143,11 @@ def test_the_judge_cannot_ask_the_launcher_for_other_processes(graded: dict[str,
     assert test["status"] == "passed", test
 
 
+def test_the_launcher_starts_the_students_process_again_after_it_ended(graded: dict[str, Any]) -> None:
+    test = by_name(graded)["test_a_student_process_replaced_many_times_is_started_again"]
+    assert test["status"] == "passed", test
+
+
 def test_the_worker_takes_only_figures_the_judge_wrote_in_its_folder(graded: dict[str, Any]) -> None:
     assert by_name(graded)["test_figures_are_only_what_the_judge_wrote_in_its_folder"]["status"] == "passed"
     assert [Path(path).name for path in graded["figures"]] == ["own.png"], graded["figures"]
@@ -135,7 +156,7 @@ def test_the_worker_takes_only_figures_the_judge_wrote_in_its_folder(graded: dic
 def test_a_judge_out_of_memory_is_the_students_outcome(graded: dict[str, Any]) -> None:
     assert graded["outcome"] == "failed", graded
     assert any(OUT_OF_MEMORY_REASON in note and "1024 MB" in note for note in graded["notes"]), graded["notes"]
-    assert graded["max_score"] == 4 and graded["score"] == 3
+    assert graded["max_score"] == 5 and graded["score"] == 4
     assert "test_what_the_student_returned_is_too_big_for_the_judge" not in by_name(graded)
 
 

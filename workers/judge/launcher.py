@@ -31,7 +31,7 @@ import struct
 import sys
 import tempfile
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
@@ -339,6 +339,14 @@ class Launcher:
         conn.close()
 
     def _serve_job(self, conn: socket.socket, argv: list[str]) -> None:
+        released = False
+
+        def release() -> None:  # once: when the job is torn down, or when this thread ends
+            nonlocal released
+            if not released:
+                released = True
+                self.live.release()
+
         try:
             try:
                 job = sandbox_spawn(
@@ -356,16 +364,16 @@ class Launcher:
                 self._refuse(conn, f"the student's process could not be started: {error!r}")
                 return
             try:
-                self._serve_started(conn, job)
+                self._serve_started(conn, job, release)
             finally:
                 job.request_kill()
                 with contextlib.suppress(RuntimeError):
                     job.wait(10)
                 job.close(timeout=10)
         finally:
-            self.live.release()
+            release()
 
-    def _serve_started(self, conn: socket.socket, job: Any) -> None:
+    def _serve_started(self, conn: socket.socket, job: Any, release: Callable[[], None]) -> None:
         channels = [job.channel_in, job.channel_out, job.channel_socket]
         info = {"ok": True, "pid": job.pid, "isolation": job.isolation, "limits": self.limits.__dict__}
         try:
@@ -376,8 +384,15 @@ class Launcher:
             for channel in channels:  # the judge holds them now; ours would keep the pipes open
                 with contextlib.suppress(OSError):
                     channel.close()
+        poller = select.poll()
+        poller.register(conn, select.POLLIN)
+        conn.settimeout(10)  # a request is written at once
         with conn:
             while True:
+                if not poller.poll(500):
+                    if job.close(timeout=0):  # over and torn down: no longer counted, though the judge may still ask
+                        release()
+                    continue
                 try:
                     received = _recv(conn, MAX_REQUEST_BYTES)
                 except (OSError, ValueError):
