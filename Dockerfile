@@ -10,6 +10,8 @@ RUN python -m venv /app/.venv && /app/.venv/bin/pip install --no-cache-dir -r re
 RUN /usr/bin/python3 -m venv /app/.runtime && /app/.runtime/bin/pip install --no-cache-dir -r requirements/runtime.txt \
     && chmod -R o+rX /app/.runtime
 COPY . .
+# The judge runs as its own uid (COURSESITE_JUDGE_UID) and reads the code from here; the state folder is the site's.
+RUN chmod -R o+rX /app && mkdir -p -m 0711 /var/lib/coursesite
 RUN /app/.runtime/bin/python -m workers.suites.build_data \
     && SECRET_KEY=build-only /app/.venv/bin/python manage.py collectstatic --noinput
 ENV PATH=/app/.venv/bin:$PATH

@@ -132,6 +132,9 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+# Uploads (suite zips with hidden data, students' code) are the site's own: not readable by other uids.
+FILE_UPLOAD_PERMISSIONS = 0o640
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750
 MEDIA_URL = "media/"
 STORAGES = {
     # Uploads go through Django's storage API so that workers on other hosts can read them

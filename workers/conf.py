@@ -52,8 +52,9 @@ def runtime_python() -> str:
 
 
 def suite_cache_dir() -> Path:
-    """Where a worker keeps unpacked suites by their hash, so a suite is fetched once per host."""
-    default = Path(os.environ.get("TMPDIR", "/tmp")) / "coursesite-suites"
+    """Where a worker keeps unpacked suites by their hash, so a suite is fetched once per host: under the worker's
+    state folder (not a shared /tmp path another local user could make first)."""
+    default = Path(settings.VAR_DIR) / "suite-cache"
     return Path(getattr(settings, "GRADING_SUITE_CACHE", None) or os.environ.get("COURSESITE_SUITE_CACHE", default))
 
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from . import conf, services
 from .archives import safe_extract, suite_root
+from .judge.launcher import judge_ids
 from .models import GradingJob, Queue, Suite, WorkerHeartbeat
 
 log = logging.getLogger(__name__)
@@ -29,25 +30,39 @@ def heartbeat(self, queue: str = "cpu") -> str:  # type: ignore[no-untyped-def]
 
 
 def _protect(root: Path) -> None:
-    """Only the worker's uid reads the tests and hidden data; the sandbox's uid may read public_data only.
-
-    Other folders are traverse-only (0711) so that the sandbox's uid can reach public_data inside them.
+    """The tests and hidden data are the worker's and, read-only, the judge's (its group, where the judge has a
+    uid of its own); the sandbox's uids may read public_data only. Other folders are traverse-only for others
+    (o+x) so that the sandbox's uid can reach public_data inside them.
     """
+    ids = judge_ids()
+    gid = ids[1] if ids is not None else -1
+    folder_mode, file_mode = (0o750, 0o640) if ids is not None else (0o700, 0o600)
     for folder, _dirs, files in os.walk(root):
         public = "public_data" in Path(folder).relative_to(root).parts
-        os.chmod(folder, 0o755 if public else 0o711)  # noqa: S103 (public_data is mounted read-only into the sandbox)
+        os.chown(folder, -1, gid, follow_symlinks=False)
+        os.chmod(folder, 0o755 if public else folder_mode | 0o001)  # noqa: S103 (public_data: read-only in the sandbox)
         for name in files:
-            os.chmod(os.path.join(folder, name), 0o644 if public else 0o600)
+            path = os.path.join(folder, name)
+            os.chown(path, -1, gid, follow_symlinks=False)
+            os.chmod(path, 0o644 if public else file_mode, follow_symlinks=False)
+
+
+def _own_folder(path: Path) -> None:
+    """The suite cache: a real folder of the worker's own (not one another local user made or links elsewhere)."""
+    path.mkdir(parents=True, exist_ok=True)
+    st = path.lstat()
+    if not path.is_dir() or path.is_symlink() or st.st_uid != os.geteuid():
+        raise RuntimeError(f"the suite cache {path} is not a folder owned by the worker's uid {os.geteuid()}")
+    os.chmod(path, 0o711)  # noqa: S103 (traverse only)
 
 
 def fetch_suite(suite: Suite) -> Path:
     """The suite unpacked on this host, fetched through the storage API once per version (cached by hash)."""
     cache = conf.suite_cache_dir()
     target = cache / suite.sha256
+    _own_folder(cache)
     if (target / ".complete").is_file():
         return suite_root(target)
-    cache.mkdir(parents=True, exist_ok=True)
-    os.chmod(cache, 0o711)  # noqa: S103 (traverse only)
     scratch = Path(tempfile.mkdtemp(prefix=f".{suite.sha256[:12]}-", dir=cache))
     with default_storage.open(suite.archive.name, "rb") as archive:
         safe_extract(archive, scratch)
@@ -99,6 +114,7 @@ def run_job(job_id: int, dispatch: int, worker: str) -> GradingJob | None:
         os.environ.setdefault("COURSESITE_RUNTIME_PYTHON", conf.runtime_python())
         with tempfile.TemporaryDirectory(prefix=f"job-{job_id}-") as scratch:
             work = Path(scratch)
+            work.chmod(0o711)  # noqa: S103 -- the judge's uid reaches its figures folder inside (not listable)
             suite_dir = fetch_suite(job.suite)
             source = fetch_source(job, work)
             figures_dir = work / "figures"

@@ -37,6 +37,8 @@ def pytest_args(suite: Suite) -> list[str]:
         str(suite.tests_dir),
         "-p",
         "no:cacheprovider",
+        "-p",
+        "workers.judge.memory_guard",
         "-o",
         "python_files=test_*.py",
     ]
@@ -188,6 +190,9 @@ def grade(suite: Suite, submission: Path, results: IO[str], figures: Path, gpu: 
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Load the suite, then fork the judge under its own uid and memory limit, and serve it (see launcher)."""
+    from workers.judge import launcher
+
     parser = argparse.ArgumentParser(prog="python -m workers.judge", description=__doc__)
     parser.add_argument("--suite", required=True, type=Path)
     parser.add_argument("--submission", required=True, type=Path)
@@ -195,24 +200,39 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--figures", required=True, type=Path)
     parser.add_argument("--gpu", type=int, default=None)
     args = parser.parse_args(argv)
+    # Opened here, with the worker's rights: the judge writes to what it inherits.
     with args.results.open("a", encoding="utf-8") as results:
         try:
             suite = load_suite(args.suite)
-            grade(suite, args.submission.resolve(), results, args.figures.resolve(), args.gpu)
-        except (SuiteError, InfrastructureError) as error:
+            submission, figures = args.submission.resolve(), args.figures.resolve()
+            return launcher.run(
+                suite, submission, figures, args.gpu, lambda: _judge(suite, submission, results, figures, args.gpu)
+            )
+        except (SuiteError, InfrastructureError, OSError, ValueError) as error:
             _emit(results, {"kind": "summary", "outcome": "infrastructure_error", "infrastructure": str(error)})
             return 2
-        except Exception:
-            # A judge crash is never the student's fault.
-            _emit(
-                results,
-                {
-                    "kind": "summary",
-                    "outcome": "infrastructure_error",
-                    "infrastructure": traceback.format_exc()[-3000:],
-                },
-            )
-            return 3
+
+
+def _judge(suite: Suite, submission: Path, results: IO[str], figures: Path, gpu: int | None) -> int:
+    """The judge's own process (its uid, its memory limit): grade and write the summary."""
+    try:
+        grade(suite, submission, results, figures, gpu)
+    except InfrastructureError as error:
+        _emit(results, {"kind": "summary", "outcome": "infrastructure_error", "infrastructure": str(error)})
+        return 2
+    except MemoryError:
+        raise  # the launcher's exit status says so; nothing more can be allocated here
+    except Exception:
+        # A judge crash is never the student's fault.
+        _emit(
+            results,
+            {
+                "kind": "summary",
+                "outcome": "infrastructure_error",
+                "infrastructure": traceback.format_exc()[-3000:],
+            },
+        )
+        return 3
     return 0
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -15,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from workers.archives import ArchiveError, safe_extract
+from workers.judge import launcher
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MAX_UNPACKED_BYTES = 200 * 1024 * 1024
@@ -22,6 +25,9 @@ MAX_FILES = 2000
 LOG_TAIL_CHARS = 3000
 POLL_S = 0.05
 SUBMISSION_SUFFIXES = (".py", ".ipynb", ".zip")
+# What the host did wrong while unpacking (a full disk, a quota, a failing device): never the student's fault.
+HOST_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EROFS, errno.ENOMEM})
+STOP_GRACE_S = 10.0
 
 
 class SubmissionError(ValueError):
@@ -52,8 +58,14 @@ def _ignore_links(folder: str, names: list[str]) -> list[str]:
 
 
 def _judge_env(home: Path) -> dict[str, str]:
-    """A clean environment: nothing of the caller's (secrets, Django settings) reaches the judge."""
-    return {
+    """A clean environment: nothing of the caller's (secrets, Django settings) reaches the judge; the judge's and
+    the sandbox's own settings do."""
+    settings = {
+        name: value
+        for name, value in os.environ.items()
+        if name.startswith(("COURSESITE_JUDGE_", "COURSESITE_SANDBOX_")) or name == "COURSESITE_BWRAP"
+    }
+    return settings | {
         "PATH": "/usr/local/bin:/usr/bin:/bin",
         "HOME": str(home),
         "LANG": "C.UTF-8",
@@ -108,7 +120,12 @@ def grade_local(
         submission.mkdir()
         try:
             unpack(Path(path), submission)
-        except (SubmissionError, OSError) as error:
+        except OSError as error:
+            if error.errno in HOST_ERRNOS:
+                infrastructure = f"unpacking the submission failed on the worker's disk: {error}"
+                return _result({"outcome": "infrastructure_error", "infrastructure": infrastructure}, [], [], "")
+            return _result({"outcome": "import_error", "import_error": str(error)}, [], [], "")
+        except SubmissionError as error:
             return _result({"outcome": "import_error", "import_error": str(error)}, [], [], "")
         results_path = work / "results.jsonl"
         results_path.touch()
@@ -151,13 +168,62 @@ def grade_local(
                 if finished:
                     break
                 if time.monotonic() > deadline:
-                    judge.kill()
-                    judge.wait()
+                    _stop(judge)
                     notes.append(f"the judge ran longer than {timeout_s:g} s and was stopped")
                     break
                 time.sleep(POLL_S)
         log_text = log_path.read_text(errors="replace")[-LOG_TAIL_CHARS:]
+        if judge.returncode == launcher.JUDGE_OUT_OF_MEMORY:
+            summary = _out_of_memory(suite_dir, tests)
+        _keep_own_figures(tests, figures)
         return _result(summary, tests, notes, log_text)
+
+
+def _stop(judge: subprocess.Popen[bytes]) -> None:
+    """The launcher ends the judge and tears the student's processes down on SIGTERM; SIGKILL if it does not."""
+    judge.terminate()
+    try:
+        judge.wait(STOP_GRACE_S)
+    except subprocess.TimeoutExpired:
+        judge.kill()
+        judge.wait()
+
+
+def _out_of_memory(suite_dir: Path | str, tests: list[dict[str, Any]]) -> dict[str, Any]:
+    """The judge hit its own memory limit while handling the student's values: the student's outcome."""
+    from workers.judge.suite import SuiteError, load_suite
+
+    try:
+        suite = load_suite(suite_dir)
+        limit = launcher.judge_memory_mb(int(suite.sandbox_limits.get("memory_mb", 2048)))
+        max_score = suite.max_score
+    except (SuiteError, OSError, ValueError):
+        limit, max_score = None, sum(test.get("max_points", 0) for test in tests)
+    reason = launcher.OUT_OF_MEMORY_REASON + (f" (limit {limit} MB)" if limit else "")
+    return {
+        "outcome": "failed",
+        "score": sum(test.get("points", 0) for test in tests),
+        "max_score": max_score,
+        "notes": [reason + "; the tests after it did not run"],
+    }
+
+
+def _keep_own_figures(tests: list[dict[str, Any]], folder: Path) -> None:
+    """Figures are files the judge wrote into `folder`: a path elsewhere, or a link, is dropped (the worker reads
+    them with its own rights, and the judge must not make it read what the judge itself may not)."""
+    root = folder.resolve()
+    for test in tests:
+        kept = []
+        for name in test.get("figures") or []:
+            path = Path(str(name))
+            try:
+                st = path.lstat()
+                inside = path.resolve().parent == root and path.parent.resolve() == root
+            except (OSError, RuntimeError):
+                continue
+            if inside and stat.S_ISREG(st.st_mode) and st.st_nlink == 1:
+                kept.append(str(path))
+        test["figures"] = kept
 
 
 def main(argv: list[str] | None = None) -> int:

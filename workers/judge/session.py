@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from workers.judge import protocol
+from workers.judge import launcher, protocol
 from workers.judge.suite import Suite
-from workers.sandbox import Job, Limits, Outcome, SandboxUnavailable, spawn
+from workers.sandbox import Job, Limits, Outcome, SandboxUnavailable
 
 JUDGE_DIR = Path(__file__).resolve().parent
 RUNTIME_INSIDE = "/opt/runtime"
@@ -151,7 +151,7 @@ class StudentSession:
         # -E ignores PYTHON* variables: -u keeps output unbuffered (so it survives a kill), -B writes no .pyc.
         argv = [f"{RUNTIME_INSIDE}/bin/python", "-E", "-s", "-u", "-B", RUNNER_INSIDE, self.module_inside]
         try:
-            self.job = spawn(
+            self.job = launcher.spawn(  # through the launcher, which decides all but the module
                 argv,
                 workdir=str(self.submission),
                 readonly=self._readonly(),

@@ -255,4 +255,24 @@ def check_host() -> dict[str, Any]:
     """Mechanisms available here, with bubblewrap's version; `ok` is False when the minimum isolation is missing."""
     info = isolation()
     info["bwrap_version"] = _bwrap_version(info["bwrap"]) if info["bwrap"] else None
+    info["state"] = state_permissions()
     return info
+
+
+def state_permissions() -> dict[str, Any]:
+    """Whether the site's state (COURSESITE_VAR_DIR: the SQLite file, the broker's folder; MEDIA_ROOT: uploads)
+    is private to its owner: a warning for each path other uids can read (the sandbox's and the judge's uids
+    must not; the state folder itself may be traverse-only for the suite cache under it)."""
+    var = Path(os.environ.get("COURSESITE_VAR_DIR") or Path(__file__).resolve().parents[2] / "var")
+    media = Path(os.environ.get("MEDIA_ROOT") or var / "media")
+    paths = [var, media, var / "broker", var / "db.sqlite3"]
+    modes, warnings = {}, []
+    for path in paths:
+        try:
+            mode = stat.S_IMODE(path.lstat().st_mode)
+        except OSError:
+            continue
+        modes[str(path)] = f"{mode:04o}"
+        if mode & stat.S_IROTH:
+            warnings.append(f"{path} is readable by every uid (mode {mode:04o}); the site sets it at start")
+    return {"private": not warnings, "modes": modes, "warnings": warnings}
