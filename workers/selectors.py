@@ -7,6 +7,7 @@ from django.db.models import Count, Q, QuerySet
 
 from assignments.models import Assignment, Submission
 from coursesite.models import User
+from workers.judge.redact import public_text
 
 from .models import GradingJob, Rerun, Suite, TestResult, Visibility
 from .services import runs_used_today
@@ -85,7 +86,8 @@ def shown_test(result: TestResult, *, staff: bool) -> ShownTest | None:
             result.name,
             result.status,
             result.reason,
-            result.message or (SKIPPED_WORDS if result.status == "skipped" else ""),
+            (result.message if staff else public_text(result.message))
+            or (SKIPPED_WORDS if result.status == "skipped" else ""),
             result.points,
             result.max_points,
             result.seconds,
@@ -120,7 +122,10 @@ def job_view(*, job: GradingJob, staff: bool) -> JobView:
         position=queue_position(job=job),
         hidden_count=secret,
         total_tests=len(job.suite.tests),
-        notes=list(job.notes) if (staff or job.state in (State.FINISHED, State.SKIPPED, State.ERROR)) else [],
+        # Redacted again on the way out: rows stored before the judge redacted its own texts.
+        notes=(list(job.notes) if staff else [public_text(note) for note in job.notes])
+        if (staff or job.state in (State.FINISHED, State.SKIPPED, State.ERROR))
+        else [],
         staff_notes=list(job.staff_notes) if staff else [],
         staff=staff,
     )

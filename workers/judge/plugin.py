@@ -29,6 +29,11 @@ STATUS_RANK = {"passed": 0, "skipped": 1, "failed": 2, "error": 3, "timeout": 4}
 # should the test swallow it); BACKSTOP_S later the judge ends itself (faulthandler's C thread, which needs no
 # GIL); before each test's body the judge writes the provisional summary that then stands (see _arm).
 ALARM_REPEAT_S = 0.25
+# The judge's own work ends that long after the deadline of the student's calls (which may use all of it), so that a
+# test whose student call ended just in time still gets its plot and accuracy computed: half the test's time limit,
+# at least JUDGE_GRACE_MIN_S.
+JUDGE_GRACE_FRACTION = 0.5
+JUDGE_GRACE_MIN_S = 5.0
 BACKSTOP_S = 10.0
 XFAIL_MESSAGE = (
     "the suite marks this test as expected to fail (xfail), which the autograder does not allow: it scores "
@@ -53,9 +58,11 @@ class JudgeTimeout(BaseException):
 
 
 def judge_timeout_message(seconds: float) -> str:
+    grace = max(JUDGE_GRACE_MIN_S, JUDGE_GRACE_FRACTION * seconds)
     return (
-        f"checking what your code returned took longer than the test's time limit ({seconds:g} s) and was "
-        "stopped; this usually means a returned value was far larger than expected"
+        f"checking what your code returned took longer than the test's time limit ({seconds:g} s, and "
+        f"{grace:g} s more for the checks) and was stopped; this usually means a returned value was far larger "
+        "than expected"
     )
 
 
@@ -239,7 +246,8 @@ class JudgePlugin:
 
     def _arm(self, nodeid: str) -> None:
         self.overdue = False
-        remaining = max(self.deadline - time.monotonic(), 0.001)
+        grace = max(JUDGE_GRACE_MIN_S, JUDGE_GRACE_FRACTION * self.timeout_s)
+        remaining = max(self.deadline + grace - time.monotonic(), 0.001)
         signal.setitimer(signal.ITIMER_REAL, remaining, ALARM_REPEAT_S)
         if self.backstop_file is not None:
             # Should the backstop end the judge in this test, this is the last summary grade_local reads: the test

@@ -57,7 +57,8 @@ class Redactor:
 
     def paths(self, text: str) -> str:
         for path, label in self.labels:
-            text = text.replace(path, label)
+            # The whole folder only (followed by a separator or the end), never a longer name that starts alike.
+            text = re.sub(re.escape(path) + r"(?=[/\s'\":,;)\]]|$)", lambda _match, label=label: label, text)
         return self.scratch.sub("<scratch>", text)
 
 
