@@ -469,11 +469,14 @@ def _give_up_counted(job: GradingJob) -> None:
     job.score, job.max_score = 0.0, job.suite.max_score
     job.notes = [
         *job.notes,
-        f"The autograder could not grade this file: the grader failed on it in the same way on each of its "
-        f"{job.tries} tries. This run counts against your daily autograder runs. Check that your file imports and "
+        f"The autograder could not grade this file: the grader itself failed on it on each of its {job.tries} "
+        "tries. This run counts against your daily autograder runs. Check that your file imports and "
         "runs on your own computer, and submit again; the teachers can see the details.",
     ]
     job.save()
+    audit_record(
+        actor=None, action="grading_ungradable", course=job.suite.assignment.course, target=job, tries=job.tries
+    )
     log.warning("grading job %s: ungradable file after %s tries (counted)", job.pk, job.tries)
 
 

@@ -3,6 +3,7 @@ failures (no tracebacks or host paths; staff see them), and a file that breaks t
 
 import pytest
 
+from coursesite.models import AuditLog
 from tests.support import wait_for
 from workers import conf, services
 from workers.archives import zip_folder
@@ -148,6 +149,7 @@ def test_a_file_that_breaks_the_judge_on_every_try_is_counted_and_told_plainly_w
     job.refresh_from_db()
     assert (job.state, job.outcome, job.tries, job.file_failures, job.score) == ("finished", "ungradable", 3, 3, 0)
     assert services.runs_used_today(assignment=assignment, student=student) == 1
+    assert AuditLog.objects.filter(action="grading_ungradable", target_id=str(job.pk)).exists()
 
     mine = _grading(client_for(student), submission)
     page = client_for(student).get(f"/c/DD2424/workers/jobs/{job.pk}/").content.decode()
