@@ -104,7 +104,9 @@ def test_a_missing_runtime_is_an_infrastructure_error(suites: Path, monkeypatch)
     monkeypatch.setenv("COURSESITE_RUNTIME_PYTHON", "/nonexistent/python")
     result = grade_local(suites / "a1", suites / "a1" / "solutions" / "reference.py")
     assert result["outcome"] == "infrastructure_error"
-    assert any("/nonexistent/python" in note for note in result["notes"])
+    assert any("/nonexistent/python" in note for note in result["staff_notes"])  # staff's: the student reads
+    assert not any("/nonexistent/python" in note for note in result["notes"])  # a plain sentence
+    assert result["infrastructure_fault"] is None  # the judge never ran: the platform's, never counted
 
 
 def test_a_broken_suite_is_an_infrastructure_error(suites: Path, shared_tmp: Path) -> None:
@@ -113,7 +115,8 @@ def test_a_broken_suite_is_an_infrastructure_error(suites: Path, shared_tmp: Pat
     write(suite, "tests/test_x.py", "def test_x(student):\n    pass\n")
     result = grade_local(suite, suites / "a1" / "solutions" / "reference.py")
     assert result["outcome"] == "infrastructure_error"
-    assert any("'name' must be a non-empty string" in note for note in result["notes"])
+    assert any("'name' must be a non-empty string" in note for note in result["staff_notes"])
+    assert result["infrastructure_fault"] is None  # the suite's problem, not the file's
 
 
 def test_the_cli_prints_the_result_as_json(suites: Path, capsys) -> None:
