@@ -160,3 +160,19 @@ def test_a_file_that_breaks_the_judge_on_every_try_is_counted_and_told_plainly_w
     staff = _grading(client_for(examiner), submission)
     assert sum("the judge broke in" in note for note in staff["staff_notes"]) == 3  # one per try, with the path
     assert any(str(conf.suite_cache_dir()) in note for note in staff["staff_notes"])
+
+
+def test_an_upload_with_an_xfail_test_is_refused_naming_the_file_and_the_test(
+    assignment, examiner, tmp_path, client_for
+) -> None:
+    folder = quick_suite_folder(tmp_path)
+    tests = folder / "tests" / "test_quick.py"
+    tests.write_text(tests.read_text().replace("def test_cost_hidden(", "@pytest.mark.xfail\ndef test_cost_hidden("))
+    tests.write_text("import pytest\n" + tests.read_text())
+    response = client_for(examiner).post(
+        "/c/DD2424/workers/assignments/1/suites/", {"suite": zip_upload(zip_folder(folder))}, follow=True
+    )
+    page = response.content.decode()
+    assert "The suite was refused:" in page
+    assert "tests/test_quick.py, test test_cost_hidden, line" in page and "xfail is not allowed" in page
+    assert not assignment.suites.exists()
