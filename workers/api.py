@@ -16,13 +16,16 @@ from . import access, selectors, services
 
 class GradingTestOutputSerializer(serializers.Serializer):
     name = serializers.CharField()
-    status = serializers.CharField(help_text="passed | failed | error | timeout (hidden tests: passed | failed)")
+    status = serializers.CharField(
+        help_text="passed | failed | error | timeout | skipped (hidden tests: passed | failed | skipped)"
+    )
     reason = serializers.CharField()
     message = serializers.CharField()
     points = serializers.FloatField(allow_null=True)
     max_points = serializers.FloatField(allow_null=True)
     seconds = serializers.FloatField(allow_null=True)
     visibility = serializers.CharField()
+    details = serializers.CharField(required=False, help_text="Staff only: the judge's traceback and full text")
 
 
 class GradingJobOutputSerializer(serializers.Serializer):
@@ -45,6 +48,9 @@ class GradingJobOutputSerializer(serializers.Serializer):
     tests = GradingTestOutputSerializer(many=True)
     secret_tests = serializers.IntegerField(help_text="Tests that ran but are not shown to you")
     figures = serializers.ListField(child=serializers.CharField())
+    staff_notes = serializers.ListField(
+        child=serializers.CharField(), required=False, help_text="Staff only: the full details of failures"
+    )
 
 
 class SubmissionGradingApi(APIView):

@@ -28,7 +28,7 @@ def watchdog_every_s() -> float:
 
 
 def max_tries() -> int:
-    """Runs of one job before an infrastructure error is final (it is never counted against the student)."""
+    """Runs of one job before an infrastructure error is final (counted only when every try failed on the file)."""
     return int(_number("GRADING_MAX_TRIES", "COURSESITE_GRADING_MAX_TRIES", 3))
 
 

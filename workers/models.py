@@ -128,8 +128,16 @@ class GradingJob(models.Model):
     outcome = models.CharField(max_length=32, blank=True)
     score = models.FloatField(null=True, blank=True)
     max_score = models.FloatField(null=True, blank=True)
-    notes = models.JSONField(default=list, blank=True)
-    figures = models.JSONField(default=list, blank=True, help_text="Storage names of the judge's figures.")
+    notes = models.JSONField(default=list, blank=True, help_text="What the student reads (no tracebacks, no paths).")
+    staff_notes = models.JSONField(
+        default=list, blank=True, help_text="Staff only: the full details of failures (tracebacks, hosts, each try)."
+    )
+    file_failures = models.PositiveSmallIntegerField(
+        default=0, help_text="Tries that ended in an infrastructure error the judge reported about this file."
+    )
+    figures = models.JSONField(
+        default=list, blank=True, help_text="Storage names of the judge's figures, each with its test's visibility."
+    )
 
     class Meta:
         ordering = ["-received_at", "-pk"]
@@ -147,7 +155,7 @@ class GradingJob(models.Model):
 
     @property
     def counts_for_student(self) -> bool:
-        """Only a real result counts; infrastructure errors and skipped runs never do."""
+        """Only a real result counts (an ungradable file too); infrastructure errors and skipped runs never do."""
         return self.state == self.State.FINISHED and self.outcome != "infrastructure_error"
 
 
@@ -157,9 +165,10 @@ class TestResult(models.Model):
     job = models.ForeignKey(GradingJob, on_delete=models.CASCADE, related_name="results")
     position = models.PositiveSmallIntegerField(default=0)
     name = models.CharField(max_length=300)
-    status = models.CharField(max_length=10)  # passed | failed | error | timeout
+    status = models.CharField(max_length=10)  # passed | failed | error | timeout | skipped
     reason = models.CharField(max_length=200, blank=True)
-    message = models.TextField(blank=True)
+    message = models.TextField(blank=True, help_text="What the student may read (visible tests).")
+    details = models.TextField(blank=True, help_text="Staff only: the judge's traceback and unredacted text.")
     points = models.FloatField(default=0)
     max_points = models.FloatField(default=0)
     visibility = models.CharField(max_length=8, choices=Visibility.choices, default=Visibility.VISIBLE)

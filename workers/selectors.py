@@ -7,6 +7,7 @@ from django.db.models import Count, Q, QuerySet
 
 from assignments.models import Assignment, Submission
 from coursesite.models import User
+from workers.judge.redact import public_text
 
 from .models import GradingJob, Rerun, Suite, TestResult, Visibility
 from .services import runs_used_today
@@ -54,6 +55,7 @@ class ShownTest:
     max_points: float | None = None
     seconds: float | None = None
     visibility: str = Visibility.VISIBLE
+    details: str = ""  # staff only: the judge's traceback and unredacted text
 
 
 @dataclass
@@ -65,28 +67,42 @@ class JobView:
     hidden_count: int = 0  # secret tests left out of the list (students only)
     total_tests: int = 0
     notes: list[str] = field(default_factory=list)
+    staff_notes: list[str] = field(default_factory=list)  # empty for students
+    staff: bool = False
 
     @property
     def is_final(self) -> bool:
         return self.job.is_final
 
 
+SKIPPED_WORDS = "skipped: the test did not run, so it earns no points"
+
+
 def shown_test(result: TestResult, *, staff: bool) -> ShownTest | None:
-    """What a viewer may see of one test: students see hidden tests as pass/fail only and secret ones not at all."""
+    """What a viewer may see of one test: students see hidden tests as passed, failed or skipped only, secret
+    ones not at all, and never the staff's details."""
     if staff or result.visibility == Visibility.VISIBLE:
         return ShownTest(
             result.name,
             result.status,
             result.reason,
-            result.message,
+            (result.message if staff else public_text(result.message))
+            or (SKIPPED_WORDS if result.status == "skipped" else ""),
             result.points,
             result.max_points,
             result.seconds,
             result.visibility,
+            result.details if staff else "",
         )
     if result.visibility == Visibility.HIDDEN:
-        return ShownTest(result.name, "passed" if result.status == "passed" else "failed", visibility=Visibility.HIDDEN)
+        status = result.status if result.status in ("passed", "skipped") else "failed"
+        return ShownTest(result.name, status, visibility=Visibility.HIDDEN)
     return None
+
+
+def figure_shown(figure: dict[str, str], *, staff: bool) -> bool:
+    """Students see the figures of visible tests only (a hidden or secret test's figure is its details)."""
+    return staff or figure.get("visibility") == Visibility.VISIBLE
 
 
 def job_view(*, job: GradingJob, staff: bool) -> JobView:
@@ -98,7 +114,7 @@ def job_view(*, job: GradingJob, staff: bool) -> JobView:
             secret += 1
         else:
             shown.append(item)
-    figures = [f for f in job.figures if staff or f.get("visibility") != Visibility.SECRET]
+    figures = [f for f in job.figures if figure_shown(f, staff=staff)]
     return JobView(
         job=job,
         tests=shown,
@@ -106,7 +122,12 @@ def job_view(*, job: GradingJob, staff: bool) -> JobView:
         position=queue_position(job=job),
         hidden_count=secret,
         total_tests=len(job.suite.tests),
-        notes=list(job.notes) if (staff or job.state in (State.FINISHED, State.SKIPPED, State.ERROR)) else [],
+        # Redacted again on the way out: rows stored before the judge redacted its own texts.
+        notes=(list(job.notes) if staff else [public_text(note) for note in job.notes])
+        if (staff or job.state in (State.FINISHED, State.SKIPPED, State.ERROR))
+        else [],
+        staff_notes=list(job.staff_notes) if staff else [],
+        staff=staff,
     )
 
 
@@ -129,10 +150,18 @@ def job_as_dict(view: JobView) -> dict[str, Any]:
         "score": job.score if job.state == State.FINISHED else None,
         "max_score": job.max_score if job.state == State.FINISHED else None,
         "notes": view.notes,
-        "tests": [t.__dict__ for t in view.tests],
+        "tests": [_test_as_dict(t, staff=view.staff) for t in view.tests],
         "secret_tests": view.hidden_count,
         "figures": [f["name"] for f in view.figures],
+        **({"staff_notes": view.staff_notes} if view.staff else {}),
     }
+
+
+def _test_as_dict(test: ShownTest, *, staff: bool) -> dict[str, Any]:
+    data = dict(test.__dict__)
+    if not staff:
+        data.pop("details")
+    return data
 
 
 @dataclass(frozen=True)

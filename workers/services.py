@@ -2,6 +2,7 @@
 
 import datetime as dt
 import logging
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,11 +19,12 @@ from assignments.models import Assignment, Submission
 from coursesite.audit import audit_record
 from coursesite.models import User
 from coursesite.uploads import MB, check_size, store_by_hash
+from workers.judge.redact import Redactor
 from workers.judge.suite import SuiteError, load_suite
 
 from . import conf
 from .archives import ArchiveError, safe_extract, suite_root
-from .models import GradingJob, Queue, Rerun, Suite, TestResult
+from .models import GradingJob, Queue, Rerun, Suite, TestResult, Visibility
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +153,10 @@ def day_bounds(*, assignment: Assignment, now: dt.datetime | None = None) -> tup
 
 
 def runs_used_today(*, assignment: Assignment, student: User, now: dt.datetime | None = None) -> int:
-    """Runs the student started today; infrastructure errors and skipped submissions do not count."""
+    """Runs the student started today; infrastructure errors and skipped submissions do not count.
+
+    A job the judge could not grade on any try because of the file itself ends FINISHED with the outcome
+    UNGRADABLE (see job_retry_or_fail), so it counts."""
     start, end = day_bounds(assignment=assignment, now=now)
     return (
         GradingJob.objects.filter(
@@ -373,7 +378,8 @@ def job_record_test(*, job_id: int, dispatch: int, position: int, test: dict[str
             "position": position,
             "status": str(test.get("status") or "error")[:10],
             "reason": str(test.get("reason") or "")[:200],
-            "message": str(test.get("message") or ""),
+            "message": _public(test.get("message")),
+            "details": str(test.get("details") or ""),
             "points": float(test.get("points") or 0),
             "max_points": float(test.get("max_points") or 0),
             "visibility": test.get("visibility") or "visible",
@@ -383,12 +389,22 @@ def job_record_test(*, job_id: int, dispatch: int, position: int, test: dict[str
     return result
 
 
+def _public(text: Any) -> str:
+    """A failure text as students may read it: no traceback, no path of this host (the judge redacts its own
+    already; this is the last gate before the database)."""
+    redactor = Redactor([(conf.suite_cache_dir(), "<suite>"), (conf.REPO_ROOT, "<judge>")])
+    return redactor(str(text or ""))
+
+
 def job_store_figures(*, job: GradingJob, tests: list[dict[str, Any]], paths: list[str]) -> list[dict[str, str]]:
-    """Copy the judge's figures into the storage (the web server may be on another host)."""
+    """Copy the judge's figures into the storage (the web server may be on another host).
+
+    Each figure keeps the visibility of the test that drew it (students see only those of visible tests); one
+    that no test claims is staff's only."""
     owner = {}
     for test in tests:
         for path in test.get("figures") or []:
-            owner[str(path)] = (test.get("name") or "", test.get("visibility") or "visible")
+            owner[str(path)] = (test.get("name") or "", test.get("visibility") or Visibility.SECRET)
     stored = []
     for index, path in enumerate(paths):
         source = Path(path)
@@ -397,10 +413,9 @@ def job_store_figures(*, job: GradingJob, tests: list[dict[str, Any]], paths: li
         name = default_storage.save(
             f"grading/figures/{job.pk}/{job.dispatch}-{index}{source.suffix.lower()}", ContentFile(source.read_bytes())
         )
-        test_name, visibility = owner.get(str(path), ("", "visible"))
-        stored.append(
-            {"name": name, "title": source.stem.replace("_", " "), "test": test_name, "visibility": visibility}
-        )
+        test_name, visibility = owner.get(str(path), ("", Visibility.SECRET))
+        title = re.sub(r"^\d{3}-", "", source.stem).replace("_", " ")
+        stored.append({"name": name, "title": title, "test": test_name, "visibility": visibility})
     return stored
 
 
@@ -409,8 +424,13 @@ def job_finish(
 ) -> GradingJob | None:
     """Record the judge's final result; an infrastructure error is retried instead of reported."""
     if result.get("outcome") == "infrastructure_error":
-        notes = [str(n) for n in result.get("notes") or []]
-        return job_retry_or_fail(job_id=job_id, dispatch=dispatch, note="; ".join(notes)[-2000:] or "judge failed")
+        details = [str(n) for n in result.get("staff_notes") or []] or [str(n) for n in result.get("notes") or []]
+        return job_retry_or_fail(
+            job_id=job_id,
+            dispatch=dispatch,
+            note="; ".join(details)[-4000:] or "judge failed",
+            about_the_file=result.get("infrastructure_fault") == FAULT_FILE,
+        )
     with transaction.atomic():
         job = GradingJob.objects.select_for_update().filter(pk=job_id).first()
         if job is None or job.dispatch != dispatch or job.is_final:
@@ -419,33 +439,78 @@ def job_finish(
         job.outcome = str(result.get("outcome") or "")[:32]
         job.score = float(result.get("score") or 0)
         job.max_score = float(result.get("max_score") or 0)
-        job.notes = [str(n) for n in result.get("notes") or []]
+        job.notes = [_public(n) for n in result.get("notes") or []]
+        job.staff_notes = [*job.staff_notes, *(str(n) for n in result.get("staff_notes") or [])]
         job.figures = figures
         job.save()
     return job
 
 
+FAULT_FILE = "file"  # workers.judge.judge.FAULT_FILE (the judge's module runs in the grading runtime)
+UNGRADABLE = "ungradable"
+
+
 def _fail(job: GradingJob, note: str) -> None:
+    """Give up on a job the platform could not run: not counted; the student reads a plain note, staff the why."""
     job.state, job.error_at, job.outcome = State.ERROR, timezone.now(), "infrastructure_error"
-    job.notes = [*job.notes, note]
+    job.notes = [
+        *job.notes,
+        "The autograder itself failed on every try. This is not counted against you; staff will look at it.",
+    ]
+    job.staff_notes = [*job.staff_notes, note]
     job.save()
     log.error("grading job %s failed for good: %s", job.pk, note)
 
 
-def job_retry_or_fail(*, job_id: int, dispatch: int | None, note: str) -> GradingJob | None:
-    """An infrastructure problem: run the job again later, or give up after the last try. Never the student's fault."""
+def _give_up_counted(job: GradingJob) -> None:
+    """Every try ended in an infrastructure error the judge reported about this file: it ends as graded
+    (nothing earned), and counts against the student's daily runs."""
+    job.state, job.finished_at, job.outcome = State.FINISHED, timezone.now(), UNGRADABLE
+    job.score, job.max_score = 0.0, job.suite.max_score
+    job.notes = [
+        *job.notes,
+        f"The autograder could not grade this file: the grader itself failed on it on each of its {job.tries} "
+        "tries. This run counts against your daily autograder runs. Check that your file imports and "
+        "runs on your own computer, and submit again; the teachers can see the details.",
+    ]
+    job.save()
+    audit_record(
+        actor=None, action="grading_ungradable", course=job.suite.assignment.course, target=job, tries=job.tries
+    )
+    log.warning("grading job %s: ungradable file after %s tries (counted)", job.pk, job.tries)
+
+
+def job_retry_or_fail(
+    *, job_id: int, dispatch: int | None, note: str, about_the_file: bool = False
+) -> GradingJob | None:
+    """An infrastructure problem: run the job again later, or give up after the last try.
+
+    What tells the platform's failures from the file's: `about_the_file` is set only when the judge itself ran
+    this submission to its end and reported an infrastructure error of its own while grading it (a crash in the
+    judge's code on what the file holds or sent, a sandbox error running it): the same file fails the same way
+    again on every try and on every worker, so a student could otherwise force uncounted, retried runs at will.
+    Everything else is the platform's: the worker died or lost its heartbeat (the watchdog), the broker, the
+    database or the storage failed (an exception in the worker), the judge could not be started or ended without
+    its summary, the host had no sandbox to give (SandboxUnavailable), or the suite itself is broken. Those end
+    in ERROR after the last try and are never counted. Only a job whose every try ended `about_the_file` is
+    counted: it ends FINISHED with the outcome UNGRADABLE, which runs_used_today counts.
+    """
     with transaction.atomic():
         job = GradingJob.objects.select_for_update().filter(pk=job_id).first()
         if job is None or job.is_final or (dispatch is not None and job.dispatch != dispatch):
             return None
         log.warning("grading job %s: infrastructure problem (try %s): %s", job.pk, job.tries, note)
+        if about_the_file:
+            job.file_failures += 1
+        job.staff_notes = [*job.staff_notes, f"try {job.tries}: {note}"[-4000:]]
         if job.tries >= conf.max_tries():
-            _fail(
-                job, f"The autograder itself failed ({note}). This is not counted against you; staff will look at it."
-            )
+            if job.file_failures >= job.tries:
+                _give_up_counted(job)
+            else:
+                _fail(job, f"The autograder itself failed ({note[-1000:]}).")
         else:
             job.worker, job.heartbeat_at = "", None
-            job.save(update_fields=["worker", "heartbeat_at"])
+            job.save(update_fields=["worker", "heartbeat_at", "file_failures", "staff_notes"])
             _dispatch(job, countdown=conf.retry_delay_s())
     return job
 

@@ -133,3 +133,79 @@ def test_a_suite_sets_the_size_and_file_count_of_the_students_work_folder(tmp_pa
     assert (limits.work_mb, limits.work_files) == (64, 500)
     write(tmp_path, "suite.toml", GOOD.replace("memory_mb = 512", "work_mb = 0.5"))
     assert validate(tmp_path) == ["limit 'work_mb' must be a positive integer"]
+
+
+XFAIL_TOML = GOOD.replace('[tests.test_f]\npoints = 2\nvisibility = "hidden"\n', "[tests.test_f]\npoints = 2\n")
+
+
+def test_it_refuses_every_xfail_naming_the_file_and_the_test(tmp_path: Path) -> None:
+    write(tmp_path, "suite.toml", XFAIL_TOML)
+    write(
+        tmp_path,
+        "tests/test_f.py",
+        """
+        import pytest
+        from pytest import xfail as expect_failure
+
+
+        def test_f(student):
+            pass
+
+
+        @pytest.mark.xfail(strict=True)
+        def test_marked(student):
+            pass
+
+
+        def test_called(student):
+            pytest.xfail("not yet")
+
+
+        @pytest.mark.parametrize("n", [1, pytest.param(2, marks=pytest.mark.xfail)])
+        def test_param(student, n):
+            pass
+
+
+        class TestGroup:
+            def test_by_name(self, student):
+                getattr(pytest.mark, "xfail")
+        """,
+    )
+    write(tmp_path, "tests/test_g.py", "import pytest\n\npytestmark = pytest.mark.xfail\n\n\ndef test_g():\n    pass\n")
+    write(tmp_path, "tests/conftest.py", 'def pytest_itemcollected(item):\n    item.add_marker("xfail")\n')
+    problems = validate(tmp_path)
+    text = "\n".join(problems)
+    for where in (
+        "tests/test_f.py, outside any test (it may mark every test in the file), line 3",
+        "tests/test_f.py, test test_marked, line 10",
+        "tests/test_f.py, test test_called, line 16",
+        "tests/test_f.py, test test_param, line 19",
+        "tests/test_f.py, test TestGroup.test_by_name, line 26",
+        "tests/test_g.py, outside any test (it may mark every test in the file), line 3",
+        "tests/conftest.py, test pytest_itemcollected, line 2",
+    ):
+        assert f"{where}: xfail is not allowed" in text, (where, problems)
+    assert all("xfail is not allowed" in problem for problem in problems)
+    with pytest.raises(SuiteError):
+        load_suite(tmp_path)
+
+
+def test_discovery_never_raises_on_what_the_student_wrote(tmp_path: Path) -> None:
+    write(tmp_path, "good.py", "def f():\n    pass\n")
+    (tmp_path / "deep.py").write_text("x = " + "1+" * 600_000 + "1\n")
+    (tmp_path / "nulls.py").write_bytes(b"def g():\n    pass\n\0")
+    (tmp_path / "latin.py").write_bytes(b"def h():\n    return '\xff'\n")
+    (tmp_path / "N.ipynb").write_text(json.dumps({"cells": [{"cell_type": "code", "source": [None]}]}))
+    found = discover(tmp_path, ["f"])
+    assert found.module == tmp_path / "good.py" and found.problem is None
+    assert any(note.startswith("could not read deep.py: it is too deeply nested to read") for note in found.notes)
+    assert any(note.startswith("could not read notebook N.ipynb") for note in found.notes)
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    (alone / "deep.py").write_text("x = " + "-" * 1_000_000 + "1\n")
+    found = discover(alone, ["f"])
+    assert found.module is None
+    assert found.problem == (
+        "the autograder could not read deep.py: it is too deeply nested to read (its expressions or brackets nest "
+        "deeper than Python can parse)"
+    )

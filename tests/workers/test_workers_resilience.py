@@ -57,3 +57,7 @@ def test_an_infrastructure_error_is_retried_then_reported_as_ours_and_never_coun
     assert services.runs_used_today(assignment=assignment, student=student) == 0
     page = client_for(student).get(f"/c/DD2424/workers/jobs/{job.pk}/").content.decode()
     assert "autograder error" in page and "not counted against you" in page
+    # The platform's failure is not the file's: the judge never ran (file_failures 0). Staff see why, the student
+    # a plain note without the worker's paths.
+    assert job.file_failures == 0 and "/nonexistent/python" not in page and "/nonexistent/python" not in str(job.notes)
+    assert sum(note.startswith("try ") and "/nonexistent/python" in note for note in job.staff_notes) == 3

@@ -1,4 +1,10 @@
-"""Finds the student's module in a submission by reading source only (nothing is executed)."""
+"""Finds the student's module in a submission by reading source only (nothing is executed).
+
+Whatever is in the student's files, reading them here never fails the judge: a file that cannot be parsed
+(too deeply nested for `ast.parse`, undecodable, null bytes, a notebook of malformed JSON or of the wrong types)
+is noted for the student, and when nothing importable is left `Discovery.problem` says why in plain words
+(the judge reports it as the student's import error).
+"""
 
 from __future__ import annotations
 
@@ -21,6 +27,7 @@ class Discovery:
     found: tuple[str, ...]
     missing: tuple[str, ...]
     notes: tuple[str, ...]
+    problem: str | None = None  # why nothing in the submission can be imported (an import error)
 
 
 def _source_files(root: Path, suffix: str) -> list[Path]:
@@ -105,15 +112,33 @@ def convert_notebooks(root: Path) -> list[str]:
             if not isinstance(notebook, dict):
                 raise ValueError("not a notebook")
             source, dropped = _notebook_source(notebook)
-        except (ValueError, UnicodeDecodeError) as error:
-            notes.append(f"could not read notebook {path.relative_to(root)}: {error}")
+            target.write_text(source, encoding="utf-8")
+        except Exception as error:  # noqa: BLE001 -- anything in the student's notebook is the student's
+            notes.append(f"could not read notebook {path.relative_to(root)}: {_unreadable(error)}")
             continue
-        target.write_text(source, encoding="utf-8")
         note = f"converted notebook {path.relative_to(root)} to a script of its code cells"
         if dropped:
             note += f" (dropped {dropped} IPython magic or shell line(s))"
         notes.append(note)
     return notes
+
+
+def _unreadable(error: BaseException) -> str:
+    """Why a student's file could not be read, in plain words."""
+    if isinstance(error, (RecursionError, MemoryError)):
+        return "it is too deeply nested to read (its expressions or brackets nest deeper than Python can parse)"
+    if isinstance(error, UnicodeError):
+        return f"it is not valid UTF-8 text ({error})"[:300]
+    if isinstance(error, json.JSONDecodeError):
+        return f"it is not valid JSON ({error})"
+    if isinstance(error, (ValueError, TypeError, AttributeError, KeyError)):
+        return f"its contents are not a notebook's ({error})"[:300]
+    return f"{type(error).__name__}: {error}"[:300]
+
+
+def _parse(path: Path) -> ast.Module:
+    """The file's syntax tree; SyntaxError (or ValueError for null bytes) when importing it shows the error."""
+    return ast.parse(path.read_bytes(), filename=path.name)
 
 
 def discover(root: Path, required: Sequence[str]) -> Discovery:
@@ -123,16 +148,24 @@ def discover(root: Path, required: Sequence[str]) -> Discovery:
     best_path: Path | None = None
     best_names: set[str] = set()
     broken: list[Path] = []
+    unreadable: list[str] = [note.removeprefix("could not read ") for note in notes if note.startswith("could not")]
     for path in _source_files(root, ".py"):
-        if path.stat().st_size > MAX_FILE_BYTES:
-            notes.append(f"skipped {path.relative_to(root)}: larger than 2 MB")
-            continue
+        relative = path.relative_to(root)
         try:
-            tree = ast.parse(path.read_bytes(), filename=str(path))
+            if path.stat().st_size > MAX_FILE_BYTES:
+                notes.append(f"skipped {relative}: larger than 2 MB")
+                continue
+            tree = _parse(path)
+            names = top_level_names(tree) & set(required)
+            del tree
         except (SyntaxError, ValueError):
             broken.append(path)
             continue
-        names = top_level_names(tree) & set(required)
+        except Exception as error:  # noqa: BLE001 -- RecursionError, MemoryError, ...: the student's file
+            reason = f"{relative}: {_unreadable(error)}"
+            notes.append(f"could not read {reason}")
+            unreadable.append(reason)
+            continue
         rank = (len(names), -len(path.relative_to(root).parts), str(path))
         if names and (best is None or rank[:2] > best[:2]):
             best, best_path, best_names = rank, path, names
@@ -142,4 +175,7 @@ def discover(root: Path, required: Sequence[str]) -> Discovery:
         notes.append(f"{broken[0].relative_to(root)} has a syntax error")
     found = tuple(name for name in required if name in best_names)
     missing = tuple(name for name in required if name not in best_names)
-    return Discovery(best_path, found, missing, tuple(notes))
+    problem = None
+    if best_path is None and unreadable:
+        problem = "the autograder could not read " + unreadable[0]
+    return Discovery(best_path, found, missing, tuple(notes), problem)

@@ -12,7 +12,8 @@ import traceback
 from pathlib import Path
 from typing import IO, Any
 
-from workers.judge.discover import discover
+from workers.judge.discover import Discovery, discover
+from workers.judge.redact import Redactor
 from workers.judge.session import (
     InfrastructureError,
     StudentCrashed,
@@ -22,6 +23,13 @@ from workers.judge.session import (
     StudentSession,
 )
 from workers.judge.suite import Suite, SuiteError, load_suite
+
+# Who an infrastructure error is about (the summary's "infrastructure_fault"); the worker counts a job against the
+# student's daily runs only when every try ended in one about the file (see workers.services.job_retry_or_fail).
+FAULT_PLATFORM = "platform"  # the host could not run a sandbox now (no slot, isolation missing)
+FAULT_SUITE = "suite"  # the suite's tests could not be collected or run
+FAULT_FILE = "file"  # the judge failed while grading this submission (a crash of its own, a sandbox error)
+STUDENT_INFRASTRUCTURE = "the autograder itself failed while grading your file; the teachers have the details"
 
 
 def pytest_args(suite: Suite) -> list[str]:
@@ -70,6 +78,7 @@ class Startup:
         self.missing: list[str] = [] if module else list(suite.required)
         self.import_error: str | None = None
         self.infrastructure: str | None = None
+        self.infrastructure_fault = FAULT_FILE
         self.notes: list[str] = []
         self._launched = threading.Event()
         self._released = threading.Event()
@@ -113,7 +122,9 @@ class Startup:
             return StudentImportError(self.import_error)
         except InfrastructureError as error:
             self.infrastructure = str(error)
-            return StudentCrashed(self.infrastructure, "infrastructure error")
+            if _caused_by_unavailable_sandbox(error):
+                self.infrastructure_fault = FAULT_PLATFORM
+            return StudentCrashed(STUDENT_INFRASTRUCTURE, "infrastructure error")
         if not report.ok:
             self.import_error = _format_import_error(report.error, report.hint)
             return StudentImportError(self.import_error)
@@ -124,14 +135,68 @@ class Startup:
         return None
 
 
+def _caused_by_unavailable_sandbox(error: BaseException) -> bool:
+    from workers.sandbox import SandboxUnavailable
+
+    return isinstance(error.__cause__, SandboxUnavailable)
+
+
+def _discover(submission: Path, required: tuple[str, ...]) -> Discovery:
+    """The source scan; whatever it meets in the student's files is the student's (an import error)."""
+    try:
+        return discover(submission, required)
+    except Exception as error:  # noqa: BLE001 -- discover handles each file; this is the last line
+        problem = f"the autograder could not read your files ({type(error).__name__})"
+        return Discovery(None, (), tuple(required), (problem,), problem)
+
+
+def redactor_for(suite: Suite, submission: Path, figures: Path) -> Redactor:
+    """The host's paths this judge knows, named as the student knows them (or not at all)."""
+    labels: list[tuple[str | Path, str]] = [
+        (submission, "/work"),
+        (suite.root, "<suite>"),
+        (figures, "<figures>"),
+        (submission.parent, "<scratch>"),
+        (sys.prefix, "/opt/runtime"),
+    ]
+    return Redactor(labels)
+
+
 def grade(suite: Suite, submission: Path, results: IO[str], figures: Path, gpu: int | None) -> dict[str, Any]:
-    """Run the suite against the submission, stream test lines, and return the summary."""
+    """Run the suite against the submission, stream test lines, and return the summary.
+
+    Nothing the submission holds makes this raise: a failure of the judge's own while grading it ends in a
+    summary whose infrastructure error is about this file (FAULT_FILE)."""
     started = time.monotonic()
-    found = discover(submission, suite.required)
-    notes = list(found.notes)
+    try:
+        return _grade(suite, submission, results, figures, gpu, started)
+    except Exception:  # noqa: BLE001 -- a judge bug met on this file
+        summary = {
+            "kind": "summary",
+            "outcome": "infrastructure_error",
+            "score": 0.0,
+            "max_score": suite.max_score,
+            "infrastructure": traceback.format_exc()[-3000:],
+            "infrastructure_fault": FAULT_FILE,
+            "notes": [STUDENT_INFRASTRUCTURE],
+            "staff_notes": [],
+            "seconds": round(time.monotonic() - started, 3),
+        }
+        _emit(results, summary)
+        return summary
+
+
+def _grade(
+    suite: Suite, submission: Path, results: IO[str], figures: Path, gpu: int | None, started: float
+) -> dict[str, Any]:
+    redact = redactor_for(suite, submission, figures)
+    found = _discover(submission, suite.required)
+    notes = [redact(note) for note in found.notes]
     module = found.module.relative_to(submission).as_posix() if found.module else None
     _emit(results, {"kind": "discovery", "module": module, "missing": list(found.missing), "notes": notes})
     startup = Startup(suite, submission, found.module, gpu)
+    if found.problem is not None and found.module is None:
+        startup.import_error = redact(found.problem)
     # Imported only now: the student's import runs meanwhile.
     import pytest
 
@@ -143,8 +208,10 @@ def grade(suite: Suite, submission: Path, results: IO[str], figures: Path, gpu: 
         session,
         results,
         figures,
+        blocked=StudentImportError(startup.import_error) if startup.import_error else None,
         before_tests=startup.finish,
         after_tests=session.close if session is not None else None,
+        redact=redact,
     )
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     try:
@@ -154,16 +221,25 @@ def grade(suite: Suite, submission: Path, results: IO[str], figures: Path, gpu: 
             startup.session.close()
             startup.release()
     missing, import_error = startup.missing, startup.import_error
-    notes += startup.notes
+    notes += [redact(note) for note in startup.notes]
+    staff_notes: list[str] = []
     records = plugin.records
     infrastructure = plugin.infrastructure or startup.infrastructure
+    fault = FAULT_PLATFORM if plugin.infrastructure_platform else FAULT_FILE
+    if startup.infrastructure and not plugin.infrastructure:
+        fault = startup.infrastructure_fault
     if exit_code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) and infrastructure is None:
         infrastructure = f"the suite's tests could not run (pytest exit code {int(exit_code)})"
+        # An internal error is a hook of the judge's that failed on what this file sent; the rest is the suite's
+        # (collection errors, no tests, usage).
+        fault = FAULT_FILE if exit_code == pytest.ExitCode.INTERNAL_ERROR else FAULT_SUITE
     names = {record["name"] for record in records}
     for key in suite.tests:
         if not any(key in (name, name.split("[")[0], name.split("::")[-1].split("[")[0]) for name in names):
-            notes.append(f"suite lists test {key!r}, which did not run")
+            # For staff: a secret test's name is not the student's to read.
+            staff_notes.append(f"suite lists test {key!r}, which did not run")
     if infrastructure is not None:
+        notes.append(STUDENT_INFRASTRUCTURE)
         outcome = "infrastructure_error"
     elif import_error is not None:
         outcome = "import_error"
@@ -180,9 +256,11 @@ def grade(suite: Suite, submission: Path, results: IO[str], figures: Path, gpu: 
         "max_score": sum(record["max_points"] for record in records) if records else suite.max_score,
         "module": module,
         "missing": missing,
-        "import_error": import_error,
+        "import_error": redact(import_error) if import_error else import_error,
         "infrastructure": infrastructure,
+        "infrastructure_fault": fault if infrastructure is not None else None,
         "notes": notes,
+        "staff_notes": staff_notes,
         "seconds": round(time.monotonic() - started, 3),
     }
     _emit(results, summary)

@@ -76,27 +76,80 @@ def _judge_env(home: Path) -> dict[str, str]:
     }
 
 
+STUDENT_INFRASTRUCTURE = "the autograder itself failed while grading your file; the teachers have the details"
+
+
+def _backstop(summary: dict[str, Any]) -> tuple[dict[str, Any], str] | None:
+    """The test the judge was checking when its backstop ended it, and where it was stuck: the judge writes a
+    provisional summary before each test's body (workers.judge.plugin), and the backstop's dump only if it fired."""
+    path = summary.get("backstop_file")
+    stopped = summary.get("stopped")
+    if not isinstance(path, str) or not isinstance(stopped, dict):
+        return None
+    try:
+        dump = Path(path).read_text(errors="replace")
+    except OSError:
+        return None
+    return (stopped, dump[:LOG_TAIL_CHARS]) if dump.startswith("Timeout (") else None
+
+
 def _result(summary: dict[str, Any] | None, tests: list[dict[str, Any]], notes: list[str], log: str) -> dict[str, Any]:
+    """The judge's summary as the worker records it: `notes` and each test's `message` are the student's (no
+    judge traceback, no host path); `staff_notes` and a test's `details` keep the full text for staff."""
+    from workers.judge.redact import public_text
+
+    staff_notes: list[str] = []
+    tests = list(tests)
+    if summary is not None and summary.get("provisional"):
+        stopped = _backstop(summary)
+        if stopped is not None:
+            # The judge's own checks on what the student returned ran past the test's deadline and could not be
+            # interrupted: the student's outcome, like a test that timed out.
+            record, dump = stopped
+            tests.append(record)
+            summary = {
+                "outcome": "failed",
+                "score": sum(float(t.get("points") or 0) for t in tests),
+                "max_score": summary.get("max_score"),
+                "notes": [f"The judge had to stop in {record.get('name')}: {record.get('message')}."],
+                "staff_notes": ["the judge's backstop ended it:\n" + dump],
+            }
+        else:
+            summary = None  # the judge died in a test some other way
     if summary is None:
-        summary = {"outcome": "infrastructure_error", "infrastructure": "the judge ended without a summary\n" + log}
-    notes = notes + list(summary.get("notes", []))
-    for key in ("import_error", "infrastructure"):
-        if summary.get(key):
-            notes.append(str(summary[key]))
+        summary = {
+            "outcome": "infrastructure_error",
+            "infrastructure": "the judge ended without a summary\n" + log,
+        }
+    notes = notes + [str(note) for note in summary.get("notes", [])]
+    staff_notes += [str(note) for note in summary.get("staff_notes", [])]
+    if summary.get("import_error"):
+        notes.append(str(summary["import_error"]))
+    if summary.get("infrastructure"):
+        staff_notes.append(str(summary["infrastructure"]))
+        if STUDENT_INFRASTRUCTURE not in notes:
+            notes.append(STUDENT_INFRASTRUCTURE)
     figures = [path for test in tests for path in test.get("figures", [])]
+    shown = []
+    for test in tests:
+        item = {
+            k: test.get(k)
+            for k in ("name", "status", "reason", "message", "points", "max_points", "visibility", "seconds")
+        }
+        item["message"] = public_text(str(item["message"] or ""))
+        details = str(test.get("details") or "")
+        if details or item["message"] != (test.get("message") or ""):
+            item["details"] = details or str(test.get("message") or "")
+        shown.append(item)
     return {
         "outcome": summary["outcome"],
         "score": summary.get("score", 0.0),
-        "max_score": summary.get("max_score", sum(t["max_points"] for t in tests)),
-        "tests": [
-            {
-                k: test.get(k)
-                for k in ("name", "status", "reason", "message", "points", "max_points", "visibility", "seconds")
-            }
-            for test in tests
-        ],
+        "max_score": summary.get("max_score", sum(float(t.get("max_points") or 0) for t in tests)),
+        "tests": shown,
         "figures": figures,
-        "notes": notes,
+        "notes": [public_text(note) for note in notes],
+        "staff_notes": staff_notes,
+        "infrastructure_fault": summary.get("infrastructure_fault"),
         "module": summary.get("module"),
         "missing": summary.get("missing", []),
     }

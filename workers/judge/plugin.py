@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import faulthandler
 import json
+import os
 import re
+import signal
 import time
 import types
 from collections.abc import Callable, Iterator
@@ -14,11 +17,53 @@ from typing import IO, Any, Protocol
 import pytest
 
 from workers.judge import checks
+from workers.judge.redact import Redactor
 from workers.judge.session import DATA_INSIDE, InfrastructureError, StudentProblem
 from workers.judge.suite import Suite
 
 MESSAGE_CHARS = 1500
-STATUS_RANK = {"passed": 0, "failed": 1, "error": 2, "timeout": 3}
+DETAILS_CHARS = 6000
+# A skipped test earns nothing, like a failed one; what went worse wins when phases disagree.
+STATUS_RANK = {"passed": 0, "skipped": 1, "failed": 2, "error": 3, "timeout": 4}
+# After the test's deadline the judge's own work in it is interrupted (SIGALRM, again every ALARM_REPEAT_S
+# should the test swallow it); BACKSTOP_S later the judge ends itself (faulthandler's C thread, which needs no
+# GIL); before each test's body the judge writes the provisional summary that then stands (see _arm).
+ALARM_REPEAT_S = 0.25
+# The judge's own work ends that long after the deadline of the student's calls (which may use all of it), so that a
+# test whose student call ended just in time still gets its plot and accuracy computed: half the test's time limit,
+# at least JUDGE_GRACE_MIN_S.
+JUDGE_GRACE_FRACTION = 0.5
+JUDGE_GRACE_MIN_S = 5.0
+BACKSTOP_S = 10.0
+XFAIL_MESSAGE = (
+    "the suite marks this test as expected to fail (xfail), which the autograder does not allow: it scores "
+    "nothing; the teachers have been told"
+)
+
+
+def _uninterrupted() -> frozenset[str]:
+    import pluggy
+
+    folder = Path(pluggy.__file__).parent
+    return frozenset({__file__, *(str(path) for path in folder.glob("*.py"))})
+
+
+_UNINTERRUPTED = _uninterrupted()
+
+
+class JudgeTimeout(BaseException):
+    """The judge's own work in a test (checks on what the student returned) ran past the test's deadline.
+
+    A BaseException, so that a test's `except Exception` does not swallow it."""
+
+
+def judge_timeout_message(seconds: float) -> str:
+    grace = max(JUDGE_GRACE_MIN_S, JUDGE_GRACE_FRACTION * seconds)
+    return (
+        f"checking what your code returned took longer than the test's time limit ({seconds:g} s, and "
+        f"{grace:g} s more for the checks) and was stopped; this usually means a returned value was far larger "
+        "than expected"
+    )
 
 
 class Caller(Protocol):
@@ -56,16 +101,29 @@ def assertion_message(text: str) -> str:
     return text
 
 
-def classify(excinfo: pytest.ExceptionInfo[BaseException]) -> tuple[str, str, str]:
-    """(status, reason, message) for a test phase that raised."""
+def classify(
+    excinfo: pytest.ExceptionInfo[BaseException], redact: Redactor | None = None, trace: str = ""
+) -> tuple[str, str, str, str]:
+    """(status, reason, message, details) for a test phase that raised. The message is the student's (no
+    judge traceback, no host path); the details (`trace`: pytest's report of the phase) are staff's."""
+    redact = redact or Redactor()
     error = excinfo.value
+    trace = trace[-DETAILS_CHARS:] or excinfo.exconly()
+    if isinstance(error, JudgeTimeout):
+        return "timeout", "timed out", str(error), trace
     if isinstance(error, StudentProblem):
-        return error.status, error.reason, _trim(str(error))
+        text = _trim(str(error))
+        return error.status, error.reason, redact(text), text if redact(text) != text else ""
     if isinstance(error, AssertionError):
-        return "failed", "assertion failed", _trim(assertion_message(str(error)))
+        text = _trim(assertion_message(str(error)))
+        return "failed", "assertion failed", redact(text), text if redact(text) != text else ""
+    if isinstance(error, pytest.fail.Exception):
+        text = _trim(str(error))
+        return "failed", "check failed", redact(text), text if redact(text) != text else ""
     if isinstance(error, InfrastructureError):
-        return "error", "infrastructure error", _trim(str(error))
-    return "error", f"error in the test ({type(error).__name__})", _trim(excinfo.exconly())
+        return "error", "infrastructure error", "the autograder itself failed in this test", _trim(str(error))
+    message = "the test's own code failed with " + redact(_trim(excinfo.exconly()))
+    return "error", f"error in the test ({type(error).__name__})", message, trace
 
 
 class JudgePlugin:
@@ -81,7 +139,25 @@ class JudgePlugin:
         student_data_dir: str = DATA_INSIDE,
         before_tests: Callable[[], StudentProblem | None] | None = None,
         after_tests: Callable[[], None] | None = None,
+        redact: Redactor | None = None,
     ) -> None:
+        self.redact = redact or Redactor([(suite.root, "<suite>"), (figures, "<figures>")])
+        self.figure_count = 0
+        # The judge's own time limit in each test's call phase (see pytest_runtest_call).
+        self.busy = 0  # > 0 while a call to the student's process is under way (it has its own deadline)
+        self.overdue = False
+        self.timeout_s = 0.0
+        self.previous_alarm: Any = None
+        # Where the backstop writes where the judge was stuck, beside the results (empty unless it fired).
+        self.backstop_path = ""
+        self.backstop_file: IO[str] | None = None
+        name = getattr(results, "name", None)
+        if isinstance(name, str) and os.path.isabs(name):
+            try:
+                self.backstop_file = open(name + ".backstop", "w")  # noqa: SIM115 -- open for the whole run
+                self.backstop_path = name + ".backstop"
+            except OSError:
+                pass
         self.before_tests = before_tests
         self.after_tests = after_tests
         self.student_data_dir = student_data_dir
@@ -94,6 +170,7 @@ class JudgePlugin:
         self.current: dict[str, Any] = {}
         self.records: list[dict[str, Any]] = []
         self.infrastructure: str | None = None
+        self.infrastructure_platform = False  # the sandbox was unavailable (not caused by the submission)
         self.pipelining = False
         # Session-scoped fixtures as plain functions in a plugin module of their own (pytest deprecates them as
         # instance methods); suites build their own session fixtures (the loaded batches) on these.
@@ -106,9 +183,13 @@ class JudgePlugin:
     def pytest_configure(self, config: pytest.Config) -> None:
         config.pluginmanager.register(self.data_fixtures, "coursesite-judge-data")
         checks.use_pipeline(self.pipeline)
+        self.previous_alarm = signal.signal(signal.SIGALRM, self._alarm)
 
     def pytest_unconfigure(self) -> None:
         checks.use_pipeline(None)
+        self._disarm()
+        if self.previous_alarm is not None:
+            signal.signal(signal.SIGALRM, self.previous_alarm)
 
     # fixtures -------------------------------------------------------------
     @pytest.fixture
@@ -124,7 +205,10 @@ class JudgePlugin:
             import matplotlib.pyplot as plt
 
             self.figures.mkdir(parents=True, exist_ok=True)
-            path = self.figures / (re.sub(r"[^A-Za-z0-9_.-]", "_", name)[:80] + ".png")
+            # Numbered: two tests saving the same name keep a figure each (each follows its own test's visibility).
+            self.figure_count += 1
+            safe = re.sub(r"[^A-Za-z0-9_.-]", "_", str(name))[:80]
+            path = self.figures / f"{self.figure_count:03d}-{safe}.png"
             fig.savefig(path, dpi=80)
             plt.close(fig)
             self.current.setdefault("figures", []).append(str(path))
@@ -134,9 +218,64 @@ class JudgePlugin:
 
     def _call(self, name: str, args: tuple, kwargs: dict[str, Any]) -> Any:
         assert self.caller is not None
-        if self.pipelining:
-            return self.caller.send(name, args, kwargs, self.deadline, hold=True)  # type: ignore[attr-defined]
-        return self.caller.call(name, args, kwargs, self.deadline)
+        self.busy += 1
+        try:
+            if self.pipelining:
+                value = self.caller.send(name, args, kwargs, self.deadline, hold=True)  # type: ignore[attr-defined]
+            else:
+                value = self.caller.call(name, args, kwargs, self.deadline)
+        finally:
+            self.busy -= 1
+        self._raise_if_overdue()
+        return value
+
+    # the judge's own time limit ---------------------------------------------
+    def _alarm(self, signum: int, frame: Any) -> None:
+        """SIGALRM past the test's deadline. A call to the student is left to end by its own deadline (the
+        channel stays whole); anything else the judge does in the test is interrupted here."""
+        if self.busy:
+            self.overdue = True
+            return
+        if frame is not None and frame.f_code.co_filename in _UNINTERRUPTED:
+            return  # the judge's own bookkeeping (disarming, hook calls): the repeat comes back in the test
+        raise JudgeTimeout(judge_timeout_message(self.timeout_s))
+
+    def _raise_if_overdue(self) -> None:
+        if self.overdue and not self.busy:
+            raise JudgeTimeout(judge_timeout_message(self.timeout_s))
+
+    def _arm(self, nodeid: str) -> None:
+        self.overdue = False
+        grace = max(JUDGE_GRACE_MIN_S, JUDGE_GRACE_FRACTION * self.timeout_s)
+        remaining = max(self.deadline + grace - time.monotonic(), 0.001)
+        signal.setitimer(signal.ITIMER_REAL, remaining, ALARM_REPEAT_S)
+        if self.backstop_file is not None:
+            # Should the backstop end the judge in this test, this is the last summary grade_local reads: the test
+            # timed out, the tests after it did not run (grade_local checks that the backstop really fired).
+            stopped = {**self.current, "status": "timeout", "reason": "timed out", "seconds": self.timeout_s}
+            stopped["message"] = judge_timeout_message(self.timeout_s) + (
+                "; the judge could not interrupt it and had to stop, so the tests after it did not run"
+            )
+            stopped.pop("started", None)
+            stopped.pop("figures", None)
+            provisional = {
+                "kind": "summary",
+                "provisional": True,
+                "backstop_file": self.backstop_path,
+                "stopped": stopped,
+                "outcome": "failed",
+                "score": sum(record["points"] for record in self.records),
+                "max_score": self.suite.max_score,
+            }
+            self.results.write(json.dumps(provisional) + "\n")
+            self.results.flush()
+            faulthandler.dump_traceback_later(remaining + BACKSTOP_S, exit=True, file=self.backstop_file)
+
+    def _disarm(self) -> None:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        if self.backstop_file is not None:
+            faulthandler.cancel_dump_traceback_later()
+        self.overdue = False
 
     @contextlib.contextmanager
     def pipeline(self) -> Iterator[None]:
@@ -152,7 +291,12 @@ class JudgePlugin:
             yield
         finally:
             self.pipelining = False
-            caller.collect(self.deadline)  # type: ignore[attr-defined]
+            self.busy += 1
+            try:
+                caller.collect(self.deadline)  # type: ignore[attr-defined]
+            finally:
+                self.busy -= 1
+        self._raise_if_overdue()
 
     # hooks ----------------------------------------------------------------
     def pytest_collection_finish(self) -> None:
@@ -166,13 +310,15 @@ class JudgePlugin:
 
     def pytest_runtest_logstart(self, nodeid: str) -> None:
         spec = self.suite.spec_for(nodeid)
-        self.deadline = time.monotonic() + (spec.timeout_s or self.suite.per_test_timeout_s)
+        self.timeout_s = float(spec.timeout_s or self.suite.per_test_timeout_s)
+        self.deadline = time.monotonic() + self.timeout_s
         self.current = {
             "kind": "test",
             "name": nodeid,
             "status": "passed",
             "reason": "",
             "message": "",
+            "details": "",
             "points": 0.0,
             "max_points": spec.points,
             "visibility": spec.visibility,
@@ -180,24 +326,57 @@ class JudgePlugin:
         }
 
     @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> Any:
+        """The test's body runs under the judge's own time limit: the suite's checks on what the student
+        returned (plots of a list of any length, loops over a returned array) end with the test's deadline."""
+        self._arm(item.nodeid)
+        try:
+            return (yield)
+        finally:
+            self._disarm()
+
+    def _worse(self, status: str, reason: str, message: str, details: str = "") -> None:
+        if STATUS_RANK[status] > STATUS_RANK[self.current["status"]]:
+            self.current.update(status=status, reason=reason, message=message, details=details[-DETAILS_CHARS:])
+
+    @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+        """A test's phase as the student's result: a skip in any phase (mark, pytest.skip in a fixture or the
+        body) earns nothing and shows as skipped; an xfail (mark or pytest.xfail, failing or passing, strict
+        or not) counts as failed (load_suite refuses xfail marks at upload)."""
         report = yield
-        if call.excinfo is not None and not report.skipped:
-            status, reason, message = classify(call.excinfo)
+        if hasattr(report, "wasxfail"):
+            self._worse("failed", "marked xfail", XFAIL_MESSAGE, f"{call.when}: xfail {report.wasxfail}".strip())
+        elif report.failed and call.excinfo is None:  # a strict xfail that passed ("[XPASS(strict)]")
+            self._worse("failed", "marked xfail", XFAIL_MESSAGE, f"{call.when}: {report.longreprtext}")
+        elif report.skipped:
+            why = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr or "")
+            why = self.redact(_trim(str(why).removeprefix("Skipped: ").removeprefix("Skipped")).strip())
+            message = "the test was skipped" + (f" ({why})" if why else "") + "; a skipped test earns no points"
+            self._worse("skipped", "skipped", message)
+        elif call.excinfo is not None:
+            status, reason, message, details = classify(call.excinfo, self.redact, report.longreprtext)
             if reason == "infrastructure error":
-                self.infrastructure = message
+                self.infrastructure = details
+                self.infrastructure_platform = _sandbox_unavailable(call.excinfo.value)
                 item.session.shouldstop = "infrastructure error"
-            if STATUS_RANK[status] > STATUS_RANK[self.current["status"]]:
-                self.current.update(status=status, reason=reason, message=message)
-        elif report.skipped and call.when == "setup":
-            self.current.update(status="error", reason="skipped", message="the test was skipped")
+            self._worse(status, reason, message, details)
         return report
 
     def pytest_runtest_logfinish(self, nodeid: str) -> None:
         record = self.current
         record["seconds"] = round(time.monotonic() - record.pop("started"), 3)
+        if not record["details"]:
+            del record["details"]
         if record["status"] == "passed":
             record["points"] = record["max_points"]
         self.records.append(record)
         self.results.write(json.dumps(record) + "\n")
         self.results.flush()
+
+
+def _sandbox_unavailable(error: BaseException) -> bool:
+    """The host could not start a sandbox (no slot free, isolation missing): the platform's fault."""
+    from workers.sandbox import SandboxUnavailable
+
+    return isinstance(error.__cause__, SandboxUnavailable)

@@ -85,6 +85,47 @@ def _test_functions(tests_dir: Path) -> set[str]:
     return names
 
 
+def _mentions_xfail(node: ast.AST) -> bool:
+    """pytest.mark.xfail, pytest.xfail(), `from pytest import xfail`, getattr(mark, "xfail"), add_marker("xfail")."""
+    if isinstance(node, ast.Attribute):
+        return node.attr == "xfail"
+    if isinstance(node, ast.Name):
+        return node.id == "xfail"
+    if isinstance(node, (ast.ImportFrom, ast.Import)):
+        return any(alias.name.split(".")[-1] == "xfail" for alias in node.names)
+    return isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.strip() == "xfail"
+
+
+def _xfail_uses(tests_dir: Path) -> list[str]:
+    """Every xfail in the suite's Python files, each with its file, line and test: an expected failure would
+    score as the judge decides, not as the instructor meant, so a suite may not have one."""
+    problems = []
+    for path in sorted(tests_dir.rglob("*.py")):
+        try:
+            tree = ast.parse(path.read_bytes())
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue
+        where = f"tests/{path.relative_to(tests_dir).as_posix()}"
+        seen: set[tuple[int, str]] = set()
+
+        pending: list[tuple[ast.AST, str]] = [(tree, "")]
+        while pending:  # a stack, not recursion: a deeply nested suite file cannot crash the upload
+            node, owner = pending.pop()
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                owner = node.name if owner == "" else f"{owner}.{node.name}"
+            if _mentions_xfail(node):
+                line = getattr(node, "lineno", 0)
+                if (line, owner) not in seen:
+                    seen.add((line, owner))
+                    test = f"test {owner}" if owner else "outside any test (it may mark every test in the file)"
+                    problems.append(
+                        f"{where}, {test}, line {line}: xfail is not allowed (an expected failure cannot be "
+                        "scored fairly); make it an ordinary test or remove it"
+                    )
+            pending.extend((child, owner) for child in ast.iter_child_nodes(node))
+    return problems
+
+
 def _positive_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
 
@@ -161,6 +202,8 @@ def validate(path: Path | str) -> list[str]:
             if item.is_symlink():
                 problems.append(f"{item.relative_to(root)} is a symbolic link")
     _check_tests(config, _test_functions(tests_dir) if tests_dir.is_dir() else set(), problems)
+    if tests_dir.is_dir():
+        problems += _xfail_uses(tests_dir)
     return problems
 
 

@@ -81,7 +81,7 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(result, indent=2))
         else:
             self.stdout.write(f"{origin}: {result['outcome']} {result['score']:g}/{result['max_score']:g}")
-            for note in result["notes"]:
+            for note in [*result["notes"], *result.get("staff_notes", [])]:  # staff run this: the details too
                 self.stdout.write(str(note))
         if result["outcome"] == "infrastructure_error":
             sys.exit(2)
