@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "grading",
     "workers",
     "sso",
+    "lti",
 ]
 
 MIDDLEWARE = [
@@ -207,6 +208,8 @@ OIDC_USERNAME_CLAIM = os.environ.get("OIDC_USERNAME_CLAIM", "preferred_username"
 OIDC_EMAIL_CLAIM = os.environ.get("OIDC_EMAIL_CLAIM", "email")
 OIDC_DISPLAY_NAME = os.environ.get("OIDC_DISPLAY_NAME", "your university")  # "Sign in with ..."
 OIDC_RP_SIGN_ALGO = os.environ.get("OIDC_SIGN_ALGO", "RS256")
+# LTI 1.3 (lti/): the custom launch parameter holding the roster username (Canvas: $Canvas.user.loginId).
+LTI_USERNAME_CUSTOM_FIELD = os.environ.get("LTI_USERNAME_CUSTOM_FIELD", "username")
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,164 @@
+"""A small LTI 1.3 platform (an LMS) for the tests, run as its own process: `python lms_platform.py`.
+
+It follows the IMS LTI 1.3 Core and Security Framework: its own RSA key and JWKS, third-party-initiated login
+(it sends the browser to the tool's login URL), an OIDC authorization endpoint that checks the tool's
+authentication request (client, redirect URI, response type and mode, scope, prompt, login hint, nonce and
+state present) and answers with a signed id token posted to the tool's redirect URI (form_post).
+
+Configuration in the environment: LTI_PORT, LTI_CLIENT_ID, LTI_DEPLOYMENT_ID, LTI_TOOL_LOGIN_URL,
+LTI_TOOL_LAUNCH_URL, LTI_USERS (JSON: {"<key>": {"sub", "name", "email", "roles": [...], "custom": {...}}}).
+The course page `/course?user=KEY[&target=URL][&deployment=ID][&mode=M]` starts a launch; the modes exist for
+the tests of the tool's refusals: `expired` (an expired token), `forged` (signed with a key not in the JWKS),
+`token-deployment` (the token names a deployment other than the login's).
+Prints "ready <issuer>" once it listens.
+"""
+
+import html
+import json
+import os
+import secrets
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+LTI = "https://purl.imsglobal.org/spec/lti/claim/"
+PORT = int(os.environ["LTI_PORT"])
+ISSUER = f"http://127.0.0.1:{PORT}"
+CLIENT_ID = os.environ["LTI_CLIENT_ID"]
+DEPLOYMENT_ID = os.environ["LTI_DEPLOYMENT_ID"]
+TOOL_LOGIN_URL = os.environ["LTI_TOOL_LOGIN_URL"]
+TOOL_LAUNCH_URL = os.environ["LTI_TOOL_LAUNCH_URL"]
+USERS = json.loads(os.environ["LTI_USERS"])
+KID = "platform-key-1"
+KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+FORGER = rsa.generate_private_key(public_exponent=65537, key_size=2048)  # never published
+_hints: dict[str, dict] = {}
+_lock = threading.Lock()
+
+
+def _jwks() -> dict:
+    public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(KEY.public_key()))
+    return {"keys": [{**public, "kid": KID, "alg": "RS256", "use": "sig"}]}
+
+
+def _autopost(url: str, fields: dict[str, str], title: str) -> str:
+    inputs = "".join(
+        f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">' for k, v in fields.items()
+    )
+    return (
+        f"<!doctype html><html><head><title>{html.escape(title)}</title></head>"
+        f'<body onload="document.forms[0].submit()"><form method="post" action="{html.escape(url)}">'
+        f'{inputs}<noscript><button type="submit">Continue</button></noscript></form></body></html>'
+    )
+
+
+def _id_token(launch: dict, nonce: str) -> str:
+    user = USERS[launch["user"]]
+    now = int(time.time())
+    issued = now - 3600 if launch["mode"] == "expired" else now
+    claims = {
+        "iss": ISSUER,
+        "aud": CLIENT_ID,
+        "azp": CLIENT_ID,
+        "sub": user["sub"],
+        "iat": issued,
+        "exp": issued + 300,
+        "nonce": nonce,
+        "name": user.get("name", ""),
+        "email": user.get("email", ""),
+        LTI + "message_type": "LtiResourceLinkRequest",
+        LTI + "version": "1.3.0",
+        # mode "token-deployment": the login named the right deployment, the token another one.
+        LTI + "deployment_id": "not-registered" if launch["mode"] == "token-deployment" else launch["deployment"],
+        LTI + "target_link_uri": launch["target"],
+        LTI + "resource_link": {"id": "course-navigation-link", "title": "coursesite"},
+        LTI + "roles": user.get("roles", []),
+        LTI + "context": {"id": "canvas-course-4711", "label": "DD2424", "title": "Deep Learning"},
+        LTI + "custom": user.get("custom", {}),
+    }
+    key = FORGER if launch["mode"] == "forged" else KEY
+    return jwt.encode(claims, key, algorithm="RS256", headers={"kid": KID})
+
+
+class Handler(BaseHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (the base class's name)
+        pass
+
+    def _send(self, status: int, body: str, content_type: str = "text/html") -> None:
+        data = body.encode()
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self) -> None:  # noqa: N802 (the base class's name)
+        parts = urlsplit(self.path)
+        query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+        if parts.path == "/jwks":
+            return self._send(200, json.dumps(_jwks()), "application/json")
+        if parts.path == "/course":
+            return self._course(query)
+        if parts.path == "/auth":
+            return self._auth(query)
+        return self._send(404, "not found", "text/plain")
+
+    def _course(self, query: dict[str, str]) -> None:
+        """The LMS's course page: the person opens the tool (third-party-initiated login, Core 5.1.1)."""
+        if query.get("user") not in USERS:
+            return self._send(400, "unknown user", "text/plain")
+        hint = secrets.token_urlsafe(16)
+        launch = {
+            "user": query["user"],
+            "deployment": query.get("deployment", DEPLOYMENT_ID),
+            "target": query.get("target", TOOL_LAUNCH_URL),
+            "mode": query.get("mode", ""),
+        }
+        with _lock:
+            _hints[hint] = launch
+        fields = {
+            "iss": ISSUER,
+            "login_hint": query["user"],
+            "target_link_uri": launch["target"],
+            "lti_message_hint": hint,
+            "client_id": CLIENT_ID,
+            "lti_deployment_id": launch["deployment"],
+        }
+        return self._send(200, _autopost(TOOL_LOGIN_URL, fields, "Canvas course"))
+
+    def _auth(self, query: dict[str, str]) -> None:
+        """The authorization endpoint: checks the tool's authentication request (Security Framework 5.1.1.2)."""
+        problems = []
+        expected = {
+            "scope": "openid",
+            "response_type": "id_token",
+            "response_mode": "form_post",
+            "prompt": "none",
+            "client_id": CLIENT_ID,
+            "redirect_uri": TOOL_LAUNCH_URL,
+        }
+        for name, value in expected.items():
+            if query.get(name) != value:
+                problems.append(f"{name} is {query.get(name)!r}, not {value!r}")
+        with _lock:
+            launch = _hints.pop(query.get("lti_message_hint", ""), None)
+        if launch is None:
+            problems.append("unknown or reused lti_message_hint")
+        elif query.get("login_hint") != launch["user"]:
+            problems.append("login_hint does not match")
+        if not query.get("nonce") or not query.get("state"):
+            problems.append("nonce and state are required")
+        if problems:
+            return self._send(400, "invalid authentication request: " + "; ".join(problems), "text/plain")
+        id_token = _id_token(launch, query["nonce"])
+        return self._send(200, _autopost(TOOL_LAUNCH_URL, {"id_token": id_token, "state": query["state"]}, "Launching"))
+
+
+if __name__ == "__main__":
+    server = ThreadingHTTPServer(("127.0.0.1", PORT), Handler)
+    print(f"ready {ISSUER}", flush=True)
+    server.serve_forever()
