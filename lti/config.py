@@ -37,7 +37,20 @@ def canvas_developer_key() -> dict:
                             "target_link_uri": urls["launch_url"],
                             "text": "coursesite",
                             "windowTarget": "_blank",
-                        }
+                        },
+                        # Deep linking: the examiner picks an assignment, the project or the exam to place.
+                        {
+                            "placement": "link_selection",
+                            "message_type": "LtiDeepLinkingRequest",
+                            "target_link_uri": urls["launch_url"],
+                            "text": "coursesite: assignment, project or exam",
+                        },
+                        {
+                            "placement": "assignment_selection",
+                            "message_type": "LtiDeepLinkingRequest",
+                            "target_link_uri": urls["launch_url"],
+                            "text": "coursesite assignment",
+                        },
                     ],
                 },
             }

@@ -22,7 +22,7 @@ from .models import LoginState, Platform
 LTI = "https://purl.imsglobal.org/spec/lti/claim/"
 STATE_SECONDS = 600
 CLOCK_LEEWAY_SECONDS = 60
-MESSAGE_TYPES = {"LtiResourceLinkRequest"}
+MESSAGE_TYPES = {"LtiResourceLinkRequest", "LtiDeepLinkingRequest"}
 _ROLE_FROM_LTI = [  # the first that matches wins: a TA is also an Instructor in the membership vocabulary
     ("membership/Instructor#TeachingAssistant", Role.TA),
     ("membership#TeachingAssistant", Role.TA),
@@ -152,17 +152,15 @@ def launch_accept(*, id_token: str, state: str, state_cookie: str | None) -> Lau
         raise LaunchRefused("This launch was already used. " + AGAIN)
     try:
         user = identity_sign_in(
-            issuer=platform.issuer, subject=str(claims["sub"]), username=username_from_claims(claims), via="lti"
+            issuer=platform.issuer,
+            subject=str(claims["sub"]),
+            username=username_from_claims(claims),
+            via="lti",
+            course=platform.course,
         )
     except SignInRefused as refusal:
         raise LaunchRefused(refusal.message, status=403) from None
-    membership = Membership.objects.filter(user=user, course=platform.course).first()
-    if membership is None:
-        raise LaunchRefused(
-            f"You ({user.username}) are not on the roster of {platform.course.code} on this site. "
-            "Ask the course's examiner to add you.",
-            status=403,
-        )
+    membership = Membership.objects.get(user=user, course=platform.course)
     role = _role_from_lti(claims.get(LTI + "roles"))
     if role is not None and role != membership.role:
         with transaction.atomic():

@@ -15,9 +15,19 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from coursesite import access
 from coursesite.views import course_page
 
+from . import deep_linking
 from .config import canvas_developer_key, tool_urls
 from .keys import tool_jwks
-from .launch import STATE_SECONDS, LaunchRefused, landing_path, launch_accept, login_state_create, platforms_for_login
+from .launch import (
+    LTI,
+    STATE_SECONDS,
+    Launch,
+    LaunchRefused,
+    landing_path,
+    launch_accept,
+    login_state_create,
+    platforms_for_login,
+)
 from .models import Platform
 
 log = logging.getLogger(__name__)
@@ -85,10 +95,46 @@ def launch(request: HttpRequest) -> HttpResponse:
         log.warning("LTI launch refused: %s", refusal.message)
         response = _refused(request, refusal.message, status=refusal.status)
     else:
-        auth_login(request, accepted.user, backend="django.contrib.auth.backends.ModelBackend")
-        response = redirect(landing_path(launch=accepted, host=request.get_host()))
+        response = _signed_in(request, accepted)
     response.delete_cookie(STATE_COOKIE, samesite="None")
     return response
+
+
+def _signed_in(request: HttpRequest, accepted: Launch) -> HttpResponse:
+    deep_link = None
+    if accepted.claims.get(LTI + "message_type") == "LtiDeepLinkingRequest":
+        try:
+            deep_link = deep_linking.deep_link_settings(launch=accepted)
+        except LaunchRefused as refusal:
+            return _refused(request, refusal.message, status=refusal.status)
+    auth_login(request, accepted.user, backend="django.contrib.auth.backends.ModelBackend")
+    if deep_link is not None:
+        request.session[deep_linking.SESSION_KEY] = deep_link
+        return redirect("lti_deep_link")
+    return redirect(landing_path(launch=accepted, host=request.get_host()))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def deep_link(request: HttpRequest) -> HttpResponse:
+    """The examiner picks what to place in the LMS; the answer goes back to the LMS signed (Deep Linking 2.0)."""
+    pending = request.session.get(deep_linking.SESSION_KEY)
+    platform = Platform.objects.select_related("course").filter(pk=(pending or {}).get("platform")).first()
+    if pending is None or platform is None:
+        return _refused(request, "No request from the LMS to place content is open. Start it again from the LMS.")
+    access.require_instructor(user=request.user, course=platform.course)
+    request.course_membership = access.course_membership(user=request.user, course=platform.course)  # type: ignore[attr-defined]
+    items = deep_linking.placeable_items(course=platform.course)
+    if request.method == "POST":
+        try:
+            return_url, token, item = deep_linking.deep_link_response(
+                session=pending, key=request.POST.get("item", ""), by=request.user
+            )
+        except LaunchRefused as refusal:
+            return render(request, "lti/deep_link.html", {"items": items, "error": refusal.message}, status=400)
+        del request.session[deep_linking.SESSION_KEY]
+        return render(request, "lti/autopost.html", {"url": return_url, "fields": {"JWT": token}, "item": item})
+    return render(request, "lti/deep_link.html", {"items": items, "course": platform.course})
 
 
 @require_GET

@@ -3,7 +3,7 @@
 from django.db import IntegrityError, transaction
 
 from coursesite.audit import audit_record
-from coursesite.models import Membership, User
+from coursesite.models import Course, Membership, User
 
 from .models import ExternalIdentity
 
@@ -22,17 +22,32 @@ NOT_ON_ROSTER = (
 )
 
 
-def _on_a_roster(user: User) -> bool:
-    return Membership.objects.filter(user=user).exists()
+NOT_ON_COURSE_ROSTER = (
+    "You ({name}) are not on the roster of {code} on this site, so you cannot sign in from this course. "
+    "Ask the course's examiner to add you to the roster."
+)
 
 
-def identity_sign_in(*, issuer: str, subject: str, username: str, via: str) -> User:
+def _on_a_roster(user: User, course: Course | None) -> bool:
+    memberships = Membership.objects.filter(user=user)
+    return (memberships.filter(course=course) if course is not None else memberships).exists()
+
+
+def _not_on_roster(name: str, course: Course | None) -> SignInRefused:
+    if course is not None:
+        return SignInRefused(NOT_ON_COURSE_ROSTER.format(name=name, code=course.code))
+    return SignInRefused(NOT_ON_ROSTER.format(name=name))
+
+
+def identity_sign_in(*, issuer: str, subject: str, username: str, via: str, course: Course | None = None) -> User:
     """The roster user of this issuer's `subject`: bound earlier, or now by `username`, the value of the claim
     the deployment trusts (one the university sets, never one the person edits). Never creates a user.
 
     The first sign-in binds (issuer, subject) to the user; later ones are matched by it alone, so a username the
     issuer later gives to someone else does not open the account. A user bound to one subject is never bound to
-    a second one at the same issuer (refused: an administrator removes the old binding in the admin)."""
+    a second one at the same issuer (refused: an administrator removes the old binding in the admin).
+    With `course` (an LMS launch from that course), the person must be on that course's roster, checked before
+    anything is bound."""
     if not issuer or not subject:
         raise SignInRefused("The sign-in did not say who you are (no subject). Please try again.")
     identity = ExternalIdentity.objects.select_related("user").filter(issuer=issuer, subject=subject).first()
@@ -40,8 +55,8 @@ def identity_sign_in(*, issuer: str, subject: str, username: str, via: str) -> U
         user = identity.user
         if not user.is_active:
             raise SignInRefused("Your account on this site is disabled. Ask the course's examiner.")
-        if not _on_a_roster(user):
-            raise SignInRefused(NOT_ON_ROSTER.format(name=user.username))
+        if not _on_a_roster(user, course):
+            raise _not_on_roster(user.username, course)
         identity.save(update_fields=["last_seen_at"])
         return user
     if not username:
@@ -50,8 +65,8 @@ def identity_sign_in(*, issuer: str, subject: str, username: str, via: str) -> U
             "Ask the site's administrator to check the single sign-on settings."
         )
     matches = list(User.objects.filter(username__iexact=username)[:2])
-    if len(matches) != 1 or not matches[0].is_active or not _on_a_roster(matches[0]):
-        raise SignInRefused(NOT_ON_ROSTER.format(name=username))
+    if len(matches) != 1 or not matches[0].is_active or not _on_a_roster(matches[0], course):
+        raise _not_on_roster(username, course)
     user = matches[0]
     try:
         with transaction.atomic():

@@ -20,7 +20,7 @@ import secrets
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -32,11 +32,15 @@ CLIENT_ID = os.environ["LTI_CLIENT_ID"]
 DEPLOYMENT_ID = os.environ["LTI_DEPLOYMENT_ID"]
 TOOL_LOGIN_URL = os.environ["LTI_TOOL_LOGIN_URL"]
 TOOL_LAUNCH_URL = os.environ["LTI_TOOL_LAUNCH_URL"]
+TOOL_JWKS_URL = os.environ["LTI_TOOL_JWKS_URL"]
 USERS = json.loads(os.environ["LTI_USERS"])
+DL = "https://purl.imsglobal.org/spec/lti-dl/claim/"
 KID = "platform-key-1"
 KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 FORGER = rsa.generate_private_key(public_exponent=65537, key_size=2048)  # never published
 _hints: dict[str, dict] = {}
+_deep_link_data: set[str] = set()  # the `data` of deep-linking requests not answered yet
+_placed: list[dict] = []  # the resource links the tool placed in the course (Deep Linking responses)
 _lock = threading.Lock()
 
 
@@ -72,14 +76,28 @@ def _id_token(launch: dict, nonce: str) -> str:
         "email": user.get("email", ""),
         LTI + "message_type": "LtiResourceLinkRequest",
         LTI + "version": "1.3.0",
+        LTI + "resource_link": {"id": "course-navigation-link", "title": "coursesite"},
         # mode "token-deployment": the login named the right deployment, the token another one.
         LTI + "deployment_id": "not-registered" if launch["mode"] == "token-deployment" else launch["deployment"],
         LTI + "target_link_uri": launch["target"],
-        LTI + "resource_link": {"id": "course-navigation-link", "title": "coursesite"},
         LTI + "roles": user.get("roles", []),
         LTI + "context": {"id": "canvas-course-4711", "label": "DD2424", "title": "Deep Learning"},
         LTI + "custom": user.get("custom", {}),
     }
+    if launch["message"] == "deeplink":
+        # Deep Linking 2.0, 4.4: the request carries where to answer and what the platform accepts.
+        claims[LTI + "message_type"] = "LtiDeepLinkingRequest"
+        del claims[LTI + "resource_link"]
+        data = secrets.token_urlsafe(12)
+        with _lock:
+            _deep_link_data.add(data)
+        claims[DL + "deep_linking_settings"] = {
+            "deep_link_return_url": f"{ISSUER}/deep-link-return",
+            "accept_types": ["ltiResourceLink"],
+            "accept_presentation_document_targets": ["iframe", "window"],
+            "accept_multiple": False,
+            "data": data,
+        }
     key = FORGER if launch["mode"] == "forged" else KEY
     return jwt.encode(claims, key, algorithm="RS256", headers={"kid": KID})
 
@@ -105,7 +123,46 @@ class Handler(BaseHTTPRequestHandler):
             return self._course(query)
         if parts.path == "/auth":
             return self._auth(query)
+        if parts.path == "/placed":
+            return self._send(200, json.dumps(_placed), "application/json")
         return self._send(404, "not found", "text/plain")
+
+    def do_POST(self) -> None:  # noqa: N802 (the base class's name)
+        if urlsplit(self.path).path != "/deep-link-return":
+            return self._send(404, "not found", "text/plain")
+        length = int(self.headers.get("Content-Length", "0"))
+        form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+        return self._deep_link_return(form.get("JWT", ""))
+
+    def _deep_link_return(self, token: str) -> None:
+        """The tool's LtiDeepLinkingResponse (Deep Linking 2.0, 4.5): verified with the tool's JWKS."""
+        try:
+            key = jwt.PyJWKClient(TOOL_JWKS_URL).get_signing_key_from_jwt(token)
+            claims = jwt.decode(token, key.key, algorithms=["RS256"], audience=ISSUER, issuer=CLIENT_ID)
+        except jwt.PyJWTError as exc:
+            return self._send(400, f"invalid deep linking response: {exc}", "text/plain")
+        problems = []
+        if claims.get(LTI + "message_type") != "LtiDeepLinkingResponse" or claims.get(LTI + "version") != "1.3.0":
+            problems.append("not an LTI 1.3 deep linking response")
+        if claims.get(LTI + "deployment_id") != DEPLOYMENT_ID:
+            problems.append("wrong deployment")
+        with _lock:
+            if claims.get(DL + "data") not in _deep_link_data:
+                problems.append("data does not match an open request")
+            _deep_link_data.discard(claims.get(DL + "data"))
+        items = claims.get(DL + "content_items", [])
+        if not items or any(i.get("type") != "ltiResourceLink" or not i.get("url") for i in items):
+            problems.append("content items must be LTI resource links with a url")
+        if problems:
+            return self._send(400, "invalid deep linking response: " + "; ".join(problems), "text/plain")
+        with _lock:
+            _placed.extend(items)
+        links = "".join(
+            f'<li><a href="/course?{html.escape(urlencode({"user": "alice", "target": i["url"]}))}">'
+            f"{html.escape(i['title'])}</a></li>"
+            for i in items
+        )
+        return self._send(200, f"<!doctype html><h1>Placed in the course</h1><ul>{links}</ul>")
 
     def _course(self, query: dict[str, str]) -> None:
         """The LMS's course page: the person opens the tool (third-party-initiated login, Core 5.1.1)."""
@@ -117,6 +174,7 @@ class Handler(BaseHTTPRequestHandler):
             "deployment": query.get("deployment", DEPLOYMENT_ID),
             "target": query.get("target", TOOL_LAUNCH_URL),
             "mode": query.get("mode", ""),
+            "message": query.get("message", ""),
         }
         with _lock:
             _hints[hint] = launch

@@ -1,6 +1,6 @@
 // A real OpenID provider for the single sign-on tests: panva/oidc-provider (certified) on 127.0.0.1.
 //
-// Started by tests/sso/conftest.py as `node provider.js` with its configuration in the environment:
+// Started by tests/sso/oidc_fixtures.py as `node provider.js` with its configuration in the environment:
 //   OIDC_PORT          the port to listen on (127.0.0.1)
 //   OIDC_CLIENT        JSON: {"client_id", "client_secret", "redirect_uris": [...]}
 //   OIDC_ACCOUNTS      JSON: {"<sub>": {"login", "password", "preferred_username", "email", "name"}, ...}

@@ -9,7 +9,12 @@ from playwright.sync_api import Page
 
 from coursesite.models import AuditLog, Course, Membership, Role, User
 from sso.models import ExternalIdentity
+from tests.lti import lti_fixtures
 from tests.support import make_user
+
+# The LTI platform process and its registration for the course (fixtures).
+lms = lti_fixtures.lms
+lti_on = lti_fixtures.lti_on
 
 pytestmark = pytest.mark.browser
 
@@ -61,7 +66,7 @@ def test_the_lti_role_applies_to_a_person_already_on_the_roster(live_server, pag
 @pytest.mark.parametrize(
     ("user", "words"),
     [
-        ("zed", "Your university account (zed) is not on the roster of any course"),
+        ("zed", "You (zed) are not on the roster of DD2424 on this site"),
         ("nologin", "did not send your username"),
     ],
 )
@@ -85,7 +90,8 @@ def test_someone_on_another_course_s_roster_is_refused(live_server, page, lms, l
     Membership.objects.create(user=zed, course=other, role=Role.INSTRUCTOR)
     responses = _launch(page, lms.course_url("zed"))
     assert responses[-1].status == 403
-    assert "not on the roster of DD2424" in page.content()
+    assert "You (zed) are not on the roster of DD2424" in page.content()
+    assert not ExternalIdentity.objects.exists()  # nothing is bound for a launch that is refused
     assert list(Membership.objects.filter(user=zed).values_list("course__code", flat=True)) == ["DD1337"]
 
 

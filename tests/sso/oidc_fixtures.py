@@ -1,5 +1,6 @@
-"""A real OpenID provider (panva/oidc-provider on node) on 127.0.0.1 for the single sign-on tests, with a test
-client registered for the live server's callback and a few university accounts."""
+"""Fixtures (imported by tests/browser/test_sso_oidc.py): a real OpenID provider (panva/oidc-provider on node)
+on 127.0.0.1 for the single sign-on tests, with a test client registered for the live server's callback and a
+few university accounts."""
 
 import json
 import os
@@ -13,7 +14,6 @@ from pathlib import Path
 import pytest
 
 from sso import oidc
-from tests.browser.conftest import browser, new_page, page  # noqa: F401 (the browser fixtures)
 
 PROVIDER_DIR = Path(__file__).resolve().parent / "oidc_provider"
 NODE = os.environ.get("NODE", shutil.which("node") or "/usr/bin/node")

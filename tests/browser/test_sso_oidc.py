@@ -8,6 +8,12 @@ from playwright.sync_api import Page, Route
 
 from coursesite.models import AuditLog, User
 from sso.models import ExternalIdentity
+from tests.sso import oidc_fixtures
+
+# The OpenID provider process and the settings that point at it (fixtures).
+provider_installed = oidc_fixtures.provider_installed
+oidc_provider = oidc_fixtures.oidc_provider
+sso_on = oidc_fixtures.sso_on
 
 pytestmark = pytest.mark.browser
 

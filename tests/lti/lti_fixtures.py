@@ -1,5 +1,5 @@
-"""A real LTI 1.3 platform (tests/lti/lms_platform.py, its own process and keys) on 127.0.0.1, registered for
-the demo course through the same service as `lti_platform_add`."""
+"""Fixtures (imported by the LTI browser tests): a real LTI 1.3 platform (tests/lti/lms_platform.py, its own
+process and keys) on 127.0.0.1, registered for the demo course through the same service as `lti_platform_add`."""
 
 import json
 import os
@@ -15,7 +15,6 @@ from django.core.cache import cache
 
 from lti.models import Platform
 from lti.services import platform_add
-from tests.browser.conftest import browser, new_page, page  # noqa: F401 (the browser fixtures)
 
 CLIENT_ID = "10000000000042"
 DEPLOYMENT_ID = "17:8865aa05b4b79b64a91a86042e43af5ea8ae79eb"
@@ -23,6 +22,7 @@ LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
 INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
 TA = "http://purl.imsglobal.org/vocab/lis/v2/membership/Instructor#TeachingAssistant"
 USERS = {
+    "ada": {"sub": "0a0a0a0a-ada", "name": "Ada Examiner", "roles": [INSTRUCTOR], "custom": {"username": "examiner"}},
     "alice": {"sub": "a1b2c3d4-alice", "name": "Alice Student", "roles": [LEARNER], "custom": {"username": "alice"}},
     "bob-ta": {"sub": "e5f6a7b8-bob", "name": "Bob Student", "roles": [INSTRUCTOR, TA], "custom": {"username": "bob"}},
     "zed": {"sub": "99999999-zed", "name": "Zed Nobody", "roles": [LEARNER], "custom": {"username": "zed"}},
@@ -63,6 +63,7 @@ def lms(live_server) -> Iterator[Lms]:  # type: ignore[no-untyped-def]
         LTI_DEPLOYMENT_ID=DEPLOYMENT_ID,
         LTI_TOOL_LOGIN_URL=f"{live_server.url}/lti/login/",
         LTI_TOOL_LAUNCH_URL=f"{live_server.url}/lti/launch/",
+        LTI_TOOL_JWKS_URL=f"{live_server.url}/lti/jwks/",
         LTI_USERS=json.dumps(USERS),
     )
     process = subprocess.Popen(
