@@ -22,7 +22,7 @@ def canvas_developer_key() -> dict:
         "oidc_initiation_url": urls["login_url"],
         "target_link_uri": urls["launch_url"],
         "public_jwk_url": urls["jwks_url"],
-        "scopes": [],
+        "scopes": ["https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"],
         "extensions": [
             {
                 "domain": settings.SITE_URL.split("://", 1)[-1].split("/", 1)[0],

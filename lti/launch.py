@@ -161,6 +161,7 @@ def launch_accept(*, id_token: str, state: str, state_cookie: str | None) -> Lau
     except SignInRefused as refusal:
         raise LaunchRefused(refusal.message, status=403) from None
     membership = Membership.objects.get(user=user, course=platform.course)
+    _remember_services(platform=platform, claims=claims)
     role = _role_from_lti(claims.get(LTI + "roles"))
     if role is not None and role != membership.role:
         with transaction.atomic():
@@ -177,6 +178,26 @@ def launch_accept(*, id_token: str, state: str, state_cookie: str | None) -> Lau
         membership=membership,
         target_link_uri=str(claims.get(LTI + "target_link_uri") or login.target_link_uri),
     )
+
+
+NRPS_CLAIM = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
+
+
+def _remember_services(*, platform: Platform, claims: dict) -> None:
+    """The course's membership service URL (and a resource link, for per-member custom parameters) from a launch."""
+    nrps = claims.get(NRPS_CLAIM)
+    url = nrps.get("context_memberships_url") if isinstance(nrps, dict) else None
+    link = claims.get(LTI + "resource_link")
+    link_id = link.get("id") if isinstance(link, dict) else None
+    changed = []
+    if isinstance(url, str) and url.startswith(("https://", "http://")) and url != platform.memberships_url:
+        platform.memberships_url = url[:1000]
+        changed.append("memberships_url")
+    if isinstance(link_id, str) and link_id and link_id != platform.resource_link_id:
+        platform.resource_link_id = link_id[:255]
+        changed.append("resource_link_id")
+    if changed:
+        platform.save(update_fields=changed)
 
 
 def landing_path(*, launch: Launch, host: str) -> str:

@@ -19,6 +19,9 @@ class Platform(models.Model):
     keyset_url = models.URLField(max_length=500, help_text="e.g. https://sso.canvaslms.com/api/lti/security/jwks")
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="lti_platforms")
     created_at = models.DateTimeField(auto_now_add=True)
+    # Names and Role Provisioning: the course's membership service and a resource link, from the latest launch.
+    memberships_url = models.URLField(max_length=1000, blank=True)
+    resource_link_id = models.CharField(max_length=255, blank=True)
 
     class Meta:
         ordering = ["issuer", "client_id", "deployment_id"]

@@ -4,6 +4,7 @@ import json
 import logging
 from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
@@ -15,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from coursesite import access
 from coursesite.views import course_page
 
-from . import deep_linking
+from . import deep_linking, nrps
 from .config import canvas_developer_key, tool_urls
 from .keys import tool_jwks
 from .launch import (
@@ -143,15 +144,42 @@ def jwks(request: HttpRequest) -> JsonResponse:
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def tool_config(request: HttpRequest, code: str) -> HttpResponse:
     course, _membership = course_page(request, code)
     access.require_instructor(user=request.user, course=course)
+    platforms = Platform.objects.filter(course=course)
+    sync = None
+    sync_error = ""
+    if request.method == "POST":
+        platform_id = request.POST.get("platform", "")
+        valid = platform_id.isascii() and platform_id.isdigit()
+        platform = platforms.filter(pk=int(platform_id)).first() if valid else None
+        if platform is None:
+            sync_error = "Choose one of this course's LMS platforms."
+        else:
+            try:
+                sync = nrps.roster_sync_from_lms(platform=platform, by=request.user)
+            except nrps.LmsServiceError as exc:
+                sync_error = str(exc)
+            else:
+                if sync.result.ok:
+                    r = sync.result
+                    messages.success(
+                        request,
+                        f"Roster synced from the LMS: {r.created} new, {r.updated} updated, {r.unchanged} unchanged"
+                        + (f", {sync.skipped_inactive} inactive skipped." if sync.skipped_inactive else "."),
+                    )
+                    return redirect("lti_tool_config", code)
     return render(
         request,
         "lti/config.html",
         {
             "urls": tool_urls(),
             "canvas_json": json.dumps(canvas_developer_key(), indent=2),
-            "platforms": Platform.objects.filter(course=course),
+            "platforms": platforms,
+            "sync_errors": sync.error_lines() if sync is not None else [],
+            "sync_error": sync_error,
         },
+        status=400 if sync_error or (sync is not None and not sync.result.ok) else 200,
     )

@@ -41,6 +41,10 @@ FORGER = rsa.generate_private_key(public_exponent=65537, key_size=2048)  # never
 _hints: dict[str, dict] = {}
 _deep_link_data: set[str] = set()  # the `data` of deep-linking requests not answered yet
 _placed: list[dict] = []  # the resource links the tool placed in the course (Deep Linking responses)
+_tokens: set[str] = set()  # access tokens granted to the tool (client credentials)
+_members: list[dict] = []  # the course's members for NRPS: {"user": KEY, "status": ...}, set by PUT /members
+MEMBERSHIPS_PATH = "/memberships/canvas-course-4711"
+NRPS_SCOPE = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
 _lock = threading.Lock()
 
 
@@ -83,6 +87,10 @@ def _id_token(launch: dict, nonce: str) -> str:
         LTI + "roles": user.get("roles", []),
         LTI + "context": {"id": "canvas-course-4711", "label": "DD2424", "title": "Deep Learning"},
         LTI + "custom": user.get("custom", {}),
+        "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice": {
+            "context_memberships_url": ISSUER + MEMBERSHIPS_PATH,
+            "service_versions": ["2.0"],
+        },
     }
     if launch["message"] == "deeplink":
         # Deep Linking 2.0, 4.4: the request carries where to answer and what the platform accepts.
@@ -125,14 +133,90 @@ class Handler(BaseHTTPRequestHandler):
             return self._auth(query)
         if parts.path == "/placed":
             return self._send(200, json.dumps(_placed), "application/json")
+        if parts.path == MEMBERSHIPS_PATH:
+            return self._memberships(query)
         return self._send(404, "not found", "text/plain")
 
+    def do_PUT(self) -> None:  # noqa: N802 (the base class's name)
+        """The tests set who is in the LMS course (the NRPS answer)."""
+        length = int(self.headers.get("Content-Length", "0"))
+        with _lock:
+            _members[:] = json.loads(self.rfile.read(length))
+        return self._send(204, "", "text/plain")
+
+    def _token(self, form: dict[str, str]) -> None:
+        """The token endpoint: client credentials with the tool's signed JWT assertion (Security Framework 4.1)."""
+        if form.get("grant_type") != "client_credentials" or form.get("client_assertion_type") != (
+            "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+        ):
+            return self._send(400, json.dumps({"error": "unsupported_grant_type"}), "application/json")
+        try:
+            assertion = form.get("client_assertion", "")
+            key = jwt.PyJWKClient(TOOL_JWKS_URL).get_signing_key_from_jwt(assertion)
+            claims = jwt.decode(
+                assertion,
+                key.key,
+                algorithms=["RS256"],
+                audience=ISSUER + "/token",
+                issuer=CLIENT_ID,
+                options={"require": ["exp", "iat", "jti", "sub"]},
+            )
+        except jwt.PyJWTError:
+            return self._send(401, json.dumps({"error": "invalid_client"}), "application/json")
+        if claims["sub"] != CLIENT_ID or NRPS_SCOPE not in form.get("scope", "").split():
+            return self._send(400, json.dumps({"error": "invalid_scope"}), "application/json")
+        token = secrets.token_urlsafe(24)
+        with _lock:
+            _tokens.add(token)
+        body = {"access_token": token, "token_type": "Bearer", "expires_in": 3600, "scope": NRPS_SCOPE}
+        return self._send(200, json.dumps(body), "application/json")
+
+    def _memberships(self, query: dict[str, str]) -> None:
+        """NRPS 2.0: the course's members, two a page (Link: rel="next"), with their launch's custom
+        parameters when asked for a resource link (rlid)."""
+        auth = self.headers.get("Authorization", "")
+        if not auth.startswith("Bearer ") or auth[7:] not in _tokens:
+            return self._send(401, "unauthorized", "text/plain")
+        if "application/vnd.ims.lti-nrps.v2.membershipcontainer+json" not in self.headers.get("Accept", ""):
+            return self._send(406, "not acceptable", "text/plain")
+        page = int(query.get("page", "0"))
+        with _lock:
+            chosen = list(_members)
+        members = []
+        for entry in chosen[page * 2 : page * 2 + 2]:
+            user = USERS[entry["user"]]
+            member = {
+                "status": entry.get("status", "Active"),
+                "user_id": user["sub"],
+                "name": user.get("name", ""),
+                "email": user.get("email", ""),
+                "roles": user.get("roles", []),
+            }
+            if query.get("rlid"):
+                member["message"] = [{LTI + "custom": user.get("custom", {})}]
+            members.append(member)
+        body = json.dumps(
+            {"id": ISSUER + MEMBERSHIPS_PATH, "context": {"id": "canvas-course-4711"}, "members": members}
+        )
+        data = body.encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/vnd.ims.lti-nrps.v2.membershipcontainer+json")
+        self.send_header("Content-Length", str(len(data)))
+        if (page + 1) * 2 < len(chosen):
+            rlid = f"&rlid={query['rlid']}" if query.get("rlid") else ""
+            self.send_header("Link", f'<{ISSUER}{MEMBERSHIPS_PATH}?page={page + 1}{rlid}>; rel="next"')
+        self.end_headers()
+        self.wfile.write(data)
+
     def do_POST(self) -> None:  # noqa: N802 (the base class's name)
-        if urlsplit(self.path).path != "/deep-link-return":
-            return self._send(404, "not found", "text/plain")
+        path = urlsplit(self.path).path
         length = int(self.headers.get("Content-Length", "0"))
         form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
-        return self._deep_link_return(form.get("JWT", ""))
+        if path == "/token":
+            return self._token(form)
+        if path == "/deep-link-return":
+            return self._deep_link_return(form.get("JWT", ""))
+        return self._send(404, "not found", "text/plain")
 
     def _deep_link_return(self, token: str) -> None:
         """The tool's LtiDeepLinkingResponse (Deep Linking 2.0, 4.5): verified with the tool's JWKS."""

@@ -22,13 +22,38 @@ LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
 INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
 TA = "http://purl.imsglobal.org/vocab/lis/v2/membership/Instructor#TeachingAssistant"
 USERS = {
-    "ada": {"sub": "0a0a0a0a-ada", "name": "Ada Examiner", "roles": [INSTRUCTOR], "custom": {"username": "examiner"}},
-    "alice": {"sub": "a1b2c3d4-alice", "name": "Alice Student", "roles": [LEARNER], "custom": {"username": "alice"}},
-    "bob-ta": {"sub": "e5f6a7b8-bob", "name": "Bob Student", "roles": [INSTRUCTOR, TA], "custom": {"username": "bob"}},
-    "zed": {"sub": "99999999-zed", "name": "Zed Nobody", "roles": [LEARNER], "custom": {"username": "zed"}},
+    "ada": {
+        "sub": "0a0a0a0a-ada",
+        "email": "examiner@example.edu",
+        "name": "Ada Examiner",
+        "roles": [INSTRUCTOR],
+        "custom": {"username": "examiner"},
+    },
+    "alice": {
+        "sub": "a1b2c3d4-alice",
+        "email": "alice@example.edu",
+        "name": "Alice Student",
+        "roles": [LEARNER],
+        "custom": {"username": "alice"},
+    },
+    "bob-ta": {
+        "sub": "e5f6a7b8-bob",
+        "email": "bob@example.edu",
+        "name": "Bob Student",
+        "roles": [INSTRUCTOR, TA],
+        "custom": {"username": "bob"},
+    },
+    "zed": {
+        "sub": "99999999-zed",
+        "email": "zed@example.edu",
+        "name": "Zed Nobody",
+        "roles": [LEARNER],
+        "custom": {"username": "zed"},
+    },
     # Canvas sends the variable itself when it cannot fill it in: never a username.
     "nologin": {
         "sub": "88888888-x",
+        "email": "x@example.edu",
         "name": "Alice Student",
         "roles": [LEARNER],
         "custom": {"username": "$Canvas.user.loginId"},
@@ -40,6 +65,15 @@ USERS = {
 class Lms:
     issuer: str
     process: subprocess.Popen
+
+    def set_members(self, members: list[dict]) -> None:
+        """Who is in the LMS course, as its Names and Role Provisioning service answers."""
+        import urllib.request
+
+        url = f"{self.issuer}/members"
+        request = urllib.request.Request(url, data=json.dumps(members).encode(), method="PUT")  # noqa: S310
+        with urllib.request.urlopen(request):  # noqa: S310 (the test platform)
+            pass
 
     def course_url(self, user: str, **query: str) -> str:
         from urllib.parse import urlencode

@@ -141,3 +141,12 @@ def test_a_launch_without_the_browser_s_state_cookie_or_too_late_is_refused(db) 
     response = client.post("/lti/launch/", {"id_token": "a.b.c", "state": state.state})
     assert response.status_code == 400
     assert "took too long and has expired" in response.content.decode()
+
+
+def test_a_roster_sync_before_any_launch_says_what_to_do(course, examiner, client_for) -> None:  # type: ignore[no-untyped-def]
+    call_command("lti_platform_add", *ADD, stdout=io.StringIO())
+    platform = Platform.objects.get()
+    response = client_for(examiner).post("/c/DD2424/lti/", {"platform": platform.pk})
+    assert response.status_code == 400
+    assert "open coursesite once from the LMS course, then sync again" in response.content.decode()
+    assert client_for(examiner).post("/c/DD2424/lti/", {"platform": "x"}).status_code == 400
