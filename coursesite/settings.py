@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "workers",
     "accounts",
     "insight",
+    "sso",
+    "lti",
 ]
 
 MIDDLEWARE = [
@@ -239,6 +241,20 @@ CELERY_TIMEZONE = TIME_ZONE
 
 # The grading runtime: a separate Python with numpy/torch, executable by unprivileged uids.
 GRADING_RUNTIME_PYTHON = os.environ.get("COURSESITE_RUNTIME_PYTHON", str(BASE_DIR / ".runtime" / "bin" / "python"))
+
+# Single sign-on (OpenID Connect, sso/): off unless OIDC_CLIENT_ID and OIDC_ISSUER (or OIDC_DISCOVERY_URL) are set.
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend", "sso.oidc.RosterOIDCBackend"]
+OIDC_RP_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = os.environ.get("OIDC_CLIENT_SECRET", "")
+OIDC_ISSUER = os.environ.get("OIDC_ISSUER", "")
+OIDC_DISCOVERY_URL = os.environ.get("OIDC_DISCOVERY_URL", "")  # default: OIDC_ISSUER/.well-known/openid-configuration
+OIDC_RP_SCOPES = os.environ.get("OIDC_SCOPES", "openid email profile")
+OIDC_USERNAME_CLAIM = os.environ.get("OIDC_USERNAME_CLAIM", "preferred_username")  # matched to roster usernames
+OIDC_EMAIL_CLAIM = os.environ.get("OIDC_EMAIL_CLAIM", "email")
+OIDC_DISPLAY_NAME = os.environ.get("OIDC_DISPLAY_NAME", "your university")  # "Sign in with ..."
+OIDC_RP_SIGN_ALGO = os.environ.get("OIDC_SIGN_ALGO", "RS256")
+# LTI 1.3 (lti/): the custom launch parameter holding the roster username (Canvas: $Canvas.user.loginId).
+LTI_USERNAME_CUSTOM_FIELD = os.environ.get("LTI_USERNAME_CUSTOM_FIELD", "username")
 
 LOGGING = {
     "version": 1,

@@ -28,6 +28,8 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
+    path("sso/", include("sso.urls")),
+    path("", include("lti.urls")),
     path("calendar/rotate/", views.calendar_token_rotate, name="calendar_token_rotate"),
     path("ical/<str:token>.ics", views.ical_feed, name="ical_feed"),
     path("c/<slug:code>/", views.dashboard, name="dashboard"),

@@ -1,0 +1,157 @@
+"""Names and Role Provisioning Services 2.0: the examiner syncs the course's roster from the LMS. The members are
+written as the roster CSV and go through the same import (all rows or none, the same messages).
+
+The service is called with an OAuth2 access token from the platform's token URL, got with the tool's signed
+client assertion (IMS Security Framework 4.1, RFC 7523)."""
+
+import csv
+import io
+import secrets
+import time
+from dataclasses import dataclass, field
+
+import jwt
+import requests
+from django.conf import settings
+
+from coursesite.models import Role, User
+from coursesite.services import RosterResult, roster_import
+
+from .keys import tool_key_current
+from .launch import LTI
+from .models import Platform
+
+NRPS_SCOPE = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
+MEMBERSHIP_TYPE = "application/vnd.ims.lti-nrps.v2.membershipcontainer+json"
+MAX_PAGES = 200
+_ROLES = [
+    ("membership/Instructor#TeachingAssistant", Role.TA),
+    ("membership#TeachingAssistant", Role.TA),
+    ("membership#Instructor", Role.INSTRUCTOR),
+    ("membership#Learner", Role.STUDENT),
+]
+
+
+class LmsServiceError(Exception):
+    """The LMS's services refused or failed, in words for the examiner."""
+
+
+def access_token(*, platform: Platform, scope: str) -> str:
+    now = int(time.time())
+    key = tool_key_current()
+    assertion = jwt.encode(
+        {
+            "iss": platform.client_id,
+            "sub": platform.client_id,
+            "aud": platform.auth_token_url,
+            "iat": now,
+            "exp": now + 300,
+            "jti": secrets.token_urlsafe(16),
+        },
+        key.private_key_pem,
+        algorithm="RS256",
+        headers={"kid": key.kid},
+    )
+    try:
+        response = requests.post(
+            platform.auth_token_url,
+            data={
+                "grant_type": "client_credentials",
+                "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                "client_assertion": assertion,
+                "scope": scope,
+            },
+            timeout=15,
+        )
+    except requests.RequestException as exc:
+        raise LmsServiceError(f"The LMS could not be reached ({exc.__class__.__name__}). Try again later.") from exc
+    if response.status_code != 200:
+        raise LmsServiceError(
+            f"The LMS refused coursesite's access (HTTP {response.status_code}): check that the developer key "
+            "is on and allows the Names and Role Provisioning scope."
+        )
+    token = response.json().get("access_token") if "json" in response.headers.get("content-type", "") else None
+    if not isinstance(token, str):
+        raise LmsServiceError("The LMS answered without an access token.")
+    return token
+
+
+def _role_of(roles: object) -> str:
+    for suffix, role in _ROLES:
+        if isinstance(roles, list) and any(isinstance(r, str) and r.endswith(suffix) for r in roles):
+            return role.value
+    return ""  # the import names the row: a role it does not know
+
+
+def _username_of(member: dict) -> str:
+    """The launch's custom parameter, from the member's message section (NRPS 2.0, 3.7; Canvas: with rlid)."""
+    for message in member.get("message") or []:
+        custom = message.get(LTI + "custom") if isinstance(message, dict) else None
+        value = custom.get(settings.LTI_USERNAME_CUSTOM_FIELD) if isinstance(custom, dict) else None
+        if isinstance(value, str) and not value.startswith("$"):
+            return value
+    return ""
+
+
+def memberships(*, platform: Platform) -> list[dict]:
+    if not platform.memberships_url:
+        raise LmsServiceError(
+            "The LMS has not told coursesite where this course's members are yet: open coursesite once from the "
+            "LMS course, then sync again."
+        )
+    headers = {
+        "Authorization": "Bearer " + access_token(platform=platform, scope=NRPS_SCOPE),
+        "Accept": MEMBERSHIP_TYPE,
+    }
+    params = {"rlid": platform.resource_link_id} if platform.resource_link_id else {}
+    url: str | None = platform.memberships_url
+    members: list[dict] = []
+    for _page in range(MAX_PAGES):
+        if url is None:
+            break
+        try:
+            response = requests.get(url, headers=headers, params=params, timeout=30)
+        except requests.RequestException as exc:
+            raise LmsServiceError(f"The LMS could not be reached ({exc.__class__.__name__}).") from exc
+        if response.status_code != 200:
+            raise LmsServiceError(f"The LMS refused to list the course's members (HTTP {response.status_code}).")
+        try:
+            page = response.json()
+        except ValueError:
+            raise LmsServiceError("The LMS's member list could not be read.") from None
+        members.extend(m for m in page.get("members", []) if isinstance(m, dict))
+        url, params = response.links.get("next", {}).get("url"), {}
+    return members
+
+
+@dataclass
+class LmsRosterResult:
+    result: RosterResult
+    skipped_inactive: int = 0
+    rows: list[str] = field(default_factory=list)  # row number - 2 -> the member's name, for the messages
+
+    def error_lines(self) -> list[str]:
+        lines = []
+        for error in self.result.errors:
+            index = error.row - 2
+            who = self.rows[index] if 0 <= index < len(self.rows) else f"row {error.row}"
+            lines.append(f"LMS member {who}, {error.column}: {error.message}")
+        return lines
+
+
+def roster_sync_from_lms(*, platform: Platform, by: User) -> LmsRosterResult:
+    """The LMS course's active members, imported as the roster (all or none). Audited by the import."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["username", "full_name", "email", "role"])
+    names: list[str] = []
+    skipped = 0
+    for member in memberships(platform=platform):
+        if member.get("status", "Active") != "Active":
+            skipped += 1
+            continue
+        name = str(member.get("name") or member.get("user_id") or "?")
+        names.append(name)
+        writer.writerow([_username_of(member), name, str(member.get("email") or ""), _role_of(member.get("roles"))])
+    result = roster_import(course=platform.course, data=out.getvalue().encode(), by=by)
+    return LmsRosterResult(result=result, skipped_inactive=skipped, rows=names)

@@ -1,0 +1,131 @@
+"""Fixtures (imported by the LTI browser tests): a real LTI 1.3 platform (tests/lti/lms_platform.py, its own
+process and keys) on 127.0.0.1, registered for the demo course through the same service as `lti_platform_add`."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from django.core.cache import cache
+
+from lti.models import Platform
+from lti.services import platform_add
+
+CLIENT_ID = "10000000000042"
+DEPLOYMENT_ID = "17:8865aa05b4b79b64a91a86042e43af5ea8ae79eb"
+LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
+INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
+TA = "http://purl.imsglobal.org/vocab/lis/v2/membership/Instructor#TeachingAssistant"
+USERS = {
+    "ada": {
+        "sub": "0a0a0a0a-ada",
+        "email": "examiner@example.edu",
+        "name": "Ada Examiner",
+        "roles": [INSTRUCTOR],
+        "custom": {"username": "examiner"},
+    },
+    "alice": {
+        "sub": "a1b2c3d4-alice",
+        "email": "alice@example.edu",
+        "name": "Alice Student",
+        "roles": [LEARNER],
+        "custom": {"username": "alice"},
+    },
+    "bob-ta": {
+        "sub": "e5f6a7b8-bob",
+        "email": "bob@example.edu",
+        "name": "Bob Student",
+        "roles": [INSTRUCTOR, TA],
+        "custom": {"username": "bob"},
+    },
+    "zed": {
+        "sub": "99999999-zed",
+        "email": "zed@example.edu",
+        "name": "Zed Nobody",
+        "roles": [LEARNER],
+        "custom": {"username": "zed"},
+    },
+    # Canvas sends the variable itself when it cannot fill it in: never a username.
+    "nologin": {
+        "sub": "88888888-x",
+        "email": "x@example.edu",
+        "name": "Alice Student",
+        "roles": [LEARNER],
+        "custom": {"username": "$Canvas.user.loginId"},
+    },
+}
+
+
+@dataclass
+class Lms:
+    issuer: str
+    process: subprocess.Popen
+
+    def set_members(self, members: list[dict]) -> None:
+        """Who is in the LMS course, as its Names and Role Provisioning service answers."""
+        import urllib.request
+
+        url = f"{self.issuer}/members"
+        request = urllib.request.Request(url, data=json.dumps(members).encode(), method="PUT")  # noqa: S310
+        with urllib.request.urlopen(request):  # noqa: S310 (the test platform)
+            pass
+
+    def course_url(self, user: str, **query: str) -> str:
+        from urllib.parse import urlencode
+
+        return f"{self.issuer}/course?{urlencode({'user': user, **query})}"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def lms(live_server) -> Iterator[Lms]:  # type: ignore[no-untyped-def]
+    port = _free_port()
+    env = dict(
+        os.environ,
+        LTI_PORT=str(port),
+        LTI_CLIENT_ID=CLIENT_ID,
+        LTI_DEPLOYMENT_ID=DEPLOYMENT_ID,
+        LTI_TOOL_LOGIN_URL=f"{live_server.url}/lti/login/",
+        LTI_TOOL_LAUNCH_URL=f"{live_server.url}/lti/launch/",
+        LTI_TOOL_JWKS_URL=f"{live_server.url}/lti/jwks/",
+        LTI_USERS=json.dumps(USERS),
+    )
+    process = subprocess.Popen(
+        [sys.executable, str(Path(__file__).with_name("lms_platform.py"))],
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    line = process.stdout.readline() if process.stdout else ""
+    if not line.startswith("ready "):
+        process.kill()
+        pytest.fail(f"the LTI platform did not start: {line!r}")
+    yield Lms(issuer=line.split()[1], process=process)
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture
+def lti_on(settings, live_server, lms: Lms, course) -> Platform:  # type: ignore[no-untyped-def]
+    """The platform registered for DD2424, as `lti_platform_add` does; the tool's URLs on the live server."""
+    settings.SITE_URL = live_server.url
+    cache.clear()
+    return platform_add(
+        issuer=lms.issuer,
+        client_id=CLIENT_ID,
+        deployment_id=DEPLOYMENT_ID,
+        auth_login_url=f"{lms.issuer}/auth",
+        auth_token_url=f"{lms.issuer}/token",
+        keyset_url=f"{lms.issuer}/jwks",
+        course_code=course.code,
+    )
