@@ -243,7 +243,7 @@ CELERY_TIMEZONE = TIME_ZONE
 GRADING_RUNTIME_PYTHON = os.environ.get("COURSESITE_RUNTIME_PYTHON", str(BASE_DIR / ".runtime" / "bin" / "python"))
 
 # Single sign-on (OpenID Connect, sso/): off unless OIDC_CLIENT_ID and OIDC_ISSUER (or OIDC_DISCOVERY_URL) are set.
-AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend", "sso.oidc.RosterOIDCBackend"]
+AUTHENTICATION_BACKENDS = [*AUTHENTICATION_BACKENDS, "sso.oidc.RosterOIDCBackend"]
 OIDC_RP_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID", "")
 OIDC_RP_CLIENT_SECRET = os.environ.get("OIDC_CLIENT_SECRET", "")
 OIDC_ISSUER = os.environ.get("OIDC_ISSUER", "")

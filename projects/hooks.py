@@ -94,7 +94,7 @@ def dashboard_items(membership: Membership) -> list[DashboardItem]:
     ]
     for slot in agenda:
         booking = slot.active_bookings[0]
-        names = ", ".join(a.user.display_name for a in booking.attendees.all())
+        names = ", ".join(sorted(a.user.display_name for a in booking.attendees.all()))
         items.append(
             DashboardItem(
                 f"Help session {timezone.localtime(slot.starts_at, course.tz):%H:%M}: {names}: {booking.topic}",

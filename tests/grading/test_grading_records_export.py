@@ -96,7 +96,7 @@ def test_the_records_page_lists_a_missing_identity_number_as_an_error_to_fix(
     assert "<strong>Bob Student</strong> (bob): No personal identity number on the roster" in html
     assert "Waiting: LAB1, TEN1" in html
     assert "<strong>Student P0002</strong> (p0002): The personal identity number is not valid" in html
-    assert "the check digit is wrong" in html
+    assert "the check digit (the last digit) is wrong" in html
     assert "Provisional" in html and "The grades are not finalised" in html
     assert "6 results: <strong>6 new</strong>" in html
 

@@ -281,6 +281,13 @@ def main(argv: list[str] | None = None) -> int:
     # Opened here, with the worker's rights: the judge writes to what it inherits.
     with args.results.open("a", encoding="utf-8") as results:
         try:
+            # The backstop's file beside it (see JudgePlugin) is made here and given to the judge's uid, which
+            # cannot create files in that folder.
+            backstop = Path(f"{args.results}.backstop")
+            backstop.touch(mode=0o600)
+            ids = launcher.judge_ids()
+            if ids is not None:
+                os.chown(backstop, *ids)
             suite = load_suite(args.suite)
             submission, figures = args.submission.resolve(), args.figures.resolve()
             return launcher.run(
