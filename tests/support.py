@@ -1,6 +1,8 @@
 """Plain helpers for tests: named users, polling, and the environment of worker processes."""
 
 import os
+import socket
+import subprocess
 import time
 from collections.abc import Callable
 
@@ -48,3 +50,27 @@ def wait_for(condition: Callable[[], object], timeout: float = 60, interval: flo
             return value
         time.sleep(interval)
     pytest.fail(f"condition not met within {timeout} s")
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_ready_server(argv: list[str], *, env: dict[str, str], what: str, cwd: str | None = None, quiet: bool = False):  # type: ignore[no-untyped-def]
+    """Start a test server process that prints "ready <url>" on its first line; (process, url), or fail saying so."""
+    process = subprocess.Popen(
+        argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL if quiet else None, text=True
+    )
+    line = process.stdout.readline() if process.stdout else ""
+    if not line.startswith("ready "):
+        process.kill()
+        pytest.fail(f"{what} did not start: {line!r}")
+    return process, line.split()[1]
+
+
+def stop_server(process: subprocess.Popen) -> None:  # type: ignore[type-arg]
+    process.terminate()
+    process.wait(timeout=10)

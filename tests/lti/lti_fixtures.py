@@ -3,7 +3,6 @@ process and keys) on 127.0.0.1, registered for the demo course through the same 
 
 import json
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ from django.core.cache import cache
 
 from lti.models import Platform
 from lti.services import platform_add
+from tests.support import free_port, start_ready_server, stop_server
 
 CLIENT_ID = "10000000000042"
 DEPLOYMENT_ID = "17:8865aa05b4b79b64a91a86042e43af5ea8ae79eb"
@@ -81,15 +81,9 @@ class Lms:
         return f"{self.issuer}/course?{urlencode({'user': user, **query})}"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def lms(live_server) -> Iterator[Lms]:  # type: ignore[no-untyped-def]
-    port = _free_port()
+    port = free_port()
     env = dict(
         os.environ,
         LTI_PORT=str(port),
@@ -100,19 +94,11 @@ def lms(live_server) -> Iterator[Lms]:  # type: ignore[no-untyped-def]
         LTI_TOOL_JWKS_URL=f"{live_server.url}/lti/jwks/",
         LTI_USERS=json.dumps(USERS),
     )
-    process = subprocess.Popen(
-        [sys.executable, str(Path(__file__).with_name("lms_platform.py"))],
-        env=env,
-        stdout=subprocess.PIPE,
-        text=True,
+    process, issuer = start_ready_server(
+        [sys.executable, str(Path(__file__).with_name("lms_platform.py"))], env=env, what="the LTI platform"
     )
-    line = process.stdout.readline() if process.stdout else ""
-    if not line.startswith("ready "):
-        process.kill()
-        pytest.fail(f"the LTI platform did not start: {line!r}")
-    yield Lms(issuer=line.split()[1], process=process)
-    process.terminate()
-    process.wait(timeout=10)
+    yield Lms(issuer=issuer, process=process)
+    stop_server(process)
 
 
 @pytest.fixture

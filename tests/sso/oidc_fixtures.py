@@ -5,7 +5,6 @@ few university accounts."""
 import json
 import os
 import shutil
-import socket
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from sso import oidc
+from tests.support import free_port, start_ready_server, stop_server
 
 PROVIDER_DIR = Path(__file__).resolve().parent / "oidc_provider"
 NODE = os.environ.get("NODE", shutil.which("node") or "/usr/bin/node")
@@ -65,12 +65,6 @@ class Provider:
         return next(a["password"] for a in ACCOUNTS.values() if a["login"] == login)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def provider_installed() -> Path:
     """`npm ci` of the provider's locked dependencies, once (the test run installs them itself)."""
@@ -85,7 +79,7 @@ def provider_installed() -> Path:
 
 @pytest.fixture(scope="session")
 def oidc_provider(provider_installed: Path, live_server) -> Iterator[Provider]:  # type: ignore[no-untyped-def]
-    port = _free_port()
+    port = free_port()
     env = dict(
         os.environ,
         OIDC_PORT=str(port),
@@ -98,21 +92,11 @@ def oidc_provider(provider_installed: Path, live_server) -> Iterator[Provider]: 
         ),
         OIDC_ACCOUNTS=json.dumps(ACCOUNTS),
     )
-    process = subprocess.Popen(
-        [NODE, "provider.js"],
-        cwd=provider_installed,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
+    process, issuer = start_ready_server(
+        [NODE, "provider.js"], cwd=str(provider_installed), env=env, what="the OpenID provider", quiet=True
     )
-    line = process.stdout.readline() if process.stdout else ""
-    if not line.startswith("ready "):
-        process.kill()
-        pytest.fail(f"the OpenID provider did not start: {line!r}")
-    yield Provider(issuer=line.split()[1], process=process)
-    process.terminate()
-    process.wait(timeout=10)
+    yield Provider(issuer=issuer, process=process)
+    stop_server(process)
 
 
 @pytest.fixture
