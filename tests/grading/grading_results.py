@@ -150,3 +150,21 @@ class ResultsBuilder:
             for u in members
         )
         self._reset()
+
+
+def mixed_cohort(
+    course: Course, student: User, other_student: User, results: "ResultsBuilder", day: dt.date
+) -> list[User]:
+    """Alice: exam C + 7 bonus (final B); Bob: exam Fx; three in a project D (returned); Quinn: nothing."""
+    results.all_passed(student, bonus=7, last_on=day - dt.timedelta(days=10))
+    results.exam_grade(student, "C", on=day)
+    results.all_passed(other_student, last_on=day - dt.timedelta(days=3))
+    results.exam_grade(other_student, "Fx", on=day)
+    members = make_students(course, 3, prefix="p")
+    for member in members:
+        results.all_passed(member, bonus=1, last_on=day - dt.timedelta(days=20))
+    results.project_grade(members, "D", on=day + dt.timedelta(days=2))
+    make_students(course, 1, prefix="quinn")  # no results at all
+    results.review(members[0], 1, on=day)  # a resubmission, passed later: LAB1 is completed that day
+    results.save()
+    return members

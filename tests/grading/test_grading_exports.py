@@ -14,24 +14,14 @@ from drf_spectacular.generators import SchemaGenerator
 from coursesite.models import Course, User
 from grading import urls as grading_urls
 
-from .grading_results import ResultsBuilder, make_students
+from .grading_results import ResultsBuilder, mixed_cohort
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def graded(course: Course, student: User, other_student: User, results: ResultsBuilder, day: dt.date) -> None:
-    results.all_passed(student, bonus=7, last_on=day - dt.timedelta(days=10))
-    results.exam_grade(student, "C", on=day)
-    results.all_passed(other_student, last_on=day - dt.timedelta(days=3))
-    results.exam_grade(other_student, "Fx", on=day)
-    members = make_students(course, 3, prefix="p")
-    for member in members:
-        results.all_passed(member, bonus=1, last_on=day - dt.timedelta(days=20))
-    results.project_grade(members, "D", on=day + dt.timedelta(days=2))
-    make_students(course, 1, prefix="quinn")  # no results at all
-    results.review(members[0], 1, on=day)  # a resubmission, passed later: LAB1 is completed that day
-    results.save()
+    mixed_cohort(course, student, other_student, results, day)
 
 
 def _rows(text: str) -> list[dict[str, str]]:

@@ -13,7 +13,7 @@ from coursesite.personal_id import check_digit
 from grading import services
 from grading.models import FinalGrade, GradingSettings, RecordsExport
 
-from .grading_results import ResultsBuilder, make_students
+from .grading_results import ResultsBuilder, make_students, mixed_cohort
 
 pytestmark = pytest.mark.django_db
 
@@ -32,17 +32,7 @@ def full(yyyymmdd: str, serial: str) -> str:
 @pytest.fixture
 def graded(course: Course, student: User, other_student: User, results: ResultsBuilder, day: dt.date) -> list[User]:
     """Alice: exam C + 7 bonus (final B); Bob: exam Fx, no personal id; three in a project D; Quinn: nothing."""
-    results.all_passed(student, bonus=7, last_on=day - dt.timedelta(days=10))
-    results.exam_grade(student, "C", on=day)
-    results.all_passed(other_student, last_on=day - dt.timedelta(days=3))
-    results.exam_grade(other_student, "Fx", on=day)
-    members = make_students(course, 3, prefix="p")
-    for member in members:
-        results.all_passed(member, bonus=1, last_on=day - dt.timedelta(days=20))
-    results.project_grade(members, "D", on=day + dt.timedelta(days=2))
-    make_students(course, 1, prefix="quinn")  # no results at all
-    results.review(members[0], 1, on=day)  # a resubmission, passed later: LAB1 is completed that day
-    results.save()
+    members = mixed_cohort(course, student, other_student, results, day)
     student.personal_id = pid("990101", "123")  # 10 digits: normalised to 12 on export
     student.save()
     for member, born in zip(members, ["20000229", "20010315", "19851130"], strict=True):
