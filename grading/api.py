@@ -58,6 +58,7 @@ class GradingStudentSerializer(serializers.Serializer):
     locked = serializers.SerializerMethodField()
     differs_from_policy = serializers.BooleanField()
     inputs_changed = serializers.BooleanField(help_text="a result behind the locked grade changed since locking")
+    withdrawn = serializers.BooleanField(help_text="left the course: kept on record, not in the active list")
     history = serializers.SerializerMethodField()
 
     @extend_schema_field(GradingAssignmentSerializer(many=True))

@@ -55,6 +55,11 @@ def test_withdrawn_students_leave_the_queue_and_the_active_gradebook_and_come_ba
     assert "/grades/students/bob/" in book and "/grades/students/alice/" not in book
     assert "1 active student (1 withdrawn, under the Withdrawn filter)" in book
     assert "/grades/students/alice/" in staff.get("/c/DD2424/grades/?status=withdrawn").content.decode()
+    api = {
+        row["username"]: row["withdrawn"]
+        for row in staff.get("/api/courses/DD2424/grading/gradebook/").json()["students"]
+    }
+    assert api == {"alice": True, "bob": False}  # the API keeps everyone on record, marked
     assert Submission.objects.filter(pk=alice_work.pk).exists()  # nothing is deleted
     assert AuditLog.objects.filter(action="roster.withdraw", actor=examiner).count() == 1
 
