@@ -45,11 +45,16 @@ class PollTable:
 
 
 def poll_table(*, exam: Exam) -> PollTable:
-    """Students who chose the exam against the candidate dates, with totals (three queries)."""
+    """Active students who chose the exam against the candidate dates, with totals (three queries)."""
     candidates = list(CandidateDate.objects.filter(exam=exam))
     students = [
         c.student
-        for c in ModuleChoice.objects.filter(course_id=exam.course_id, choice=ModuleChoice.Option.EXAM)
+        for c in ModuleChoice.objects.filter(
+            course_id=exam.course_id,
+            choice=ModuleChoice.Option.EXAM,
+            student__memberships__course_id=exam.course_id,
+            student__memberships__withdrawn_at__isnull=True,
+        )
         .select_related("student")
         .order_by("student__username")
     ]
@@ -125,11 +130,13 @@ class StaffCounts:
 
 
 def staff_counts(*, course: Course) -> StaffCounts:
-    choices = ModuleChoice.objects.filter(course=course).aggregate(
+    choices = ModuleChoice.objects.filter(
+        course=course, student__memberships__course=course, student__memberships__withdrawn_at__isnull=True
+    ).aggregate(
         exam=Count("id", filter=Q(choice=ModuleChoice.Option.EXAM)),
         project=Count("id", filter=Q(choice=ModuleChoice.Option.PROJECT)),
     )
-    students = Membership.objects.filter(course=course, role=Role.STUDENT).count()
+    students = Membership.objects.filter(course=course, role=Role.STUDENT, withdrawn_at__isnull=True).count()
     voted = (
         PollVote.objects.filter(
             candidate__exam__course=course,

@@ -6,6 +6,7 @@ import datetime as dt
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from coursesite.models import AuditLog, Role, User
 from exams import selectors, services
@@ -92,6 +93,23 @@ def test_the_examiner_sees_the_table_with_totals(exam: Exam, examiner: User, vot
     assert "2 / 1 / 0" in page and "Alice Student" in page
     api = client_for(examiner).get("/api/courses/DD2424/exams/poll/").json()
     assert api["candidates"][0] == {"day": "2026-05-25", "mine": "", "yes": 2, "maybe": 1, "no": 0}
+
+
+def test_a_withdrawn_students_votes_leave_the_table_and_the_counts(exam: Exam, voters, clock) -> None:
+    from coursesite.models import Membership
+    from exams.selectors import staff_counts
+
+    clock(OPEN)
+    day1 = dt.date(2026, 5, 25)
+    services.poll_vote(course=exam.course, student=voters[0], answers={day1: "yes"})
+    services.poll_vote(course=exam.course, student=voters[1], answers={day1: "yes"})
+    before = staff_counts(course=exam.course)
+    Membership.objects.filter(course=exam.course, user=voters[0]).update(withdrawn_at=timezone.now())
+
+    table = selectors.poll_table(exam=exam)
+    assert voters[0] not in [row.student for row in table.rows]
+    assert table.totals[0]["yes"] == 1
+    assert staff_counts(course=exam.course).chose_exam == before.chose_exam - 1
 
 
 def test_closing_the_poll_stops_votes(exam: Exam, examiner: User, voters, client_for, clock) -> None:
