@@ -18,6 +18,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DEBUG", "1")  # a development run: no SECRET_KEY needed
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coursesite.settings")
 os.environ.setdefault("DATABASE_URL", "sqlite:///:memory:")
 
