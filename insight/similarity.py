@@ -16,7 +16,6 @@ from itertools import combinations
 from typing import IO
 
 import numpy as np
-from copydetect import CodeFingerprint, compare_files
 
 log = logging.getLogger(__name__)
 
@@ -144,6 +143,8 @@ class Match:
 
 def base_hashes(texts: Iterable[str]) -> np.ndarray:
     """Fingerprints of the base code (all k-grams, as copydetect takes boilerplate); they never count."""
+    from copydetect import CodeFingerprint  # imported here: it loads matplotlib, which web processes never need
+
     hashes: list[int] = []
     for text in texts:
         if text.strip():
@@ -161,6 +162,8 @@ def compare(documents: list[Document], base: Iterable[str] = ()) -> list[Match]:
     """Every pair of documents with any shared code (archive documents are compared with students only),
     ranked by similarity, highest first. A pair's similarity is the larger of the two shares of each document's
     fingerprinted code that is found in the other."""
+    from copydetect import CodeFingerprint, compare_files  # see base_hashes
+
     boilerplate = base_hashes(base)
     window = GUARANTEE_T - NOISE_T + 1
     prints = [
