@@ -33,6 +33,14 @@ def state_modes() -> list[tuple[Path, int]]:
 
 def make_state_private() -> None:
     os.umask(UMASK)
+    from django.conf import settings
+
+    # Made here when missing, with its own mode: made later under the umask it would be 0750, and the judge's and
+    # the sandbox's uids could no longer reach the suite cache inside it.
+    var = Path(settings.VAR_DIR)
+    if not var.exists():
+        var.mkdir(parents=True)
+        os.chmod(var, 0o711)  # noqa: S103 (traverse only)
     for path, mode in state_modes():
         try:
             st = path.lstat()

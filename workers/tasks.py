@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from celery import shared_task
+from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import close_old_connections, connection
 from django.utils import timezone
@@ -49,6 +50,10 @@ def _protect(root: Path) -> None:
 
 def _own_folder(path: Path) -> None:
     """The suite cache: a real folder of the worker's own (not one another local user made or links elsewhere)."""
+    var = Path(settings.VAR_DIR)
+    if path.parent == var and not var.exists():
+        var.mkdir(mode=0o711, parents=True)  # traverse only: the judge's uid reaches the cache through it
+        os.chmod(var, 0o711)  # noqa: S103 (mkdir's mode is cut by the umask)
     path.mkdir(parents=True, exist_ok=True)
     st = path.lstat()
     if not path.is_dir() or path.is_symlink() or st.st_uid != os.geteuid():
