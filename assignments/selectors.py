@@ -166,6 +166,50 @@ def review_queue(*, course: Course, assignment: Assignment | None = None) -> Que
     return queue
 
 
+@dataclass(frozen=True)
+class QueueNeighbours:
+    """Where a submission sits in its assignment's review queue: the ones before and after, and the next free one."""
+
+    previous: Submission | None
+    next: Submission | None
+    next_free: Submission | None  # the next one this reviewer can take: nobody's claim, or their own
+    position: int | None  # 1-based, None when the submission is no longer waiting
+    size: int
+
+
+def queue_neighbours(*, submission: Submission, user: User) -> QueueNeighbours:
+    """Neighbours in queue order (on-time first, then by time); a reviewed submission keeps its place (2 queries)."""
+    assignment = submission.assignment
+    rows = list(
+        review_queue(course=assignment.course, assignment=assignment)
+        .select_related(None)
+        .values_list("pk", "is_late", "submitted_at", "claimed_by_id")
+    )
+    key = (submission.is_late, submission.submitted_at, submission.pk)
+    before = [r for r in rows if (r[1], r[2], r[0]) < key]
+    after = [r for r in rows if (r[1], r[2], r[0]) > key]
+    free = [r for r in after + before if r[3] in (None, user.pk)]
+    wanted = {r[0] for r in (before[-1:] + after[:1] + free[:1])}
+    found = Submission.objects.in_bulk(wanted) if wanted else {}
+    position = next((n for n, r in enumerate(rows, 1) if r[0] == submission.pk), None)
+    return QueueNeighbours(
+        previous=found.get(before[-1][0]) if before else None,
+        next=found.get(after[0][0]) if after else None,
+        next_free=found.get(free[0][0]) if free else None,
+        position=position,
+        size=len(rows),
+    )
+
+
+def queue_first_free(*, course: Course, assignment: Assignment | None, user: User) -> Submission | None:
+    """The first submission in the queue this reviewer can take: nobody's claim, or their own."""
+    return (
+        review_queue(course=course, assignment=assignment)
+        .filter(Q(claimed_by__isnull=True) | Q(claimed_by=user))
+        .first()
+    )
+
+
 def queue_counts(*, course: Course, user: User) -> dict[str, int]:
     """How many submissions wait for review, and how many of those this person has claimed (1 query)."""
     waiting = Submission.objects.filter(assignment__course=course, is_latest=True, review__isnull=True)

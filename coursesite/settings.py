@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "workers",
     "accounts",
     "insight",
+    "rubrics",
     "sso",
     "lti",
 ]
