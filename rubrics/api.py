@@ -114,7 +114,7 @@ class MarkSerializer(serializers.Serializer):
 
 class CommentSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
-    text = serializers.CharField(max_length=4000)
+    text = serializers.CharField(max_length=4000, error_messages={"blank": "Write the comment."})
     author = serializers.CharField(source="author.display_name", default="", read_only=True)
     created_at = serializers.DateTimeField(read_only=True)
     file = serializers.CharField(allow_blank=True, default="", max_length=300)
@@ -137,8 +137,9 @@ def _marked(submission) -> dict:  # type: ignore[no-untyped-def]
         "released": is_released(submission),
         "rubric": _rubric_data(rubric),
         "marks": [
-            {"criterion": m.criterion_id, "points": m.points, "passed": m.passed, "comment": m.comment}
-            for m in marks.values()
+            {"criterion": c.pk, "points": m.points, "passed": m.passed, "comment": m.comment}
+            for c, m in (selectors.marked_rows(rubric, marks) if rubric else [])
+            if m is not None
         ],
         "outcome": None
         if outcome is None
