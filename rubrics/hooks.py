@@ -4,6 +4,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import mark_safe
+from pygments.formatters import HtmlFormatter
 
 from assignments import access as assignment_access
 from assignments.codeview import code_files, default_file
@@ -56,6 +58,7 @@ def _viewer_context(request: HttpRequest, submission: Submission, *, can_comment
             "assignments:submission_report", args=[course.code, submission.assignment.number, submission.pk]
         ),
         "comments_api": reverse("rubrics:api_comments", args=[course.code, submission.pk]),
+        "pygments_css": mark_safe(HtmlFormatter(cssclass="highlight").get_style_defs(".highlight")),  # noqa: S308
     }
 
 

@@ -82,7 +82,7 @@ async function showReport() {
     const viewport = page.getViewport({ scale: (width / unscaled.width) * (window.devicePixelRatio || 1) });
     const box = el("div", { class: "pdf-page" + (api ? " commentable" : ""), "data-page": String(number),
       role: "img", "aria-label": `Page ${number} of the report` });
-    box.style.width = `${width}px`;
+    box.style.maxWidth = `${width}px`;
     const canvas = el("canvas");
     canvas.width = Math.floor(viewport.width);
     canvas.height = Math.floor(viewport.height);
