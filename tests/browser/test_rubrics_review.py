@@ -2,6 +2,7 @@
 after the release the student sees the marked rubric and both comments in place."""
 
 import datetime as dt
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,12 @@ from .conftest import sign_in
 pytestmark = pytest.mark.browser
 SHOTS = Path("/tmp/shots-rubric")
 CODE = b"import numpy as np\n\n\ndef EvaluateClassifier(X, W, b):\n    return W @ X + b\n"
+
+
+@pytest.fixture(autouse=True, scope="module")
+def pdfjs_installed() -> None:
+    """PDF.js from the lock file, as `make test` installs it (idempotent; the run installs it itself when missing)."""
+    subprocess.run([str(Path(__file__).parents[2] / "scripts/pdfjs.sh")], check=True, timeout=300)
 
 
 def _shots(page, name: str, artifacts: Path) -> None:  # type: ignore[no-untyped-def]

@@ -185,7 +185,7 @@ def test_the_queue_claims_the_next_free_submission_and_the_review_page_links_pre
     page = client_for(ta).get(f"/c/DD2424/assignments/review/{second.pk}/").content.decode()
     assert f'href="/c/DD2424/assignments/review/{first.pk}/" rel="prev"' in page and "(2 of 2 waiting)" in page
     queue = client_for(ta).get("/c/DD2424/assignments/queue/").content.decode()
-    assert 'data-shortcut="n"' in queue and "Claim the next and open it" in queue
+    assert 'data-shortcut="n"' in queue and "Claim the next submission" in queue
     again = client_for(ta).post("/c/DD2424/assignments/queue/claim-next/", {"assignment": "1"})
     assert again["Location"] == f"/c/DD2424/assignments/review/{second.pk}/"  # the one already held
 
@@ -292,3 +292,19 @@ def test_student_code_file_names_and_comments_are_escaped_on_every_page(
     assert "&lt;img src=x onerror=alert(1)&gt;.py" in student_page
     with pytest.raises(PermissionDenied):
         services.comment_delete(comment=InlineComment.objects.first(), by=ta)  # released: kept as sent
+
+
+def test_pdfjs_is_served_by_the_app_from_the_locked_npm_package(assignment, ta, student, submit, client_for) -> None:
+    import json
+    from pathlib import Path
+
+    from django.contrib.staticfiles import finders
+
+    lock = json.loads((Path(__file__).parents[2] / "rubrics/pdfjs/package-lock.json").read_text())
+    version = lock["packages"]["node_modules/pdfjs-dist"]["version"]
+    library = finders.find("rubrics/pdfjs/pdf.min.mjs")
+    assert library and f'"{version}"' in Path(library).read_text()  # the locked version, as the library reports it
+    assert finders.find("rubrics/pdfjs/pdf.worker.min.mjs")
+    submission = submit(assignment, student)
+    page = client_for(ta).get(f"/c/DD2424/assignments/review/{submission.pk}/").content.decode()
+    assert 'data-lib="/static/rubrics/pdfjs/pdf.min.mjs"' in page and "https://" not in page
