@@ -93,6 +93,7 @@ def test_the_editor_page_adds_criteria_for_the_examiner_and_shows_them_to_a_ta_r
     assert [c.text for c in criterion.canned.all()] == ["Label axes", "Use a log scale"]
     bad = examiner_client.post(page, {"action": "rule", "rule": "points", "pass_points": "many"})
     assert bad.status_code == 400 and "not a whole number" in bad.content.decode()
+    assert "Edit the rubric" in examiner_client.get("/c/DD2424/assignments/1/").content.decode()
     ta_page = client_for(ta).get(page).content.decode()
     assert "Plots" in ta_page and "Save the rule" not in ta_page
     assert client_for(ta).post(page, {"action": "rule", "rule": "manual"}).status_code == 403

@@ -75,7 +75,7 @@ async function showReport() {
   }).promise;
   status?.remove();
   const api = viewer.dataset.api;
-  const width = Math.max(viewer.clientWidth - 16, 200);
+  const width = Math.min(Math.max(viewer.clientWidth - 16, 200), 760);
   for (let number = 1; number <= doc.numPages; number += 1) {
     const page = await doc.getPage(number);
     const unscaled = page.getViewport({ scale: 1 });
