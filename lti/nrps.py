@@ -33,10 +33,17 @@ _ROLES = [
 
 
 class LmsServiceError(Exception):
-    """The LMS's services refused or failed, in words for the examiner."""
+    """The LMS's services refused or failed, in words for the examiner; `transient`: worth trying again later
+    (the LMS could not be reached, or answered with a server error)."""
+
+    def __init__(self, message: str, *, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
 
 
-def access_token(*, platform: Platform, scope: str) -> str:
+def access_token(*, platform: Platform, scope: str, allows: str = "the Names and Role Provisioning scope") -> str:
+    """An OAuth2 access token for `scope` (space-separated), by client credentials with the tool's signed
+    assertion. Never logged nor shown."""
     now = int(time.time())
     key = tool_key_current()
     assertion = jwt.encode(
@@ -64,11 +71,15 @@ def access_token(*, platform: Platform, scope: str) -> str:
             timeout=15,
         )
     except requests.RequestException as exc:
-        raise LmsServiceError(f"The LMS could not be reached ({exc.__class__.__name__}). Try again later.") from exc
+        raise LmsServiceError(
+            f"The LMS could not be reached ({exc.__class__.__name__}). Try again later.", transient=True
+        ) from None
+    if response.status_code >= 500 or response.status_code == 429:
+        raise LmsServiceError(f"The LMS's sign-in for services failed (HTTP {response.status_code}).", transient=True)
     if response.status_code != 200:
         raise LmsServiceError(
             f"The LMS refused coursesite's access (HTTP {response.status_code}): check that the developer key "
-            "is on and allows the Names and Role Provisioning scope."
+            f"is on and allows {allows}."
         )
     token = response.json().get("access_token") if "json" in response.headers.get("content-type", "") else None
     if not isinstance(token, str):
