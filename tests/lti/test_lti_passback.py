@@ -5,12 +5,13 @@ their reason, and "send again" works once the LMS accepts."""
 
 from assignments.models import Assignment, Submission
 from assignments.services import review_record
-from coursesite.models import AuditLog, Course, Role, User
+from coursesite.models import AuditLog, Course, User
 from grading.models import FinalGrade
 from grading.services import final_grade_change, grades_finalise
 from lti.models import LineItem, ScoreSend
+from sso.models import ExternalIdentity
 from tests.lti import lti_fixtures
-from tests.support import make_member, wait_for
+from tests.support import wait_for
 
 # The LTI platform process and its registration for the course (fixtures).
 lms = lti_fixtures.lms
@@ -34,14 +35,17 @@ def _sent(count: int) -> bool:
 
 
 def test_reviews_and_a_final_grade_reach_the_lms_gradebook_in_one_line_item_each(
-    lms, lti_on, celery_worker, course: Course, examiner: User, ta: User, student: User, assignment: Assignment
-) -> None:
+    lms, lti_on, celery_worker, client_for, course: Course, examiner: User, ta: User, student: User, assignment
+) -> None:  # type: ignore[no-untyped-def]
     lms.set_ags(reset=True, unavailable=1)  # the first score meets a server error: the task tries again
-    zed = make_member(course, "zed", Role.STUDENT, "Zed Nobody")
-    for user in ("alice", "zed"):
-        assert lms.launch(user).status_code == 302
+    assert lms.launch("alice").status_code == 302
     lti_on.refresh_from_db()
     assert lti_on.lineitems_url == f"{lms.issuer}/api/lti/courses/4711/line_items"
+    # Zed never opens coursesite from the LMS: the roster sync brings him, with his LMS id.
+    lms.set_members([{"user": "ada"}, {"user": "alice"}, {"user": "zed"}])
+    assert client_for(examiner).post("/c/DD2424/lti/", {"platform": lti_on.pk}).status_code == 302
+    zed = User.objects.get(username="zed")
+    assert ExternalIdentity.objects.get(user=zed).subject == ZED
     celery_worker("cpu")
 
     review_record(submission=_submission(assignment, student), by=ta, passed=True, bonus=1)
