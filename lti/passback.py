@@ -9,6 +9,7 @@ Access tokens (client credentials with the tool's signed assertion) are never lo
 
 import datetime as dt
 import json
+import logging
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -39,6 +40,7 @@ CONTAINER_TYPE = "application/vnd.ims.lis.v2.lineitemcontainer+json"
 SCORE_TYPE = "application/vnd.ims.lis.v1.score+json"
 TAG = "coursesite"
 # The final grade as points, so a numeric gradebook column can show it (the letter is in the comment too).
+log = logging.getLogger(__name__)
 GRADE_POINTS = {"A": 5, "B": 4, "C": 3, "D": 2, "E": 1, "Fx": 0, "F": 0}
 FINAL_LABEL = "Final grade (A=5 ... E=1, F=0)"
 ALLOWS = "the Assignment and Grade Services scopes (line items and scores)"
@@ -239,7 +241,12 @@ def _post_score(send: ScoreSend) -> None:
             f"{send.student.full_name or send.student.username} has not opened coursesite from the LMS yet, so "
             "their LMS id is not known here. Send again once they have (or after a roster sync from the LMS)."
         )
-    token = access_token(platform=send.platform, scope=f"{LINEITEM_SCOPE} {SCORE_SCOPE}", allows=ALLOWS)
+    try:
+        token = access_token(platform=send.platform, scope=f"{LINEITEM_SCOPE} {SCORE_SCOPE}", allows=ALLOWS)
+    except LmsServiceError as exc:
+        if exc.transient:
+            raise LmsUnavailable(str(exc)) from None
+        raise
     line_url = _line_item_url(send, token)
     score: dict[str, Any] = {
         "userId": subject,
@@ -277,12 +284,17 @@ def score_send_run(*, send_id: int, final_try: bool) -> ScoreSend | None:
         _post_score(send)
     except LmsUnavailable as exc:
         if not final_try:
-            send.reason = f"{exc} Trying again (try {send.attempts})."
+            send.reason = f"{exc} Trying again (after try {send.attempts})."
             send.save(update_fields=["reason", "updated_at"])
             raise
         send.status, send.reason = ScoreSend.Status.FAILED, f"{exc} Gave up after {send.attempts} tries."
     except LmsServiceError as exc:
         send.status, send.reason = ScoreSend.Status.FAILED, str(exc)[:500]
+    except Exception as exc:  # an answer that cannot be read, say: recorded, never left waiting for ever
+        log.exception("sending score %s to the LMS failed", send.pk)
+        send.status = ScoreSend.Status.FAILED
+        send.reason = f"The LMS's answer could not be used ({exc.__class__.__name__}). Send again, or ask the site's "
+        send.reason += "administrator to look at the log."
     else:
         send.status, send.reason, send.sent_at = ScoreSend.Status.SENT, "", timezone.now()
     send.reason = send.reason[:500]

@@ -13,11 +13,11 @@ the tests of the tool's refusals: `expired` (an expired token), `forged` (signed
 Assignment and Grade Services 2.0: launches carry the AGS endpoint claim (line items URL and scopes); the token
 endpoint grants the AGS scopes to the tool's client assertion (checked against the tool's JWKS); the line items
 container answers GET (filtered by resource_id, tag) and POST (a new line item), and `<line item>/scores` takes
-POSTed scores. It refuses as Canvas does where the tests ask it to (PUT /ags {"not_students": [sub, ...],
-"unpublished": bool, "unavailable": N, "reset": true}): a user who is not a student (422, "User not found in
-course or is not a student"), an unpublished course (403, "Course not published"), and N server errors (503)
-before it answers.
-GET /ags-state shows the line items and scores it holds.
+POSTed scores; a placed link with a lineItem (Deep Linking) gets a line item. It refuses as Canvas does where the
+tests ask it to (PUT /ags {"not_students": [sub, ...], "unpublished": bool, "unavailable": N}): a user who is not
+a student (422, "User not found in course or is not a student"), an unpublished course (403, "Course not
+published"), and N server errors (503) before it answers. PUT /ags {"reset": true} empties the gradebook,
+{"lineitems": [...]} adds columns; GET /ags-state shows the line items and scores it holds.
 Prints "ready <issuer>" once it listens.
 """
 
@@ -62,6 +62,13 @@ _lineitems: list[dict] = []
 _scores: list[dict] = []  # every score accepted, with "lineitem": the line item's id
 _ags_rules: dict = {"not_students": [], "unpublished": False, "unavailable": 0}
 _lock = threading.Lock()
+
+
+def _lineitem_add(item: dict) -> dict:
+    """A new gradebook column (the caller holds the lock)."""
+    item = {**item, "id": f"{ISSUER}{LINEITEMS_PATH}/{len(_lineitems) + 1}"}
+    _lineitems.append(item)
+    return item
 
 
 def _jwks() -> dict:
@@ -172,6 +179,8 @@ class Handler(BaseHTTPRequestHandler):
                     _lineitems.clear()
                     _scores.clear()
                     _ags_rules.update(not_students=[], unpublished=False, unavailable=0)
+                for item in data.pop("lineitems", []):  # columns already in the course (made by a placement)
+                    _lineitem_add(item)
                 _ags_rules.update(data)
             else:
                 _members[:] = data
@@ -216,8 +225,7 @@ class Handler(BaseHTTPRequestHandler):
                 400, json.dumps({"errors": {"message": "scoreMaximum and label required"}}), "application/json"
             )
         with _lock:
-            item["id"] = f"{ISSUER}{LINEITEMS_PATH}/{len(_lineitems) + 1}"
-            _lineitems.append(item)
+            item = _lineitem_add(item)
         return self._send(201, json.dumps(item), "application/vnd.ims.lis.v2.lineitem+json")
 
     def _score_post(self, lineitem_id: str, body: bytes) -> None:
@@ -381,6 +389,9 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(400, "invalid deep linking response: " + "; ".join(problems), "text/plain")
         with _lock:
             _placed.extend(items)
+            for item in items:  # Deep Linking 2.0, 3.4.2: a link with a lineItem gets a gradebook column
+                if isinstance(item.get("lineItem"), dict):
+                    _lineitem_add({**item["lineItem"], "resourceLinkId": secrets.token_urlsafe(8)})
         links = "".join(
             f'<li><a href="/course?{html.escape(urlencode({"user": "alice", "target": i["url"]}))}">'
             f"{html.escape(i['title'])}</a></li>"

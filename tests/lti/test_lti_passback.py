@@ -82,7 +82,10 @@ def test_reviews_and_a_final_grade_reach_the_lms_gradebook_in_one_line_item_each
 def test_a_refusal_is_listed_with_its_reason_and_sent_again_once_the_lms_accepts(
     lms, lti_on, celery_worker, client_for, ta: User, student: User, assignment: Assignment
 ) -> None:
-    lms.set_ags(reset=True, not_students=[ALICE])  # Canvas: Alice is in the course, but not as a student
+    # The assignment's column is in the LMS already (placed through deep linking), and Canvas has Alice in the
+    # course, but not as a student.
+    placed = {"label": "Assignment 1", "resourceId": "assignment-1", "tag": "coursesite", "scoreMaximum": 3}
+    lms.set_ags(reset=True, not_students=[ALICE], lineitems=[placed])
     assert lms.launch("alice").status_code == 302
     celery_worker("cpu")
     review_record(submission=_submission(assignment, student), by=ta, passed=True)
@@ -109,6 +112,7 @@ def test_a_refusal_is_listed_with_its_reason_and_sent_again_once_the_lms_accepts
     lms.set_ags(unpublished=False)
     assert staff.post(f"/c/DD2424/lti/scores/{send.pk}/send-again/").status_code == 302  # type: ignore[attr-defined]
     wait_for(lambda: _sent(1))
-    assert [(s["userId"], s["scoreGiven"]) for s in lms.ags_state()["scores"]] == [(ALICE, 1)]
-    assert len(lms.ags_state()["lineitems"]) == 1
+    [line] = lms.ags_state()["lineitems"]  # the placed column, found by its resourceId: none made
+    scores = [(s["userId"], s["scoreGiven"], s["lineitem"]) for s in lms.ags_state()["scores"]]
+    assert scores == [(ALICE, 1, line["id"])]
     assert AuditLog.objects.filter(action="lti.score_sent_again", actor=ta).count() == 2
