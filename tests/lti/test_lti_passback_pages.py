@@ -78,6 +78,8 @@ def test_only_the_course_s_staff_see_the_sends_and_send_one_again(
     assert (send.status, send.reason) == (ScoreSend.Status.PENDING, "")
     audit = AuditLog.objects.get(action="lti.score_sent_again")
     assert (audit.actor, audit.data["student"]) == (ta, "alice")
+    trail = client_for(examiner).get("/c/DD2424/audit/?action=lti.score_sent_again").content.decode()
+    assert "Tara Assistant sent the score for Assignment 1: One-layer softmax classifier of Alice Student" in trail
 
     again = client_for(ta).post(url)  # it is on its way: not twice
     assert again.status_code == 400
