@@ -245,7 +245,7 @@ def _post_score(send: ScoreSend) -> None:
         token = access_token(platform=send.platform, scope=f"{LINEITEM_SCOPE} {SCORE_SCOPE}", allows=ALLOWS)
     except LmsServiceError as exc:
         if exc.transient:
-            raise LmsUnavailable(str(exc)) from None
+            raise LmsUnavailable(str(exc).removesuffix(" Try again later.")) from None  # the task does
         raise
     line_url = _line_item_url(send, token)
     score: dict[str, Any] = {

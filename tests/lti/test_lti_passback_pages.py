@@ -135,3 +135,30 @@ def test_the_canvas_developer_key_asks_for_the_grade_scopes(db) -> None:  # type
     text = out.getvalue()
     scopes = json.loads(text[text.index("{") :])["scopes"]
     assert {AGS + "lineitem", AGS + "score"} <= set(scopes)
+
+
+def test_an_lms_that_cannot_be_reached_is_tried_again_then_recorded_as_failed(course, ta, student, assignment) -> None:  # type: ignore[no-untyped-def]
+    from lti.passback import LmsUnavailable, score_send_run
+    from sso.models import ExternalIdentity
+    from tests.support import free_port
+
+    platform = _platform(course)
+    Platform.objects.filter(pk=platform.pk).update(auth_token_url=f"http://127.0.0.1:{free_port()}/token")
+    _reviewed(assignment, student, ta)
+    send = ScoreSend.objects.get()
+
+    # Nobody knows Alice's LMS id yet: said in words, not tried.
+    assert score_send_run(send_id=send.pk, final_try=False).reason.startswith(  # type: ignore[union-attr]
+        "Alice Student has not opened coursesite from the LMS yet, so their LMS id is not known here."
+    )
+    ScoreSend.objects.filter(pk=send.pk).update(status=ScoreSend.Status.PENDING, reason="")
+    ExternalIdentity.objects.create(user=student, issuer=platform.issuer, subject="a1b2c3d4-alice")
+
+    with pytest.raises(LmsUnavailable):  # the task retries this
+        score_send_run(send_id=send.pk, final_try=False)
+    send.refresh_from_db()
+    assert send.status == ScoreSend.Status.PENDING
+    assert send.reason == "The LMS could not be reached (ConnectionError). Trying again (after try 2)."
+    done = score_send_run(send_id=send.pk, final_try=True)
+    assert done is not None and done.status == ScoreSend.Status.FAILED
+    assert done.reason.endswith("Gave up after 3 tries.")
