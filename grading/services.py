@@ -251,9 +251,6 @@ def grades_relock(*, course: Course, by: User, reason: str, students: list[int] 
                 FinalGradeChange.objects.create(
                     final_grade=locked, old_grade=locked.grade, new_grade=new_grade, reason=reason, changed_by=by
                 )
-                lti_passback.final_grades_queue(
-                    course=course, grades=[FinalGrade(student=row.student, grade=new_grade)]
-                )
             locked.grade = new_grade
             locked.module_code = row.outcome.module.code or ""
             locked.module_grade = row.outcome.module.grade or ""
@@ -261,6 +258,8 @@ def grades_relock(*, course: Course, by: User, reason: str, students: list[int] 
             locked.lab_passed = row.outcome.assignments.passed
             locked.explanation = row.outcome.explanation
             locked.save()
+            if before["grade"] != new_grade:
+                lti_passback.final_grades_queue(course=course, grades=[locked])
             changed[row.student.username] = new_grade
             audit_record(
                 actor=by,

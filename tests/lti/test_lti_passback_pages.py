@@ -162,3 +162,38 @@ def test_an_lms_that_cannot_be_reached_is_tried_again_then_recorded_as_failed(co
     done = score_send_run(send_id=send.pk, final_try=True)
     assert done is not None and done.status == ScoreSend.Status.FAILED
     assert done.reason.endswith("Gave up after 3 tries.")
+
+
+def test_finalised_and_re_locked_final_grades_are_recorded_for_the_lms(course, examiner, client_for) -> None:  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from grading.models import FinalGrade
+    from grading.services import grades_finalise, grades_relock
+    from projects.models import Group
+    from tests.grading.grading_results import ResultsBuilder, make_students
+
+    _platform(course)
+    results = ResultsBuilder(course, examiner)
+    members = make_students(course, 3, prefix="g")
+    for member in members:
+        results.all_passed(member, bonus=1, last_on=timezone.localdate() - dt.timedelta(days=3))
+    results.project_grade(members, "B", on=timezone.localdate() - dt.timedelta(days=3))
+    results.save()
+    grades_finalise(course=course, by=examiner)
+    locked = dict(FinalGrade.objects.values_list("student__username", "grade"))
+    sends = ScoreSend.objects.filter(item="final")
+    assert {(s.student.username, s.comment) for s in sends} == {(u, f"Final grade {g}") for u, g in locked.items()}
+
+    group = Group.objects.get(course=course)
+    form = {"action": "grade", "grade": "D", "reason": "Rubric error."}
+    form.update({f"confirmed_{m.user_id}": "1" for m in group.members.all()})
+    client_for(examiner).post(f"/c/DD2424/projects/groups/{group.pk}/", form)
+    assert grades_relock(course=course, by=examiner, reason="Project regraded: D.") == 3
+    relocked = dict(FinalGrade.objects.values_list("student__username", "grade"))
+    assert relocked != locked
+    newest = {s.student.username: (s.comment, s.score_given) for s in sends.order_by("pk")}
+    points = {"A": 5, "B": 4, "C": 3, "D": 2, "E": 1}
+    assert newest == {u: (f"Final grade {g}", points[g]) for u, g in relocked.items()}
+    assert ScoreSend.objects.filter(item="final").count() == 6  # three at finalising, three re-locked
