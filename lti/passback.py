@@ -39,6 +39,7 @@ LINEITEM_TYPE = "application/vnd.ims.lis.v2.lineitem+json"
 CONTAINER_TYPE = "application/vnd.ims.lis.v2.lineitemcontainer+json"
 SCORE_TYPE = "application/vnd.ims.lis.v1.score+json"
 TAG = "coursesite"
+LOOKUP_PAGES = 20
 # The final grade as points, so a numeric gradebook column can show it (the letter is in the comment too).
 log = logging.getLogger(__name__)
 GRADE_POINTS = {"A": 5, "B": 4, "C": 3, "D": 2, "E": 1, "Fx": 0, "F": 0}
@@ -186,6 +187,24 @@ def _line_item_spec(send: ScoreSend) -> dict:
     return {"scoreMaximum": float(send.score_maximum), "label": label, "resourceId": resource, "tag": TAG}
 
 
+def _line_item_find(lineitems: str, resource_id: str, token: str) -> str | None:
+    """The LMS's line item with this resourceId (AGS 2.0, 3.2.5: filtered by resource_id and tag; paged)."""
+    url: str | None = lineitems
+    params: dict | None = {"resource_id": resource_id, "tag": TAG}
+    for _page in range(LOOKUP_PAGES):
+        if url is None:
+            break
+        found = _call("GET", url, token=token, params=params, headers={"Accept": CONTAINER_TYPE})
+        if found.status_code != 200:
+            return None  # no read access to the line items: only making one is left
+        items = found.json()
+        for item in items if isinstance(items, list) else []:
+            if isinstance(item, dict) and item.get("resourceId") == resource_id and isinstance(item.get("id"), str):
+                return item["id"]
+        url, params = found.links.get("next", {}).get("url"), None
+    return None
+
+
 def _line_item_url(send: ScoreSend, token: str) -> str:
     """The line item's URL at the LMS: remembered, else found there by its resourceId (made by an earlier try
     whose answer was lost), else made now. A row lock makes two sends for one item wait for each other."""
@@ -200,18 +219,7 @@ def _line_item_url(send: ScoreSend, token: str) -> str:
         if line.url:
             return line.url
         lineitems = send.platform.lineitems_url
-        found = _call(
-            "GET",
-            lineitems,
-            token=token,
-            params={"resource_id": spec["resourceId"], "tag": TAG},
-            headers={"Accept": CONTAINER_TYPE},
-        )
-        existing = found.json() if found.status_code == 200 else []
-        url = next(
-            (i["id"] for i in existing if isinstance(i, dict) and i.get("resourceId") == spec["resourceId"]),
-            None,
-        )
+        url = _line_item_find(lineitems, spec["resourceId"], token)
         if url is None:
             made = _call("POST", lineitems, token=token, data=json.dumps(spec), headers={"Content-Type": LINEITEM_TYPE})
             if made.status_code not in (200, 201):
