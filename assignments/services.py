@@ -18,6 +18,7 @@ from coursesite.access import require_instructor, require_staff, require_student
 from coursesite.audit import audit_record
 from coursesite.models import Course, Membership, Role, User
 from coursesite.uploads import check_pdf, check_size, store_by_hash
+from lti import passback as lti_passback
 
 from .access import require_reviewer
 from .archives import CODE_MAX_BYTES, pack_code
@@ -254,6 +255,7 @@ def review_record(*, submission: Submission, by: User, passed: bool, bonus: int 
         passed=passed,
         bonus=bonus,
     )
+    lti_passback.assignment_score_queue(assignment=assignment, student=locked.student, passed=passed, bonus=bonus)
     outcome = "Pass" if passed else "Fail"
     transaction.on_commit(
         lambda: _email_student(
@@ -330,6 +332,10 @@ def regrade_answer(
         bonus=final_bonus,
         changed=(final_passed, final_bonus) != (review.passed, review.bonus),
     )
+    if (final_passed, final_bonus) != (review.passed, review.bonus):
+        lti_passback.assignment_score_queue(
+            assignment=assignment, student=submission.student, passed=final_passed, bonus=final_bonus
+        )
     outcome = "Pass" if final_passed else "Fail"
     transaction.on_commit(
         lambda: _email_student(

@@ -173,6 +173,7 @@ SENTENCES: dict[str, str | Callable[[Mapping[str, Any], str], str]] = {
     "assignment.create": "created assignment {number}",
     "assignment.update": "changed an assignment",
     "roster.import": "imported the roster: {created} new, {updated} updated, {unchanged} unchanged",
+    "lti.score_sent_again": "sent the score for {item} of {whom} to the LMS gradebook again",
 }
 
 HIDDEN = {"reason", "student", "code_sha256", "report_sha256"}  # said elsewhere, or noise in a sentence
