@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "insight",
     "sso",
     "lti",
+    "notifications",
 ]
 
 MIDDLEWARE = [

@@ -46,4 +46,5 @@ urlpatterns = [
     path("", include("grading.urls")),
     path("", include("workers.urls")),
     path("", include("insight.urls")),
+    path("", include("notifications.urls")),
 ]

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from coursesite.audit import audit_record
 from coursesite.models import Course, Role, User
+from notifications import events
 
 from . import canvas
 from .models import CanvasColumn, CanvasStudent, FinalGrade, FinalGradeChange, GradingSettings, RecordsExport
@@ -79,6 +80,7 @@ def grades_finalise(*, course: Course, by: User) -> int:
             if row.locked is None
         ]
         FinalGrade.objects.bulk_create(new)
+        events.final_grades_published(course=course, students=[g.student for g in new])
         if settings.finalised_at is None:
             settings.finalised_at, settings.finalised_by = now, by
             settings.save(update_fields=["finalised_at", "finalised_by"])
