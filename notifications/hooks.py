@@ -1,6 +1,7 @@
 """What notifications add to a course: the latest announcements on the dashboard, and the navigation link."""
 
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.text import Truncator
 
 from coursesite.hooks import DashboardItem, NavLink
@@ -14,8 +15,8 @@ def dashboard_announcements(membership: Membership) -> list[DashboardItem]:
     return [
         DashboardItem(
             f"Announcement: {a.subject}",
-            f"{a.created_at:%d %b}, {a.author.display_name if a.author else 'the examiner'}: "
-            + Truncator(a.body).chars(300),
+            f"{timezone.localtime(a.created_at, membership.course.tz):%d %b}, "
+            f"{a.author.display_name if a.author else 'the examiner'}: " + Truncator(a.body).chars(300),
             url,
             a.created_at,
             section="info",

@@ -92,8 +92,9 @@ class Announcement(models.Model):
 
     @property
     def audience_label(self) -> str:
+        """Who it went to, as in "sent to ...": the whole course, exam students, Group 2."""
         if self.audience == self.Audience.MODULE:
-            return self.get_module_display()
+            return self.get_module_display().lower()
         if self.audience == self.Audience.GROUP:
             return self.group.name if self.group else "a group (since dissolved)"
-        return "The whole course"
+        return "the whole course"

@@ -82,7 +82,7 @@ def announcements(request: HttpRequest, code: str) -> HttpResponse:
             n = announcement.recipients.count()
             messages.success(
                 request,
-                f"Announcement \u201c{announcement.subject}\u201d sent to {announcement.audience_label.lower()}: "
+                f"Announcement \u201c{announcement.subject}\u201d sent to {announcement.audience_label}: "
                 f"{n} {'person' if n == 1 else 'people'}, listed on their dashboard and e-mailed.",
             )
             return redirect("notifications:announcements", code)

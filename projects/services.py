@@ -795,8 +795,9 @@ def help_cancel_by_staff(*, booking: HelpBooking, by: User, reason: str) -> Help
         kind=Kind.HELP_CANCELLED,
         course=course,
         subject=f"{course.code}: your help session on {when} is cancelled",
-        body=f"{by.display_name} cancelled your help session with {booking.slot.ta.display_name} on {when} "
-        f"(topic: {booking.topic}).\n\nReason: {reason}\n\nBook another time on the help page.",
+        body=f"{by.display_name} cancelled your help session "
+        + ("" if by.pk == booking.slot.ta_id else f"with {booking.slot.ta.display_name} ")
+        + f"on {when} (topic: {booking.topic}).\n\nReason: {reason}\n\nBook another time on the help page.",
         url=reverse("projects:help", args=[course.code]),
     )
     return booking
