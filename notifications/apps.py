@@ -1,4 +1,4 @@
-"""App configuration of notifications: announcements shown on the course dashboard."""
+"""App configuration of notifications: announcements on the course dashboard and in the navigation, demo data."""
 
 from django.apps import AppConfig
 
@@ -9,7 +9,8 @@ class NotificationsConfig(AppConfig):
     def ready(self) -> None:
         from coursesite.hooks import registry
 
-        from . import hooks
+        from . import demo, hooks
 
         registry.dashboard.append(hooks.dashboard_announcements)
         registry.nav.append(hooks.nav_links)
+        registry.demo.append((90, demo.extend_demo))
