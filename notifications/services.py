@@ -122,7 +122,7 @@ def announcement_create(
 ) -> Announcement:
     """The examiner writes to the whole course, one module's students or one group; everyone reached is told."""
     require_instructor(user=by, course=course)
-    subject, body = (subject or "").strip(), (body or "").strip()
+    subject, body = " ".join((subject or "").split()), (body or "").strip()  # a subject is one line (a mail header)
     if audience not in Announcement.Audience.values:
         raise ValidationError("Choose who the announcement is for: the whole course, a module or a group.")
     if not subject:

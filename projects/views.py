@@ -400,7 +400,7 @@ def help_sessions(request: HttpRequest, code: str) -> HttpResponse:
     course, membership = course_page(request, code)
     status = 200
     if request.method == "POST":
-        asked = _help_confirmation(request, course)
+        asked = _help_confirmation(request, course, membership)
         if asked is not None:
             return asked
         if _run(request, lambda: _help_action(request, course, membership), lambda said: str(said)):
@@ -409,7 +409,7 @@ def help_sessions(request: HttpRequest, code: str) -> HttpResponse:
     return _help_page(request, course, membership, status=status)
 
 
-def _help_confirmation(request: HttpRequest, course) -> HttpResponse | None:  # type: ignore[no-untyped-def]
+def _help_confirmation(request: HttpRequest, course, membership) -> HttpResponse | None:  # type: ignore[no-untyped-def]
     """Cancelling a booking is asked first (without JavaScript: a page that posts the same form again)."""
     if request.POST.get("action") != "cancel" or confirmed(request):
         return None
@@ -418,11 +418,12 @@ def _help_confirmation(request: HttpRequest, course) -> HttpResponse | None:  # 
         return None
     when = _when(course, booking.slot.starts_at)
     others = [a.user.display_name for a in booking.attendees.select_related("user") if a.user_id != request.user.pk]
-    detail = (
-        f"This is your group's booking: {_names(others)} will be told it is cancelled."
-        if booking.group_id and others
-        else "The slot becomes free for others to book."
-    )
+    if membership.is_staff_role:
+        detail = f"{_names(others)} will be told it is cancelled, with your reason; the slot becomes free again."
+    elif booking.group_id and others:
+        detail = f"This is your group's booking: {_names(others)} will be told it is cancelled."
+    else:
+        detail = "The slot becomes free for others to book."
     return confirm_page(
         request,
         question=f"Cancel the help session on {when} ({booking.topic})?",

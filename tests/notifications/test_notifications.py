@@ -194,3 +194,11 @@ def test_a_refused_announcement_keeps_the_text_and_a_foreign_group_is_refused(
     empty = ada.post(url, {"audience": "course", "subject": "", "body": "x"})
     assert empty.status_code == 400 and "Give the announcement a subject." in empty.content.decode()
     assert not Announcement.objects.exists()
+
+
+def test_an_announcement_subject_is_one_line(course, examiner, student) -> None:
+    made = services.announcement_create(
+        course=course, by=examiner, audience="course", subject="Hi\r\nBcc: everyone@example.edu", body="Text"
+    )
+    assert made.subject == "Hi Bcc: everyone@example.edu"
+    assert Notification.objects.get(user=student).subject == "DD2424: Hi Bcc: everyone@example.edu"
