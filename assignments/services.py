@@ -19,6 +19,7 @@ from coursesite.audit import audit_record
 from coursesite.models import Course, Membership, Role, User
 from coursesite.uploads import check_pdf, check_size, store_by_hash
 from lti import passback as lti_passback
+from notifications import events
 
 from .access import require_reviewer
 from .archives import CODE_MAX_BYTES, pack_code
@@ -72,6 +73,8 @@ def assignment_update(
         changed["handout"] = assignment.handout_name
     assignment.save()
     audit_record(actor=by, action="assignment.update", course=assignment.course, target=assignment, **changed)
+    if "deadline_at" in changed and assignment.is_released():
+        events.deadline_changed(assignment=assignment)
     return assignment
 
 
@@ -256,16 +259,7 @@ def review_record(*, submission: Submission, by: User, passed: bool, bonus: int 
         bonus=bonus,
     )
     lti_passback.assignment_score_queue(assignment=assignment, student=locked.student, passed=passed, bonus=bonus)
-    outcome = "Pass" if passed else "Fail"
-    transaction.on_commit(
-        lambda: _email_student(
-            locked,
-            f"{assignment.course.code} assignment {assignment.number} reviewed: {outcome}",
-            f"Your submission for assignment {assignment.number} ({assignment.title}) was reviewed: {outcome}"
-            + (f", {bonus} bonus point{'s' if bonus != 1 else ''}" if bonus else "")
-            + f".\n\nFeedback:\n{review.feedback or '(none)'}",
-        )
-    )
+    events.review_released(review=review)
     return review
 
 
@@ -395,6 +389,7 @@ def extension_grant(
         reason=extension.reason,
         replaced=not created,
     )
+    events.extension_changed(assignment=assignment, student=student, deadline_at=deadline_at)
     return extension
 
 
@@ -428,3 +423,4 @@ def extension_revoke(*, extension: Extension, by: User) -> None:
     )
     locked.delete()
     _remark_lateness(assignment=assignment, student=student)
+    events.extension_changed(assignment=assignment, student=student, deadline_at=None)

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "rubrics",
     "sso",
     "lti",
+    "notifications",
 ]
 
 MIDDLEWARE = [

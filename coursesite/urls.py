@@ -47,4 +47,5 @@ urlpatterns = [
     path("", include("workers.urls")),
     path("", include("insight.urls")),
     path("", include("rubrics.urls")),
+    path("", include("notifications.urls")),
 ]

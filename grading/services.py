@@ -10,6 +10,7 @@ from django.utils import timezone
 from coursesite.audit import audit_record
 from coursesite.models import Course, Role, User
 from lti import passback as lti_passback
+from notifications import events
 
 from . import canvas
 from .models import CanvasColumn, CanvasStudent, FinalGrade, FinalGradeChange, GradingSettings, RecordsExport
@@ -81,6 +82,7 @@ def grades_finalise(*, course: Course, by: User) -> int:
         ]
         FinalGrade.objects.bulk_create(new)
         lti_passback.final_grades_queue(course=course, grades=new)
+        events.final_grades_published(course=course, students=[g.student for g in new])
         if settings.finalised_at is None:
             settings.finalised_at, settings.finalised_by = now, by
             settings.save(update_fields=["finalised_at", "finalised_by"])
