@@ -210,6 +210,16 @@ def rerun_progress(*, assignment: Assignment) -> RerunProgress | None:
     return RerunProgress(rerun, rerun.done, rerun.failed, rerun.total)  # type: ignore[attr-defined]
 
 
+def rerun_offered(*, assignment: Assignment, active: Suite | None) -> bool:
+    """After a version is made live: some student's work was graded by another version, and no rerun with the
+    live one has been asked for since (2 queries)."""
+    if active is None or Rerun.objects.filter(assignment=assignment, suite=active).exists():
+        return False
+    return (
+        GradingJob.objects.filter(suite__assignment=assignment, submission__isnull=False).exclude(suite=active).exists()
+    )
+
+
 def trials_of(*, assignment: Assignment, limit: int = 5) -> list[GradingJob]:
     return list(
         GradingJob.objects.filter(suite__assignment=assignment, trigger=GradingJob.Trigger.TRIAL)

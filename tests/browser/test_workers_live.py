@@ -14,7 +14,7 @@ from coursesite.uploads import minimal_pdf
 from tests.support import make_member
 from tests.workers.workers_support import SLOW, purge_grading_queues, quick_suite_folder
 from workers.archives import zip_folder
-from workers.services import suite_upload
+from workers.services import suite_activate, suite_upload
 
 from .conftest import sign_in
 
@@ -37,7 +37,8 @@ def test_a_student_sees_the_queue_then_each_test_then_the_score_without_reloadin
         deadline_at=now + dt.timedelta(days=3),
     )
     zipped = zip_folder(quick_suite_folder(tmp_path))
-    suite_upload(assignment=assignment, upload=SimpleUploadedFile("s.zip", zipped), by=examiner, runs_per_day=3)
+    draft = suite_upload(assignment=assignment, upload=SimpleUploadedFile("s.zip", zipped), by=examiner, runs_per_day=3)
+    suite_activate(suite=draft, by=examiner)
 
     sign_in(page, live_server.url, "alice")
     page.goto(f"{live_server.url}/c/DD2424/assignments/1/")

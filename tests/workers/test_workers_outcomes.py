@@ -92,7 +92,8 @@ LEAKS = ("Traceback (most recent call last)", "/tmp/", "plugin.py", "the judge b
 def outcomes_suite(assignment, examiner, tmp_path):  # type: ignore[no-untyped-def]
     folder = quick_suite_folder(tmp_path, toml=OUTCOMES_TOML)
     (folder / "tests" / "test_quick.py").write_text(OUTCOMES_TESTS)
-    return services.suite_upload(assignment=assignment, upload=zip_upload(zip_folder(folder)), by=examiner)
+    draft = services.suite_upload(assignment=assignment, upload=zip_upload(zip_folder(folder)), by=examiner)
+    return services.suite_activate(suite=draft, by=examiner)
 
 
 def _grading(client, submission) -> dict:  # type: ignore[no-untyped-def]
