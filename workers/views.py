@@ -33,7 +33,7 @@ def job_fragment(request: HttpRequest, code: str, job_id: int) -> HttpResponse:
     job = _job_in_course(code, job_id)
     staff = access.access_job(user=request.user, job=job)
     view = selectors.job_view(job=job, staff=staff)
-    return render(request, "workers/_job.html", {"view": view, "staff": staff, "code": code})
+    return render(request, "workers/_job.html", {"view": view, "staff": staff, "code": code, "fragment": True})
 
 
 @login_required
@@ -137,9 +137,9 @@ def suite_activate(request: HttpRequest, code: str, number: int, version: int) -
     messages.success(
         request,
         f"Version {version} is live: it grades students' new submissions. Earlier work keeps its results until "
-        "you rerun everyone.",
+        "you rerun everyone (below).",
     )
-    return _back(code, number)
+    return redirect(reverse("workers:autograder", args=[code, number]) + "#rerun-everyone")
 
 
 @login_required

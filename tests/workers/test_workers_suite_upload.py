@@ -140,3 +140,42 @@ def test_a_test_file_with_a_syntax_error_is_refused_once_with_its_file_and_line(
     ]
     assert not any("names no test function" in p for p in problems), problems
     assert not Suite.objects.exists() and stored(media) == []
+
+
+def test_activation_is_the_examiners_own_audited_step_and_offers_rerunning_everyone(
+    assignment, examiner, ta, student, client_for, tmp_path
+) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from assignments.services import submission_create
+    from coursesite.uploads import minimal_pdf
+    from workers.models import GradingJob
+
+    from .workers_support import RIGHT
+
+    client = client_for(examiner)
+    for points in ("points = 2", "points = 5"):
+        folder = quick_suite_folder(tmp_path / points[-1], toml=QUICK_TOML.replace("points = 2", points))
+        client.post("/c/DD2424/workers/assignments/1/suites/", {"suite": zip_upload(zip_folder(folder))})
+    assert not Suite.objects.filter(is_active=True).exists()  # two drafts: nobody is graded yet
+    for person in (ta, student):
+        assert client_for(person).post("/c/DD2424/workers/assignments/1/suites/1/activate/").status_code == 403
+    assert client.get("/c/DD2424/workers/assignments/1/suites/1/activate/").status_code == 405
+    response = client.post("/c/DD2424/workers/assignments/1/suites/1/activate/")
+    assert response.status_code == 302 and response["Location"].endswith("/workers/assignments/1/#rerun-everyone")
+    v1 = Suite.objects.get(is_active=True)
+    assert v1.version == 1
+    submission = submission_create(
+        assignment=assignment,
+        student=student,
+        code=[SimpleUploadedFile("assignment1.py", RIGHT)],
+        report=SimpleUploadedFile("report.pdf", minimal_pdf("Report"), content_type="application/pdf"),
+    )
+    GradingJob.objects.create(submission=submission, suite=v1, state="finished")  # graded by v1
+    assert "rerun-offer" not in client.get("/c/DD2424/workers/assignments/1/").content.decode()
+    page = client.post("/c/DD2424/workers/assignments/1/suites/2/activate/", follow=True).content.decode()
+    assert "Version 2 is live: it grades students&#x27; new submissions." in page
+    assert "Rerun everyone to grade it with version 2." in page and "Students are graded by version 2." in page
+    audit = AuditLog.objects.filter(action="suite_activate").order_by("pk").last()
+    assert audit is not None and audit.actor == examiner
+    assert Suite.objects.get(is_active=True).version == 2
