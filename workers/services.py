@@ -1,8 +1,10 @@
 """Every state change of the autograder: suites, enqueueing, daily limits, reruns, trials, the worker's records."""
 
 import datetime as dt
+import json
 import logging
 import re
+import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,6 +57,9 @@ def suite_read_folder(*, folder: Path, assignment: Assignment) -> SuiteSummary:
         suite = load_suite(folder)
     except SuiteError as error:
         raise ValidationError(["The suite was refused:", *error.problems], code="bad_suite") from error
+    runtime_problems = _runtime_syntax_errors(suite.tests_dir)
+    if runtime_problems:
+        raise ValidationError(["The suite was refused:", *runtime_problems], code="bad_suite")
     expected = f"{assignment.course.code}/{assignment.number}"
     if suite.assignment != expected:
         raise ValidationError(
@@ -64,6 +69,29 @@ def suite_read_folder(*, folder: Path, assignment: Assignment) -> SuiteSummary:
     limits.update(per_test_timeout_s=suite.per_test_timeout_s, import_timeout_s=suite.import_timeout_s)
     tests = {name: {"points": spec.points, "visibility": spec.visibility} for name, spec in suite.tests.items()}
     return SuiteSummary(suite.name, suite.queue, list(suite.required), limits, tests, suite.max_score)
+
+
+RUNTIME_SYNTAX_CHECK = (
+    "import json, sys; sys.path.insert(0, sys.argv[2]); from pathlib import Path; "
+    "from workers.judge.suite import syntax_errors; print(json.dumps(syntax_errors(Path(sys.argv[1]))))"
+)
+
+
+def _runtime_syntax_errors(tests_dir: Path) -> list[str]:
+    """The SyntaxErrors the grading runtime's Python (older than the app's, maybe) finds in the suite's files:
+    the judge compiles them with it. Nothing when that Python cannot be run here (the judge reports them then)."""
+    try:
+        done = subprocess.run(  # noqa: S603 -- our own runtime and script; the folder is an argument
+            [conf.runtime_python(), "-E", "-s", "-c", RUNTIME_SYNTAX_CHECK, str(tests_dir), str(conf.REPO_ROOT)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        found = json.loads(done.stdout) if done.returncode == 0 else []
+    except (OSError, subprocess.TimeoutExpired, ValueError):
+        log.warning("could not check the suite's syntax with the grading runtime", exc_info=True)
+        return []
+    return [f"{problem} (with the grading runtime's Python)" for problem in found if isinstance(problem, str)]
 
 
 def suite_upload(*, assignment: Assignment, upload: File, by: User | None, runs_per_day: int | None = None) -> Suite:
