@@ -99,3 +99,11 @@ def test_nobody_chooses_for_another_student_and_a_started_review_closes_the_choi
     services.review_record(submission=latest, by=ta, passed=False)
     response = client_for(student).post(api_choose_url(first))
     assert response.status_code == 409 and "has been reviewed" in response.json()["detail"]
+
+
+def test_the_schema_documents_the_choice_and_the_autograder_score(client_for, student) -> None:
+    schema = client_for(student).get("/api/schema/", {"format": "json"}).json()
+    path = "/api/courses/{code}/assignments/{number}/submissions/{id}/choose/"
+    assert set(schema["paths"][path]) == {"post"}
+    fields = schema["components"]["schemas"]["SubmissionOutput"]["properties"]
+    assert {"counts", "autograder"} <= set(fields)

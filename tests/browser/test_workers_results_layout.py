@@ -42,10 +42,10 @@ def test_results_wrap_on_a_laptop_and_become_blocks_on_a_phone(
         code=[SimpleUploadedFile("assignment1.py", b"def f():\n    return 1\n")],
         report=SimpleUploadedFile("report.pdf", minimal_pdf("Report"), content_type="application/pdf"),
     )
-    slow, GRAD = "the call did not return within 60 s", "the_numerical_gradient"
+    slow, numerical = "the call did not return within 60 s", "the_numerical_gradient"
     tests = [
         ("test_a1.py::test_load_batch", "passed", "", "", 2, 2, 0.4),
-        (f"test_a1.py::test_compute_gradients_against_{GRAD}", "failed", "assertion failed", LONG, 0, 4, 3),
+        (f"test_a1.py::test_compute_gradients_against_{numerical}", "failed", "assertion failed", LONG, 0, 4, 3),
         ("test_a1.py::test_minibatch_gd_benchmark", "timeout", "timed out", slow, 0, 4, 60.0),
     ]  # fmt: skip
     recorded_job(submission, tests=tests)
