@@ -68,6 +68,24 @@ def test_results_wrap_on_a_laptop_and_become_blocks_on_a_phone(
             row = page.locator("tr[data-test*=test_compute_gradients]").bounding_box()
             card = page.locator(".grading-card").bounding_box()
             assert row and card and row["width"] <= card["width"] and row["x"] >= card["x"]
+    # A second submission: the list shows each one's autograder score, and the first can be made to count.
+    services.submission_create(
+        assignment=assignment,
+        student=alice,
+        code=[SimpleUploadedFile("assignment1.py", b"def f():\n    return 2\n")],
+        report=SimpleUploadedFile("report.pdf", minimal_pdf("Report"), content_type="application/pdf"),
+    )
+    page.goto(f"{live_server.url}/c/DD2424/assignments/1/")
+    page.screenshot(path=str(shots / "submissions-phone.png"), full_page=True)
+    _no_sideways_scroll(page)
+    row = page.locator(f"tr[data-submission='{submission.pk}']")
+    assert "2 / 10" in row.inner_text()
+    button = row.get_by_role("button", name="Make this the one that counts").bounding_box()
+    assert button and button["x"] + button["width"] <= 390
+    row.get_by_role("button", name="Make this the one that counts").click()
+    page.wait_for_load_state()
+    assert "now counts" in page.locator(".messages").inner_text()
+    assert "counts" in page.locator(f"tr[data-submission='{submission.pk}']").get_attribute("class")
 
 
 def test_the_examiner_sees_which_version_students_get_and_trials_by_file_on_a_phone(
