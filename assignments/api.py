@@ -1,5 +1,6 @@
 """REST API of assignments: assignments, submissions, the review queue, claims, reviews, regrades, extensions."""
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
@@ -15,7 +16,7 @@ from coursesite.models import Role, User
 
 from . import selectors, services
 from .access import require_submission_viewer
-from .models import Extension
+from .models import Extension, Submission
 
 
 class AssignmentStateSerializer(serializers.Serializer):
@@ -66,6 +67,19 @@ class RegradeOutputSerializer(serializers.Serializer):
     bonus = serializers.IntegerField(allow_null=True)
 
 
+class AutograderRunOutputSerializer(serializers.Serializer):
+    state = serializers.CharField(help_text="received | queued | running | finished | error | skipped")
+    outcome = serializers.CharField()
+    score = serializers.SerializerMethodField()
+    max_score = serializers.SerializerMethodField()
+
+    def get_score(self, obj) -> float | None:  # type: ignore[no-untyped-def]
+        return obj.score if obj.state == "finished" else None
+
+    def get_max_score(self, obj) -> float | None:  # type: ignore[no-untyped-def]
+        return obj.max_score if obj.state == "finished" else None
+
+
 class SubmissionOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     assignment = serializers.IntegerField(source="assignment.number")
@@ -73,12 +87,24 @@ class SubmissionOutputSerializer(serializers.Serializer):
     submitted_at = serializers.DateTimeField()
     is_late = serializers.BooleanField()
     is_latest = serializers.BooleanField()
+    counts = serializers.SerializerMethodField(
+        help_text="The submission that is reviewed: the latest, unless the student chose another (choose/)"
+    )
+    autograder = serializers.SerializerMethodField(help_text="Its latest autograder run, or null")
     code_sha256 = serializers.CharField()
     report_sha256 = serializers.CharField()
     claimed_by = serializers.CharField(source="claimed_by.username", default=None, allow_null=True)
     review = serializers.SerializerMethodField()
     regrade = serializers.SerializerMethodField()
     url = serializers.SerializerMethodField()
+
+    def get_counts(self, obj) -> bool:  # type: ignore[no-untyped-def]
+        return bool(obj.counts_now) if hasattr(obj, "counts_now") else obj.counts
+
+    @extend_schema(responses=AutograderRunOutputSerializer(allow_null=True))
+    def get_autograder(self, obj) -> dict | None:  # type: ignore[no-untyped-def]
+        job = selectors.grading_of(obj)
+        return AutograderRunOutputSerializer(job).data if job is not None else None
 
     @extend_schema(responses=ReviewOutputSerializer(allow_null=True))
     def get_review(self, obj) -> dict | None:  # type: ignore[no-untyped-def]
@@ -168,7 +194,7 @@ class SubmissionListCreateApi(APIView):
         if membership.is_student:
             submissions = selectors.submission_history(assignment=assignment, student=request.user)
         else:
-            submissions = (
+            submissions = selectors.with_counting(
                 assignment.submissions.select_related("student", "claimed_by", "review__regrade", "review__reviewer")
                 .select_related("assignment__course")
                 .order_by("student__username", "-submitted_at")
@@ -194,16 +220,38 @@ class SubmissionListCreateApi(APIView):
         return Response(SubmissionCreatedOutputSerializer(submission).data, status=status.HTTP_201_CREATED)
 
 
+class SubmissionChooseApi(APIView):
+    @extend_schema(
+        request=None,
+        responses={200: SubmissionOutputSerializer, 403: dict, 404: dict, 409: dict},
+        description="Make this submission (yours) the one that counts (is reviewed), as Gradescope's activate; "
+        "409 once its review has started.",
+    )
+    def post(self, request: Request, code: str, number: int, pk: int) -> Response:
+        course, membership = access_course(user=request.user, code=code)
+        assignment = selectors.assignment_visible_get(course=course, membership=membership, number=number)
+        submission = get_object_or_404(Submission, pk=pk, assignment=assignment)
+        try:
+            services.submission_choose(submission=submission, by=request.user)
+        except DjangoValidationError as error:
+            return Response({"detail": " ".join(error.messages)}, status=status.HTTP_409_CONFLICT)
+        chosen = next(
+            s for s in selectors.submission_history(assignment=assignment, student=request.user) if s.pk == pk
+        )
+        return Response(SubmissionOutputSerializer(chosen).data)
+
+
 class ReviewQueueApi(APIView):
     @extend_schema(
         parameters=[OpenApiParameter("assignment", int, description="only this assignment number")],
         responses=SubmissionOutputSerializer(many=True),
-        description="The latest unreviewed submission of each student: on time first, in submission order, then late.",
+        description="The unreviewed submission that counts of each student (the latest, or the one they chose): on "
+        "time first, in submission order, then late.",
     )
     def get(self, request: Request, code: str) -> Response:
         course, _ = access_course(user=request.user, code=code)
         require_staff(user=request.user, course=course)
-        queue = selectors.review_queue(course=course).select_related("assignment__course")
+        queue = selectors.with_counting(selectors.review_queue(course=course).select_related("assignment__course"))
         number = request.query_params.get("assignment")
         if number and number.isdigit():
             queue = queue.filter(assignment__number=int(number))

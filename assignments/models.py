@@ -65,7 +65,8 @@ class Extension(models.Model):
 
 
 class Submission(models.Model):
-    """One upload of code (always one zip archive) and a PDF report; only the latest per student is reviewed."""
+    """One upload of code (always one zip archive) and a PDF report; one per student counts (is reviewed): the latest,
+    unless the student chose an earlier one before its review started (`chosen_at`)."""
 
     assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="submissions")
     student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="submissions")
@@ -78,6 +79,8 @@ class Submission(models.Model):
     report_sha256 = models.CharField(max_length=64)
     report_name = models.CharField(max_length=200, blank=True)
     is_latest = models.BooleanField(default=True)
+    # Set on an earlier submission the student chose to count instead of the latest; a new submission clears it.
+    chosen_at = models.DateTimeField(null=True, blank=True)
     # The review claim: a TA takes a submission so no other TA reviews it.
     claimed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="claimed_submissions"
@@ -91,7 +94,12 @@ class Submission(models.Model):
                 fields=["assignment", "student"],
                 condition=models.Q(is_latest=True),
                 name="one_latest_submission_per_student",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["assignment", "student"],
+                condition=models.Q(chosen_at__isnull=False),
+                name="one_chosen_submission_per_student",
+            ),
         ]
         indexes = [
             models.Index(fields=["assignment", "is_latest", "is_late", "submitted_at"]),
@@ -100,6 +108,16 @@ class Submission(models.Model):
 
     def __str__(self) -> str:
         return f"{self.student} on {self.assignment} at {self.submitted_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def counts(self) -> bool:
+        """Is this the submission that is reviewed: the one the student chose, else their latest?"""
+        if self.chosen_at is not None:
+            return True
+        if not self.is_latest:
+            return False
+        siblings = Submission.objects.filter(assignment_id=self.assignment_id, student_id=self.student_id)
+        return not siblings.filter(chosen_at__isnull=False).exists()
 
     def code_files(self) -> list[str]:
         """Names of the files in the code archive (directories left out)."""

@@ -4,7 +4,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -38,6 +38,14 @@ def deadline_for(*, assignment: Assignment, student: User) -> dt.datetime:
     return extension.deadline_at if extension is not None else assignment.deadline_at
 
 
+def counting() -> Q:
+    """The submission that counts (is reviewed) for its student: the one they chose, else their latest."""
+    chosen_sibling = Submission.objects.filter(
+        assignment=OuterRef("assignment"), student=OuterRef("student"), chosen_at__isnull=False
+    )
+    return Q(chosen_at__isnull=False) | (Q(is_latest=True) & ~Exists(chosen_sibling))
+
+
 def _submissions_with_review() -> QuerySet[Submission]:
     return Submission.objects.select_related(
         "assignment__course", "review", "review__regrade", "claimed_by", "review__reviewer"
@@ -54,8 +62,54 @@ def submission_get(*, pk: int, course: Course) -> Submission:
 
 
 def submission_history(*, assignment: Assignment, student: User) -> list[Submission]:
-    """Every submission of the student, newest first."""
-    return list(_submissions_with_review().filter(assignment=assignment, student=student).order_by("-submitted_at"))
+    """Every submission of the student, newest first, each with `counts` (the one reviewed), `grading` (its
+    latest autograder run, or None) and `choosable` (the student may make it the one that counts) (2 queries)."""
+    history = list(
+        _submissions_with_review()
+        .filter(assignment=assignment, student=student)
+        .prefetch_related("grading_jobs")  # the autograder's runs (workers), by relation: no import of that app
+        .order_by("-submitted_at", "-id")
+    )
+    chosen = next((s for s in history if s.chosen_at is not None), None)
+    current = chosen or next((s for s in history if s.is_latest), None)
+    closed = choice_closed_reason(history=history, current=current)
+    last_review = max((s.submitted_at for s in history if review_of(s) is not None), default=None)
+    for s in history:
+        s.counts_now = s is current  # type: ignore[attr-defined]
+        s.grading = grading_of(s)  # type: ignore[attr-defined]
+        s.choosable = (  # type: ignore[attr-defined]
+            closed is None
+            and s is not current
+            and review_of(s) is None
+            and (last_review is None or s.submitted_at > last_review)
+        )
+    return history
+
+
+def with_counting(submissions: QuerySet[Submission]) -> QuerySet[Submission]:
+    """Each submission with `counts_now` (the one reviewed) and its autograder runs prefetched (for `grading_of`)."""
+    return submissions.annotate(counts_now=ExpressionWrapper(counting(), output_field=BooleanField())).prefetch_related(
+        "grading_jobs"
+    )
+
+
+def grading_of(submission: Submission) -> object | None:
+    """The submission's latest autograder run (workers' GradingJob, read through the relation), or None."""
+    if hasattr(submission, "grading"):
+        return submission.grading
+    jobs = sorted(submission.grading_jobs.all(), key=lambda job: (job.attempt, job.pk))
+    return jobs[-1] if jobs else None
+
+
+def choice_closed_reason(*, history: list[Submission], current: Submission | None) -> str | None:
+    """Why the student can no longer choose which submission counts (its review has started), else None."""
+    if current is None:
+        return None
+    if review_of(current) is not None:
+        return "Your submission has been reviewed; the one that counts can no longer be changed."
+    if current.claimed_by_id is not None:
+        return "A teacher has started reviewing your submission; the one that counts can no longer be changed."
+    return None
 
 
 def review_of(submission: Submission) -> Review | None:
@@ -128,7 +182,7 @@ def student_overview(
     assignments = list(assignments_visible(course=course, membership=membership, now=now))
     latest = {
         s.assignment_id: s
-        for s in _submissions_with_review().filter(assignment__course=course, student=student, is_latest=True)
+        for s in _submissions_with_review().filter(counting(), assignment__course=course, student=student)
     }
     extensions = {
         e.assignment_id: e.deadline_at for e in Extension.objects.filter(assignment__course=course, student=student)
@@ -153,10 +207,11 @@ def _withdrawn(course: Course) -> Exists:
 
 
 def review_queue(*, course: Course, assignment: Assignment | None = None) -> QuerySet[Submission]:
-    """The latest unreviewed submission of each active student: on-time work first in submission order, then late."""
+    """The unreviewed submission that counts of each active student (the latest, or the one they chose): on-time work
+    first in submission order, then late."""
     queue = (
         _submissions_with_review()
-        .filter(assignment__course=course, is_latest=True, review__isnull=True)
+        .filter(counting(), assignment__course=course, review__isnull=True)
         .exclude(_withdrawn(course))
         .select_related("student")
         .order_by("is_late", "submitted_at", "id")
@@ -213,7 +268,7 @@ def queue_first_free(*, course: Course, assignment: Assignment | None, user: Use
 
 def queue_counts(*, course: Course, user: User) -> dict[str, int]:
     """How many submissions wait for review, and how many of those this person has claimed (1 query)."""
-    waiting = Submission.objects.filter(assignment__course=course, is_latest=True, review__isnull=True)
+    waiting = Submission.objects.filter(counting(), assignment__course=course, review__isnull=True)
     return waiting.exclude(_withdrawn(course)).aggregate(
         waiting=Count("id", filter=Q(claimed_by__isnull=True)),
         claimed_by_you=Count("id", filter=Q(claimed_by=user)),
@@ -267,7 +322,7 @@ def progress_table(*, course: Course) -> tuple[list[Assignment], list[ProgressRo
     )
     latest: dict[tuple[int, int], Submission] = {
         (s.student_id, s.assignment_id): s
-        for s in _submissions_with_review().filter(assignment__course=course, is_latest=True)
+        for s in _submissions_with_review().filter(counting(), assignment__course=course)
     }
     counts = {
         (row["student_id"], row["assignment_id"]): row["n"]

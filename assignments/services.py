@@ -24,7 +24,7 @@ from notifications import events
 from .access import require_reviewer
 from .archives import CODE_MAX_BYTES, pack_code
 from .models import Assignment, Extension, RegradeRequest, Review, Submission
-from .selectors import deadline_for, regrade_of, review_of
+from .selectors import choice_closed_reason, deadline_for, regrade_of, review_of
 from .signals import submission_received
 
 LATE_NOTICE = (
@@ -112,18 +112,19 @@ def submission_create(
     with transaction.atomic():
         # One submission at a time per student: lock their membership row.
         Membership.objects.select_for_update().get(user=student, course=assignment.course)
-        previous = (
-            Submission.objects.select_for_update()
-            .filter(assignment=assignment, student=student, is_latest=True)
-            .first()
+        earlier = Submission.objects.filter(assignment=assignment, student=student)
+        rows = list(earlier.select_for_update())
+        # The one that counted until now (the chosen, else the latest): the new one counts instead.
+        previous = next((s for s in rows if s.chosen_at is not None), None) or next(
+            (s for s in rows if s.is_latest), None
         )
         claim: dict[str, Any] = {}
         if previous is not None:
             if review_of(previous) is None and previous.claimed_by_id is not None:
                 # The TA who was reviewing keeps the student's newer work.
                 claim = {"claimed_by_id": previous.claimed_by_id, "claimed_at": previous.claimed_at}
-            previous.is_latest = False
-            previous.save(update_fields=["is_latest"])
+        earlier.filter(is_latest=True).update(is_latest=False)
+        earlier.filter(chosen_at__isnull=False).update(chosen_at=None)
         submission = Submission.objects.create(
             assignment=assignment,
             student=student,
@@ -165,8 +166,12 @@ def submission_claim(*, submission: Submission, by: User) -> Submission:
     """Take a submission for review; two teachers claiming at once cannot both succeed (the row is locked)."""
     require_staff(user=by, course=submission.assignment.course)
     locked = _lock(submission)
-    if not locked.is_latest:
-        raise ValidationError("The student has submitted newer work; claim that one instead.", code="not_latest")
+    if not locked.counts:
+        raise ValidationError(
+            "This is not the submission that counts (the student submitted newer work or chose another one); "
+            "claim that one instead.",
+            code="not_latest",
+        )
     if Review.objects.filter(submission=locked).exists():
         raise ValidationError("This submission has already been reviewed.", code="reviewed")
     if locked.claimed_by_id == by.pk:
@@ -210,6 +215,52 @@ def submission_assign_reviewer(*, submission: Submission, reviewer: User, by: Us
     return locked
 
 
+@transaction.atomic
+def submission_choose(*, submission: Submission, by: User) -> Submission:
+    """The student chooses which of their submissions counts (is reviewed), as Gradescope's "activate": only their
+    own, only before its review has started (claimed or reviewed), and not one from before an earlier review."""
+    assignment = submission.assignment
+    if submission.student_id != by.pk:
+        raise PermissionDenied("You can only choose among your own submissions.")
+    require_student(user=by, course=assignment.course)
+    # The lock a new submission takes, then every submission of theirs (a claim locks its row: it waits, or wins).
+    Membership.objects.select_for_update().get(user=by, course=assignment.course)
+    history = list(
+        Submission.objects.select_for_update(of=("self",))
+        .select_related("review")
+        .filter(assignment=assignment, student=by)
+        .order_by("-submitted_at", "-id")
+    )
+    target = next(s for s in history if s.pk == submission.pk)
+    current = next((s for s in history if s.chosen_at is not None), None) or next(s for s in history if s.is_latest)
+    if target.pk == current.pk:
+        return target
+    closed = choice_closed_reason(history=history, current=current)
+    if closed is not None:
+        raise ValidationError(closed, code="review_started")
+    reviewed = [s.submitted_at for s in history if review_of(s) is not None]
+    if review_of(target) is not None or (reviewed and target.submitted_at <= max(reviewed)):
+        raise ValidationError(
+            "That submission was made before your last review; only newer ones can count now.", code="before_review"
+        )
+    for s in history:
+        if s.chosen_at is not None:
+            s.chosen_at = None
+            s.save(update_fields=["chosen_at"])
+    if not target.is_latest:  # choosing the latest again just ends the earlier choice
+        target.chosen_at = timezone.now()
+        target.save(update_fields=["chosen_at"])
+    audit_record(
+        actor=by,
+        action="submission.choose",
+        course=assignment.course,
+        target=target,
+        assignment=assignment.number,
+        previous=current.pk,
+    )
+    return target
+
+
 # Reviews and regrades ----------------------------------------------------------------------------------------------
 
 
@@ -236,8 +287,12 @@ def review_record(*, submission: Submission, by: User, passed: bool, bonus: int 
     locked = _lock(submission)
     require_reviewer(user=by, submission=locked)
     assignment = locked.assignment
-    if not locked.is_latest:
-        raise ValidationError("The student has submitted newer work; review that one instead.", code="not_latest")
+    if not locked.counts:
+        raise ValidationError(
+            "This is not the submission that counts (the student submitted newer work or chose another one); "
+            "review that one instead.",
+            code="not_latest",
+        )
     if Review.objects.filter(submission=locked).exists():
         raise ValidationError("This submission has already been reviewed.", code="reviewed")
     _check_bonus(assignment, passed, bonus)

@@ -20,6 +20,7 @@ urlpatterns = [
     path(P + "<int:number>/extensions/", views.extension_grant, name="extension_grant"),
     path(P + "<int:number>/extensions/<str:student>/revoke/", views.extension_revoke, name="extension_revoke"),
     path(P + "<int:number>/submissions/<int:pk>/", views.submission_detail, name="submission"),
+    path(P + "<int:number>/submissions/<int:pk>/choose/", views.submission_choose, name="submission_choose"),
     path(P + "<int:number>/submissions/<int:pk>/report.pdf", views.submission_report, name="submission_report"),
     path(P + "<int:number>/submissions/<int:pk>/code.zip", views.submission_code, name="submission_code"),
     # API
@@ -33,6 +34,9 @@ urlpatterns = [
     path(A + "submissions/<int:pk>/regrade/answer/", api.RegradeAnswerApi.as_view(), name="api_regrade_answer"),
     path(A + "<int:number>/", api.AssignmentDetailApi.as_view(), name="api_detail"),
     path(A + "<int:number>/submissions/", api.SubmissionListCreateApi.as_view(), name="api_submissions"),
+    path(
+        A + "<int:number>/submissions/<int:pk>/choose/", api.SubmissionChooseApi.as_view(), name="api_submission_choose"
+    ),
     path(A + "<int:number>/extensions/", api.ExtensionApi.as_view(), name="api_extensions"),
     path(A + "<int:number>/extensions/<str:student>/", api.ExtensionRevokeApi.as_view(), name="api_extension_revoke"),
 ]

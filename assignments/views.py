@@ -11,6 +11,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 from pygments.formatters import HtmlFormatter
@@ -26,7 +27,7 @@ from .codeview import code_files as _code_files
 from .codeview import default_file as _default_file
 from .codeview import highlighted as _highlighted
 from .forms import AssignmentForm, ExtensionForm, RegradeAnswerForm, RegradeRequestForm, ReviewForm
-from .models import Extension
+from .models import Assignment, Extension, Submission
 
 
 def course_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -82,17 +83,7 @@ def assignment_detail(request: HttpRequest, code: str, number: int) -> HttpRespo
                 if submission.is_late:
                     messages.warning(request, services.LATE_NOTICE)
                 return redirect("assignments:submission", code, number, submission.pk)
-        history = selectors.submission_history(assignment=assignment, student=request.user)
-        deadline = selectors.deadline_for(assignment=assignment, student=request.user)
-        context |= {
-            "history": history,
-            "deadline": deadline,
-            "state": selectors.state_of(
-                assignment=assignment, latest=history[0] if history else None, now=timezone.now(), deadline=deadline
-            ),
-            "panels": mark_safe(registry.render_panels("assignment_student", request, assignment)),  # noqa: S308
-        }
-        return render(request, "assignments/detail_student.html", context, status=status)
+        return _student_detail(request, assignment, context, status)
     if request.method == "POST":
         raise PermissionDenied("Only students submit.")
     context |= {
@@ -102,6 +93,40 @@ def assignment_detail(request: HttpRequest, code: str, number: int) -> HttpRespo
         "panels": mark_safe(registry.render_panels("assignment_staff", request, assignment)),  # noqa: S308
     }
     return render(request, "assignments/detail_staff.html", context)
+
+
+def _student_detail(request: HttpRequest, assignment: Assignment, context: dict, status: int) -> HttpResponse:
+    history = selectors.submission_history(assignment=assignment, student=request.user)
+    deadline = selectors.deadline_for(assignment=assignment, student=request.user)
+    counting = next((s for s in history if s.counts_now), None)  # type: ignore[attr-defined]
+    context |= {
+        "history": history,
+        "deadline": deadline,
+        "state": selectors.state_of(assignment=assignment, latest=counting, now=timezone.now(), deadline=deadline),
+        "choice_closed": selectors.choice_closed_reason(history=history, current=counting),
+        "panels": mark_safe(registry.render_panels("assignment_student", request, assignment)),  # noqa: S308
+    }
+    return render(request, "assignments/detail_student.html", context, status=status)
+
+
+@course_view
+@require_POST
+def submission_choose(request: HttpRequest, code: str, number: int, pk: int) -> HttpResponse:
+    """The student makes one of their submissions the one that counts, before its review starts."""
+    course, membership = course_page(request, code)
+    assignment = selectors.assignment_visible_get(course=course, membership=membership, number=number)
+    submission = get_object_or_404(Submission, pk=pk, assignment=assignment)
+    try:
+        chosen = services.submission_choose(submission=submission, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, f"Nothing was changed: {_error_text(exc)}")
+        return _student_detail(request, assignment, {"assignment": assignment, "now": timezone.now()}, 409)
+    messages.success(
+        request,
+        f"Your submission of {date_format(timezone.localtime(chosen.submitted_at), 'D j M Y, H:i')} now counts: "
+        "it is the one reviewed.",
+    )
+    return redirect("assignments:detail", code, number)
 
 
 @course_view
@@ -243,6 +268,7 @@ def submission_detail(request: HttpRequest, code: str, number: int, pk: int) -> 
             "regrade_until": services.regrade_deadline(review) if review is not None else None,
             "files": files,
             "late_notice": services.LATE_NOTICE,
+            "counts": submission.counts,
             "panels": mark_safe(registry.render_panels("submission", request, submission)),  # noqa: S308
         },
     )
@@ -351,8 +377,9 @@ def review_page(request: HttpRequest, code: str, pk: int) -> HttpResponse:
             "review_form": review_form,
             "answer_form": answer_form,
             "staff": list(selectors.course_staff(course=course)) if membership.is_instructor else [],
+            "counts": submission.counts,
             "can_review": review is None
-            and submission.is_latest
+            and submission.counts
             and access.holds_review_right(membership=membership, submission=submission),
             "panels": mark_safe(registry.render_panels("submission", request, submission)),  # noqa: S308
             # Other apps may replace the report/code views and the review form (rubrics: inline comments, marking).

@@ -85,7 +85,7 @@ from coursesite.models import Course, Membership, Role, User
 from coursesite.uploads import minimal_pdf
 from workers.archives import zip_folder
 from workers.models import GradingJob
-from workers.services import suite_upload
+from workers.services import suite_activate, suite_upload
 
 var = Path(os.environ["COURSESITE_VAR_DIR"])
 course = Course.objects.create(code="DD2424", name="GPU smoke", term="VT")
@@ -95,7 +95,7 @@ assignment = Assignment.objects.create(
 )
 student = User.objects.create_user("gpu-student")
 Membership.objects.create(user=student, course=course, role=Role.STUDENT)
-suite_upload(assignment=assignment, upload=ContentFile(zip_folder(var / "suite"), name="suite.zip"), by=None)
+suite_activate(suite=suite_upload(assignment=assignment, upload=ContentFile(zip_folder(var / "suite"), name="suite.zip"), by=None), by=None)
 started = time.perf_counter()
 submission = submission_create(
     assignment=assignment,

@@ -65,7 +65,7 @@ from accounts.services import token_create
 from assignments.models import Assignment
 from coursesite.models import Course, Membership, Role, User
 from workers.archives import zip_folder
-from workers.services import suite_upload
+from workers.services import suite_activate, suite_upload
 
 course, _ = Course.objects.get_or_create(code="DD2424", defaults={"name": "Deep Learning", "term": "VT"})
 now = timezone.now()
@@ -78,7 +78,7 @@ student, _ = User.objects.get_or_create(username="bench-student")
 Membership.objects.get_or_create(user=examiner, course=course, defaults={"role": Role.INSTRUCTOR})
 Membership.objects.get_or_create(user=student, course=course, defaults={"role": Role.STUDENT})
 upload = ContentFile(zip_folder(Path(SUITE)), name="suite.zip")
-suite_upload(assignment=assignment, upload=upload, by=examiner, runs_per_day=1000)
+suite_activate(suite=suite_upload(assignment=assignment, upload=upload, by=examiner, runs_per_day=1000), by=examiner)
 print("TOKEN", token_create(user=student, name="bench")[1])
 """
 

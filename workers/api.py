@@ -12,6 +12,7 @@ from assignments.models import Assignment, Submission
 from coursesite.access import access_course
 
 from . import access, selectors, services
+from .models import Suite
 
 
 class GradingTestOutputSerializer(serializers.Serializer):
@@ -127,7 +128,7 @@ class SuiteApi(APIView):
     @extend_schema(
         request={"multipart/form-data": SuiteUploadInputSerializer},
         responses={201: SuiteOutputSerializer, 400: dict},
-        summary="Upload a new suite version (it becomes the active one)",
+        summary="Upload a new suite version, as a draft (students are graded by it once it is activated)",
     )
     def post(self, request: Request, code: str, number: int) -> Response:
         assignment = _assignment(request, code, number)
@@ -140,6 +141,18 @@ class SuiteApi(APIView):
             runs_per_day=data.validated_data.get("runs_per_day"),
         )
         return Response(SuiteOutputSerializer(suite).data, status=status.HTTP_201_CREATED)
+
+
+class SuiteActivateApi(APIView):
+    @extend_schema(
+        request=None,
+        responses={200: SuiteOutputSerializer, 403: dict, 404: dict},
+        summary="Make a suite version the live one (it grades students' new submissions; then rerun everyone)",
+    )
+    def post(self, request: Request, code: str, number: int, version: int) -> Response:
+        assignment = _assignment(request, code, number)
+        suite = get_object_or_404(Suite, assignment=assignment, version=version)
+        return Response(SuiteOutputSerializer(services.suite_activate(suite=suite, by=request.user)).data)
 
 
 class RerunApi(APIView):

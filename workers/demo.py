@@ -1,4 +1,4 @@
-"""The demo course's autograder: the four reference suites uploaded as version 1 (idempotent)."""
+"""The demo course's autograder: the four reference suites uploaded and activated as version 1 (idempotent)."""
 
 import sys
 
@@ -25,7 +25,8 @@ def extend_demo(ctx: DemoContext) -> None:
             continue
         upload = ContentFile(zip_folder(folder), name=f"{folder.name}.zip")
         try:
-            services.suite_upload(assignment=assignment, upload=upload, by=ctx.instructor)
+            suite = services.suite_upload(assignment=assignment, upload=upload, by=ctx.instructor)
+            services.suite_activate(suite=suite, by=ctx.instructor)  # uploads are drafts; the demo's are live
         except ValidationError as error:
             # Usually the data is not built yet: `.runtime/bin/python -m workers.suites.build_data`.
             print(

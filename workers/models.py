@@ -43,6 +43,7 @@ class Suite(models.Model):
     sha256 = models.CharField(max_length=64)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     uploaded_at = models.DateTimeField(default=timezone.now)
+    # Uploads arrive as drafts (workers.services.suite_upload); activating one is its own step.
     is_active = models.BooleanField(default=True, help_text="The version that grades new submissions.")
     # What load_suite read from suite.toml, kept so pages never unpack the zip.
     name = models.CharField(max_length=200)
@@ -110,6 +111,7 @@ class GradingJob(models.Model):
     trigger = models.CharField(max_length=12, choices=Trigger.choices, default=Trigger.SUBMISSION)
     rerun = models.ForeignKey(Rerun, null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs")
     trial_file = models.FileField(max_length=300, blank=True, help_text="The staff's sample solution (trials).")
+    trial_name = models.CharField(max_length=200, blank=True, help_text="The sample solution's file name (trials).")
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -1,9 +1,11 @@
 """Reads of the autograder: active suites, a submission's latest job, queue positions, visible results, reruns."""
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 
 from assignments.models import Assignment, Submission
 from coursesite.models import User
@@ -73,6 +75,47 @@ class JobView:
     @property
     def is_final(self) -> bool:
         return self.job.is_final
+
+    @property
+    def outcome_words(self) -> str:
+        """The outcome as the badge says it ("Import error", not `import_error`)."""
+        outcome = self.job.outcome
+        return OUTCOME_WORDS.get(outcome, outcome.replace("_", " ").capitalize() or "Done")
+
+    @property
+    def import_problem(self) -> str:
+        """An import error's message (with its hint), said once above the tests instead of in each of them."""
+        return next((t.message for t in self.tests if t.reason == "import error" and t.message), "")
+
+    @property
+    def notes_shown(self) -> list[str]:
+        """The notes, less the import error already said above the tests."""
+        said = self.import_problem.strip()[:200]
+        return [note for note in self.notes if not (said and note.strip()[:200] == said)]
+
+    @property
+    def running_for_s(self) -> int | None:
+        """How long the test now running has run (since the last result, or the start): the page polls, so it
+        counts up while the student waits."""
+        job = self.job
+        if job.state != State.RUNNING or job.running_at is None:
+            return None
+        since = job.running_at + dt.timedelta(seconds=sum(t.seconds or 0 for t in self.tests))
+        return max(0, int((timezone.now() - since).total_seconds()))
+
+    @property
+    def running_number(self) -> int:
+        return len(self.tests) + self.hidden_count + 1
+
+
+OUTCOME_WORDS = {
+    "passed": "Passed",
+    "failed": "Failed",
+    "import_error": "Import error",
+    "missing_function": "Missing function",
+    "infrastructure_error": "Autograder error",
+    "ungradable": "Could not be graded",
+}
 
 
 SKIPPED_WORDS = "skipped: the test did not run, so it earns no points"
@@ -208,6 +251,16 @@ def rerun_progress(*, assignment: Assignment) -> RerunProgress | None:
     if rerun is None:
         return None
     return RerunProgress(rerun, rerun.done, rerun.failed, rerun.total)  # type: ignore[attr-defined]
+
+
+def rerun_offered(*, assignment: Assignment, active: Suite | None) -> bool:
+    """After a version is made live: some student's work was graded by another version, and no rerun with the
+    live one has been asked for since (2 queries)."""
+    if active is None or Rerun.objects.filter(assignment=assignment, suite=active).exists():
+        return False
+    return (
+        GradingJob.objects.filter(suite__assignment=assignment, submission__isnull=False).exclude(suite=active).exists()
+    )
 
 
 def trials_of(*, assignment: Assignment, limit: int = 5) -> list[GradingJob]:

@@ -1,8 +1,10 @@
 """Every state change of the autograder: suites, enqueueing, daily limits, reruns, trials, the worker's records."""
 
 import datetime as dt
+import json
 import logging
 import re
+import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +18,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from assignments.models import Assignment, Submission
+from assignments.selectors import counting
 from coursesite.audit import audit_record
 from coursesite.models import User
 from coursesite.uploads import MB, check_size, store_by_hash
@@ -54,6 +57,9 @@ def suite_read_folder(*, folder: Path, assignment: Assignment) -> SuiteSummary:
         suite = load_suite(folder)
     except SuiteError as error:
         raise ValidationError(["The suite was refused:", *error.problems], code="bad_suite") from error
+    runtime_problems = _runtime_syntax_errors(suite.tests_dir)
+    if runtime_problems:
+        raise ValidationError(["The suite was refused:", *runtime_problems], code="bad_suite")
     expected = f"{assignment.course.code}/{assignment.number}"
     if suite.assignment != expected:
         raise ValidationError(
@@ -65,8 +71,32 @@ def suite_read_folder(*, folder: Path, assignment: Assignment) -> SuiteSummary:
     return SuiteSummary(suite.name, suite.queue, list(suite.required), limits, tests, suite.max_score)
 
 
+RUNTIME_SYNTAX_CHECK = (
+    "import json, sys; sys.path.insert(0, sys.argv[2]); from pathlib import Path; "
+    "from workers.judge.suite import syntax_errors; print(json.dumps(syntax_errors(Path(sys.argv[1]))))"
+)
+
+
+def _runtime_syntax_errors(tests_dir: Path) -> list[str]:
+    """The SyntaxErrors the grading runtime's Python (older than the app's, maybe) finds in the suite's files:
+    the judge compiles them with it. Nothing when that Python cannot be run here (the judge reports them then)."""
+    try:
+        done = subprocess.run(  # noqa: S603 -- our own runtime and script; the folder is an argument
+            [conf.runtime_python(), "-E", "-s", "-c", RUNTIME_SYNTAX_CHECK, str(tests_dir), str(conf.REPO_ROOT)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        found = json.loads(done.stdout) if done.returncode == 0 else []
+    except (OSError, subprocess.TimeoutExpired, ValueError):
+        log.warning("could not check the suite's syntax with the grading runtime", exc_info=True)
+        return []
+    return [f"{problem} (with the grading runtime's Python)" for problem in found if isinstance(problem, str)]
+
+
 def suite_upload(*, assignment: Assignment, upload: File, by: User | None, runs_per_day: int | None = None) -> Suite:
-    """Store a new version of the assignment's suite (a zip) and make it active. Nothing is stored on refusal."""
+    """Store a new version of the assignment's suite (a zip) as a draft: students are graded by it only once it is
+    activated (suite_activate), so it can be tried first. Nothing is stored on refusal."""
     check_size(upload, max_bytes=SUITE_MAX_BYTES, what="suite zip")
     with tempfile.TemporaryDirectory(prefix="suite-upload-") as scratch:
         upload.seek(0)
@@ -85,14 +115,13 @@ def suite_upload(*, assignment: Assignment, upload: File, by: User | None, runs_
         locked = Assignment.objects.select_for_update().get(pk=assignment.pk)
         previous = Suite.objects.filter(assignment=locked, is_active=True).first()
         last = Suite.objects.filter(assignment=locked).aggregate(v=Max("version"))["v"] or 0
-        Suite.objects.filter(assignment=locked, is_active=True).update(is_active=False)
         suite = Suite(
             assignment=locked,
             version=last + 1,
             archive=stored.name,
             sha256=stored.sha256,
             uploaded_by=by,
-            is_active=True,
+            is_active=False,
             name=summary.name,
             queue=summary.queue,
             required=summary.required,
@@ -111,21 +140,33 @@ def suite_upload(*, assignment: Assignment, upload: File, by: User | None, runs_
             target=suite,
             version=suite.version,
             sha256=suite.sha256,
+            draft=True,
         )
     return suite
 
 
 def suite_activate(*, suite: Suite, by: User | None) -> Suite:
-    """Grade new submissions with an earlier (or later) version again."""
+    """Make this version the one that grades students' new submissions (a draft, or an earlier version again).
+
+    Work already graded keeps its result; the page then offers "rerun everyone" with this version."""
     with transaction.atomic():
         Assignment.objects.select_for_update().get(pk=suite.assignment_id)
         current = Suite.objects.filter(assignment_id=suite.assignment_id, is_active=True).first()
+        if current is not None and current.pk == suite.pk:
+            return current
         Suite.objects.filter(assignment_id=suite.assignment_id, is_active=True).update(is_active=False)
         suite.is_active = True
         if current is not None:
             suite.runs_per_day = current.runs_per_day
         suite.save(update_fields=["is_active", "runs_per_day"])
-        audit_record(actor=by, action="suite_activate", course=suite.assignment.course, target=suite)
+        audit_record(
+            actor=by,
+            action="suite_activate",
+            course=suite.assignment.course,
+            target=suite,
+            version=suite.version,
+            previous=current.version if current is not None else None,
+        )
     return suite
 
 
@@ -258,14 +299,15 @@ def _enqueue_rerun(
 
 
 def grading_rerun_all(*, assignment: Assignment, by: User | None) -> Rerun:
-    """Grade everyone's latest submission again with the active suite, on the lowest-priority queue."""
+    """Grade everyone's submission that counts (their latest, or the one they chose) again with the active suite, on
+    the lowest-priority queue."""
     with transaction.atomic():
         Assignment.objects.select_for_update().get(pk=assignment.pk)
         suite = Suite.objects.filter(assignment=assignment, is_active=True).first()
         if suite is None:
             raise ValidationError("Upload a suite before rerunning.", code="no_suite")
         submissions = list(
-            Submission.objects.filter(assignment=assignment, is_latest=True)
+            Submission.objects.filter(counting(), assignment=assignment)
             .annotate(last_attempt=Max("grading_jobs__attempt"))
             .order_by("pk")
         )
@@ -312,9 +354,16 @@ def job_rerun(*, submission: Submission, by: User | None) -> GradingJob:
     return job
 
 
-def grading_trial(*, assignment: Assignment, upload: File, by: User | None) -> GradingJob:
-    """Grade the staff's sample solution (.py, .ipynb or .zip) with the active suite, before releasing it."""
-    suite = Suite.objects.filter(assignment=assignment, is_active=True).first()
+def grading_trial(*, assignment: Assignment, upload: File, by: User | None, version: int | None = None) -> GradingJob:
+    """Grade the staff's sample solution (.py, .ipynb or .zip) with one version of the suite (a draft too; by
+    default the live one, else the newest), before students are graded by it."""
+    versions = Suite.objects.filter(assignment=assignment)
+    if version is not None:
+        suite = versions.filter(version=version).first()
+        if suite is None:
+            raise ValidationError(f"This assignment has no suite version {version}.", code="no_version")
+    else:
+        suite = versions.filter(is_active=True).first() or versions.order_by("-version").first()
     if suite is None:
         raise ValidationError("Upload a suite first, then try it on a sample solution.", code="no_suite")
     name = Path(getattr(upload, "name", "") or "").name
@@ -329,11 +378,14 @@ def grading_trial(*, assignment: Assignment, upload: File, by: User | None) -> G
             suite=suite,
             trigger=GradingJob.Trigger.TRIAL,
             trial_file=stored.name,
+            trial_name=name[:200],
             requested_by=by,
             queue=suite.queue,
         )
         _dispatch(job)
-        audit_record(actor=by, action="grading_trial", course=assignment.course, target=job, file=name)
+        audit_record(
+            actor=by, action="grading_trial", course=assignment.course, target=job, file=name, version=suite.version
+        )
     return job
 
 
@@ -423,6 +475,8 @@ def job_finish(
     *, job_id: int, dispatch: int, result: dict[str, Any], figures: list[dict[str, str]]
 ) -> GradingJob | None:
     """Record the judge's final result; an infrastructure error is retried instead of reported."""
+    if result.get("outcome") == "infrastructure_error" and result.get("infrastructure_fault") == FAULT_SUITE:
+        return _fail_suite(job_id=job_id, dispatch=dispatch, result=result)
     if result.get("outcome") == "infrastructure_error":
         details = [str(n) for n in result.get("staff_notes") or []] or [str(n) for n in result.get("notes") or []]
         return job_retry_or_fail(
@@ -447,6 +501,33 @@ def job_finish(
 
 
 FAULT_FILE = "file"  # workers.judge.judge.FAULT_FILE (the judge's module runs in the grading runtime)
+FAULT_SUITE = "suite"  # workers.judge.judge.FAULT_SUITE: the suite itself cannot run
+
+
+def _fail_suite(*, job_id: int, dispatch: int, result: dict[str, Any]) -> GradingJob | None:
+    """The suite is broken (a test file with a SyntaxError, tests pytest cannot collect): the same on every try and
+    every worker, so the job ends at once, never counted. Staff read every problem, with its file and line."""
+    problems = [str(p) for p in result.get("suite_problems") or []] or [str(result.get("infrastructure") or "")]
+    with transaction.atomic():
+        job = GradingJob.objects.select_for_update().select_related("suite").filter(pk=job_id).first()
+        if job is None or job.is_final or job.dispatch != dispatch:
+            return None
+        words = f"Suite version {job.suite.version} cannot run: " + "; ".join(problems)
+        job.state, job.error_at, job.outcome = State.ERROR, timezone.now(), "infrastructure_error"
+        if job.trigger == GradingJob.Trigger.TRIAL:  # staff only: said where they look first
+            job.notes = [*job.notes, words]
+        else:
+            job.notes = [
+                *job.notes,
+                "The autograder's tests could not run (a problem of the suite, not of your file). This is not "
+                "counted against you; the teachers have been told.",
+            ]
+        job.staff_notes = [*job.staff_notes, words[:4000]]
+        job.save()
+    log.error("grading job %s: the suite cannot run: %s", job_id, words)
+    return job
+
+
 UNGRADABLE = "ungradable"
 
 

@@ -40,6 +40,11 @@ urlpatterns = [
         name="api_suites",
     ),
     path(
+        "api/courses/<slug:code>/workers/assignments/<int:number>/suites/<int:version>/activate/",
+        api.SuiteActivateApi.as_view(),
+        name="api_suite_activate",
+    ),
+    path(
         "api/courses/<slug:code>/workers/assignments/<int:number>/rerun/",
         api.RerunApi.as_view(),
         name="api_rerun",

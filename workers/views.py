@@ -33,7 +33,7 @@ def job_fragment(request: HttpRequest, code: str, job_id: int) -> HttpResponse:
     job = _job_in_course(code, job_id)
     staff = access.access_job(user=request.user, job=job)
     view = selectors.job_view(job=job, staff=staff)
-    return render(request, "workers/_job.html", {"view": view, "staff": staff, "code": code})
+    return render(request, "workers/_job.html", {"view": view, "staff": staff, "code": code, "fragment": True})
 
 
 @login_required
@@ -89,14 +89,18 @@ def _refused(request: HttpRequest, error: ValidationError) -> None:
 def autograder_page(request: HttpRequest, code: str, number: int) -> HttpResponse:
     assignment = _staff_assignment(request, code, number)
     trials = [selectors.job_view(job=job, staff=True) for job in selectors.trials_of(assignment=assignment)]
+    active = selectors.suite_active(assignment=assignment)
+    suites = list(selectors.suites_of(assignment=assignment))
     return render(
         request,
         "workers/autograder.html",
         {
             "assignment": assignment,
             "code": code,
-            "active": selectors.suite_active(assignment=assignment),
-            "suites": selectors.suites_of(assignment=assignment),
+            "active": active,
+            "suites": suites,
+            "trial_default": suites[0].version if suites else None,  # the newest: usually the draft to try
+            "rerun_offered": selectors.rerun_offered(assignment=assignment, active=active),
             "progress": selectors.rerun_progress(assignment=assignment),
             "trials": trials,
         },
@@ -116,7 +120,11 @@ def suite_upload(request: HttpRequest, code: str, number: int) -> HttpResponse:
     except ValidationError as error:
         _refused(request, error)
     else:
-        messages.success(request, f"Suite version {suite.version} uploaded and active ({len(suite.tests)} tests).")
+        messages.success(
+            request,
+            f"Suite version {suite.version} uploaded as a draft ({len(suite.tests)} tests): students are not graded "
+            "by it yet. Try it on a sample solution, then make it live.",
+        )
     return _back(code, number)
 
 
@@ -126,8 +134,12 @@ def suite_activate(request: HttpRequest, code: str, number: int, version: int) -
     assignment = _staff_assignment(request, code, number)
     suite = get_object_or_404(Suite, assignment=assignment, version=version)
     services.suite_activate(suite=suite, by=request.user)
-    messages.success(request, f"Version {version} now grades new submissions.")
-    return _back(code, number)
+    messages.success(
+        request,
+        f"Version {version} is live: it grades students' new submissions. Earlier work keeps its results until "
+        "you rerun everyone (below).",
+    )
+    return redirect(reverse("workers:autograder", args=[code, number]) + "#rerun-everyone")
 
 
 @login_required
@@ -175,9 +187,16 @@ def trial(request: HttpRequest, code: str, number: int) -> HttpResponse:
         messages.error(request, "Choose a sample solution (.py, .ipynb or .zip) first.")
         return _back(code, number)
     try:
-        services.grading_trial(assignment=assignment, upload=upload, by=request.user)
+        version = int(request.POST["version"]) if request.POST.get("version") else None
+    except ValueError:
+        messages.error(request, "Choose one of the suite's versions to try.")
+        return _back(code, number)
+    try:
+        job = services.grading_trial(assignment=assignment, upload=upload, by=request.user, version=version)
     except ValidationError as error:
         _refused(request, error)
     else:
-        messages.success(request, "The sample solution is being graded; its result appears below.")
+        messages.success(
+            request, f"{job.trial_name} is being graded with suite version {job.suite.version}; its result is below."
+        )
     return _back(code, number)

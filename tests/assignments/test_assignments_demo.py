@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from assignments.models import Assignment, Review, Submission
 from coursesite.demo import load_demo_course
+from workers.models import Suite
 
 
 def test_the_demo_has_submissions_reviews_and_late_work_and_loads_twice(db, settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -23,3 +24,5 @@ def test_the_demo_has_submissions_reviews_and_late_work_and_loads_twice(db, sett
     assert "def MiniBatchGD" in first.code.open("rb").read().decode("latin-1") or first.code_files()
     assert first.code_files() == ["assignment1.py"]
     assert Submission.objects.filter(submitted_at__gt=timezone.now()).count() == 0
+    # Uploads are drafts; the demo activates its suites, so its students are graded.
+    assert list(Suite.objects.filter(is_active=True).values_list("version", flat=True)) == [1, 1, 1, 1]

@@ -84,7 +84,7 @@ def test_resubmitting_keeps_the_history_and_only_the_latest_is_latest(client_for
     assert second.is_latest
     page = client_for(student).get("/c/DD2424/assignments/1/").content.decode()
     assert page.count("/c/DD2424/assignments/1/submissions/") >= 2
-    assert "replaced by a later submission" in page
+    assert "not reviewed (another submission counts)" in page
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ from coursesite.uploads import minimal_pdf
 from tests.support import make_member
 from tests.workers.workers_support import SLOW, purge_grading_queues, quick_suite_folder
 from workers.archives import zip_folder
-from workers.services import suite_upload
+from workers.services import suite_activate, suite_upload
 
 from .conftest import sign_in
 
@@ -37,7 +37,8 @@ def test_a_student_sees_the_queue_then_each_test_then_the_score_without_reloadin
         deadline_at=now + dt.timedelta(days=3),
     )
     zipped = zip_folder(quick_suite_folder(tmp_path))
-    suite_upload(assignment=assignment, upload=SimpleUploadedFile("s.zip", zipped), by=examiner, runs_per_day=3)
+    draft = suite_upload(assignment=assignment, upload=SimpleUploadedFile("s.zip", zipped), by=examiner, runs_per_day=3)
+    suite_activate(suite=draft, by=examiner)
 
     sign_in(page, live_server.url, "alice")
     page.goto(f"{live_server.url}/c/DD2424/assignments/1/")
@@ -53,8 +54,12 @@ def test_a_student_sees_the_queue_then_each_test_then_the_score_without_reloadin
 
     celery_worker("cpu", MEDIA_ROOT=str(settings.MEDIA_ROOT))
     expect(page.locator(".grading-job[data-state=running]")).to_be_visible(timeout=60_000)
+    expect(page.locator(".grading-running")).to_contain_text(re.compile(r"Test \d of 3 is running \(\d+ s so far\)"))
+    announce = page.locator("[role=status][aria-live=polite]")
+    expect(announce).to_have_text("")  # nothing announced while waiting
     expect(page.locator("tr[data-test*=test_cost_visible]")).to_be_visible(timeout=60_000)
     expect(page.locator(".grading-score")).to_have_text("Score 6 / 6", timeout=60_000)
+    expect(announce).to_have_text("Autograder results are in: score 6 of 6, passed.")  # read out when they arrive
     assert page.url == url  # no reload: htmx swapped the fragment
     assert page.locator("tr[data-test*=test_cost_secret]").count() == 0
     expect(page.locator(".grading-figures img")).to_be_visible()

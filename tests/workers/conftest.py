@@ -24,7 +24,8 @@ def quick_suite_zip(tmp_path) -> bytes:  # type: ignore[no-untyped-def]
 def quick_suite(assignment, examiner, quick_suite_zip):  # type: ignore[no-untyped-def]
     from workers import services
 
-    return services.suite_upload(assignment=assignment, upload=zip_upload(quick_suite_zip), by=examiner)
+    draft = services.suite_upload(assignment=assignment, upload=zip_upload(quick_suite_zip), by=examiner)
+    return services.suite_activate(suite=draft, by=examiner)  # uploads are drafts
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ def test_the_schema_lists_the_grading_suite_and_rerun_endpoints_with_their_seria
     base = "/api/courses/{code}/workers"
     assert set(paths[f"{base}/submissions/{{submission_id}}/grading/"]) == {"get"}
     assert set(paths[f"{base}/assignments/{{number}}/suites/"]) == {"get", "post"}
+    assert set(paths[f"{base}/assignments/{{number}}/suites/{{version}}/activate/"]) == {"post"}
     assert set(paths[f"{base}/assignments/{{number}}/rerun/"]) == {"get", "post"}
     components = schema["components"]["schemas"]
     for name in ("GradingJobOutput", "GradingTestOutput", "SubmissionGradingOutput", "SuiteOutput", "RerunOutput"):

@@ -92,7 +92,8 @@ LEAKS = ("Traceback (most recent call last)", "/tmp/", "plugin.py", "the judge b
 def outcomes_suite(assignment, examiner, tmp_path):  # type: ignore[no-untyped-def]
     folder = quick_suite_folder(tmp_path, toml=OUTCOMES_TOML)
     (folder / "tests" / "test_quick.py").write_text(OUTCOMES_TESTS)
-    return services.suite_upload(assignment=assignment, upload=zip_upload(zip_folder(folder)), by=examiner)
+    draft = services.suite_upload(assignment=assignment, upload=zip_upload(zip_folder(folder)), by=examiner)
+    return services.suite_activate(suite=draft, by=examiner)
 
 
 def _grading(client, submission) -> dict:  # type: ignore[no-untyped-def]
@@ -132,7 +133,7 @@ def test_students_see_skipped_tests_in_words_and_no_figure_traceback_or_host_pat
     for shown in (page, panel, str(mine)):
         assert suite_cache not in shown and "Traceback (most recent call last)" not in shown
         assert "/tmp/" not in shown and "Details (staff only)" not in shown
-    assert '<span class="badge warn">skipped</span>' in page
+    assert '<span class="badge warn">Skipped</span>' in page
     assert "the test was skipped (graded by hand this year); a skipped test earns no points" in page
     staff_error = next(t for t in staff["tests"] if t["name"].endswith("test_judge_side_error"))
     assert suite_cache in staff_error["details"] and "answers-v2.txt" in staff_error["details"]

@@ -25,9 +25,10 @@ def test_rerun_all_grades_each_latest_submission_again_with_the_new_suite_and_sh
 
     # The examiner makes the hidden test worth more, uploads version 2 and reruns everyone.
     changed = QUICK_TOML.replace("points = 2", "points = 4")
-    services.suite_upload(
+    draft = services.suite_upload(
         assignment=assignment, upload=zip_upload(zip_folder(quick_suite_folder(tmp_path, toml=changed))), by=examiner
     )
+    services.suite_activate(suite=draft, by=examiner)
     client = client_for(examiner)
     response = client.post("/api/courses/DD2424/workers/assignments/1/rerun/")
     assert response.status_code == 202 and response.json()["total"] == 3

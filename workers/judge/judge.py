@@ -230,6 +230,8 @@ def _grade(
         fault = startup.infrastructure_fault
     if exit_code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) and infrastructure is None:
         infrastructure = f"the suite's tests could not run (pytest exit code {int(exit_code)})"
+        if plugin.collection_errors:
+            infrastructure = "the suite's tests could not be collected:\n" + "\n".join(plugin.collection_errors)
         # An internal error is a hook of the judge's that failed on what this file sent; the rest is the suite's
         # (collection errors, no tests, usage).
         fault = FAULT_FILE if exit_code == pytest.ExitCode.INTERNAL_ERROR else FAULT_SUITE
@@ -293,7 +295,13 @@ def main(argv: list[str] | None = None) -> int:
             return launcher.run(
                 suite, submission, figures, args.gpu, lambda: _judge(suite, submission, results, figures, args.gpu)
             )
-        except (SuiteError, InfrastructureError, OSError, ValueError) as error:
+        except SuiteError as error:
+            # The suite itself is unusable (a test file with a SyntaxError under this Python, ...): the same on
+            # every try, so the worker reports it at once, with every problem, instead of retrying.
+            summary = {"kind": "summary", "outcome": "infrastructure_error", "infrastructure": str(error)}
+            _emit(results, {**summary, "infrastructure_fault": FAULT_SUITE, "suite_problems": error.problems})
+            return 2
+        except (InfrastructureError, OSError, ValueError) as error:
             _emit(results, {"kind": "summary", "outcome": "infrastructure_error", "infrastructure": str(error)})
             return 2
 

@@ -150,6 +150,7 @@ def _result(summary: dict[str, Any] | None, tests: list[dict[str, Any]], notes: 
         "notes": [public_text(note) for note in notes],
         "staff_notes": staff_notes,
         "infrastructure_fault": summary.get("infrastructure_fault"),
+        "suite_problems": [str(p) for p in summary.get("suite_problems") or []],
         "module": summary.get("module"),
         "missing": summary.get("missing", []),
     }

@@ -171,6 +171,7 @@ class JudgePlugin:
         self.records: list[dict[str, Any]] = []
         self.infrastructure: str | None = None
         self.infrastructure_platform = False  # the sandbox was unavailable (not caused by the submission)
+        self.collection_errors: list[str] = []  # the suite's files pytest could not collect (staff only)
         self.pipelining = False
         # Session-scoped fixtures as plain functions in a plugin module of their own (pytest deprecates them as
         # instance methods); suites build their own session fixtures (the loaded batches) on these.
@@ -302,6 +303,10 @@ class JudgePlugin:
     def pytest_collection_finish(self) -> None:
         if self.before_tests is not None and self.blocked is None:
             self.blocked = self.before_tests()
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.collection_errors.append(f"{report.nodeid or 'tests'}: {_trim(report.longreprtext)}")
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self) -> None:

@@ -71,13 +71,30 @@ class Suite:
         return TestSpec()
 
 
+def syntax_errors(tests_dir: Path) -> list[str]:
+    """Each Python file of tests/ that this Python cannot compile, with its file and line: pytest could not
+    collect it, so none of its tests would run (the judge checks again with the grading runtime's Python)."""
+    problems = []
+    for path in sorted(tests_dir.rglob("*.py")):
+        where = f"tests/{path.relative_to(tests_dir).as_posix()}"
+        try:
+            compile(path.read_bytes(), where, "exec", dont_inherit=True)
+        except SyntaxError as error:  # IndentationError and TabError are SyntaxErrors too
+            line = f", line {error.lineno}" if error.lineno else ""
+            kind = type(error).__name__
+            problems.append(f"{where}{line}: {kind}: {error.msg} (the file cannot be read, so its tests cannot run)")
+        except (ValueError, RecursionError, MemoryError) as error:
+            problems.append(f"{where}: the file cannot be compiled ({type(error).__name__}: {error})")
+    return problems
+
+
 def _test_functions(tests_dir: Path) -> set[str]:
     """Test function names and file::name ids defined in the suite's test files."""
     names: set[str] = set()
     for path in sorted(tests_dir.glob("test_*.py")):
         try:
             tree = ast.parse(path.read_bytes())
-        except SyntaxError:
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
             continue
         for node in tree.body:
             if isinstance(node, ast.FunctionDef) and node.name.startswith("test"):
@@ -158,7 +175,8 @@ def _check_config(config: dict[str, Any], problems: list[str]) -> None:
         problems.append(f"unknown top-level key(s): {', '.join(sorted(unknown))}")
 
 
-def _check_tests(config: dict[str, Any], defined: set[str], problems: list[str]) -> None:
+def _check_tests(config: dict[str, Any], defined: set[str] | None, problems: list[str]) -> None:
+    """The [tests] tables; `defined` is None when a test file cannot be read (its names are unknown)."""
     tests = config.get("tests")
     if not isinstance(tests, dict) or not tests:
         problems.append("[tests] must list at least one test with its points")
@@ -178,7 +196,7 @@ def _check_tests(config: dict[str, Any], defined: set[str], problems: list[str])
             problems.append(f"{where} visibility must be one of {', '.join(VISIBILITIES)}")
         if "timeout_s" in entry and not _positive_number(entry["timeout_s"]):
             problems.append(f"{where} timeout_s must be a positive number")
-        if key.split("[", 1)[0] not in defined:
+        if defined is not None and key.split("[", 1)[0] not in defined:
             problems.append(f"{where} names no test function in tests/test_*.py")
 
 
@@ -201,7 +219,11 @@ def validate(path: Path | str) -> list[str]:
         for item in (root / folder).rglob("*") if (root / folder).is_dir() else ():
             if item.is_symlink():
                 problems.append(f"{item.relative_to(root)} is a symbolic link")
-    _check_tests(config, _test_functions(tests_dir) if tests_dir.is_dir() else set(), problems)
+    unreadable = syntax_errors(tests_dir) if tests_dir.is_dir() else []
+    problems += unreadable
+    # The tests of an unreadable file are unknown: "names no test function" for each would only mislead.
+    defined = None if unreadable else (_test_functions(tests_dir) if tests_dir.is_dir() else set())
+    _check_tests(config, defined, problems)
     if tests_dir.is_dir():
         problems += _xfail_uses(tests_dir)
     return problems
