@@ -125,6 +125,21 @@ def poll_close(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 @require_POST
+def poll_reopen(request: HttpRequest, code: str) -> HttpResponse:
+    course, membership = course_page(request, code)
+    access.require_examiner(membership=membership)
+    exam = services.exam_for(course=course)
+    try:
+        closes_at = local_datetime(course, request.POST.get("closes_at", ""))
+        exam = services.poll_reopen(exam=exam, closes_at=closes_at, by=request.user)
+    except ValidationError as error:
+        return _refused(request, course, membership, exam, error)
+    messages.success(request, f"The date poll is open again until {rules.local(course, closes_at)}.")
+    return redirect(request.POST.get("next") == "settings" and "course_settings" or "exams:home", code)
+
+
+@login_required
+@require_POST
 def sessions_pick(request: HttpRequest, code: str) -> HttpResponse:
     course, membership = course_page(request, code)
     access.require_examiner(membership=membership)
