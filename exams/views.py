@@ -58,6 +58,7 @@ def _context(request: HttpRequest, course, membership, exam, **extra) -> dict:  
             sessions=selectors.sessions_of(exam=exam),
         )
         if membership.is_instructor:
+            context["poll_reopenable"] = rules.poll_reopenable(exam=exam, now=now)
             with timezone.override(course.tz):
                 context.setdefault("settings_form", ExamSettingsForm(instance=exam))
             context.setdefault("pick_form", PickSessionsForm(candidates=exam.candidates.all()))
