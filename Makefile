@@ -7,7 +7,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/coursesite
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/5
 DEMO_PORT ?= 8000
 
-.PHONY: demo test venv runtime suite-data system services lint pytest smoke compose-check
+.PHONY: demo test venv runtime suite-data system services lint pytest smoke compose-check pdfjs
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: requirements/app.txt requirements/dev.txt
@@ -22,6 +22,10 @@ $(RUNTIME)/.installed: requirements/runtime.txt
 	$(RUNTIME)/bin/python -m pip install -q --disable-pip-version-check -r requirements/runtime.txt
 	chmod -R o+rX $(RUNTIME)
 	touch $@
+
+# PDF.js for the review page, from the npm registry by its lock file (scripts/pdfjs.sh; idempotent).
+pdfjs:
+	scripts/pdfjs.sh
 
 # The demo suites' data (sklearn's digits in the CIFAR-10 batch format, tiny Shakespeare): idempotent, about 1 s.
 suite-data: runtime
@@ -40,15 +44,15 @@ lint: venv
 compose-check: venv
 	SECRET_KEY=compose-check POSTGRES_PASSWORD=compose-check $(VENV)/bin/docker-compose -f docker-compose.yml config --quiet
 
-pytest: venv runtime suite-data system services
+pytest: venv runtime suite-data system services pdfjs
 	$(PY) -m workers.sandbox check >/dev/null || $(PY) -m workers.sandbox check
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) $(PY) -m pytest $(PYTEST_ARGS)
 
 # A short run on the embedded defaults (SQLite and the filesystem broker) with a real worker.
-smoke: venv runtime suite-data system
+smoke: venv runtime suite-data system pdfjs
 	scripts/smoke.sh
 
 test: lint compose-check pytest smoke
 
-demo: venv runtime suite-data system
+demo: venv runtime suite-data system pdfjs
 	scripts/demo.sh $(DEMO_PORT)

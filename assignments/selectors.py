@@ -166,6 +166,51 @@ def review_queue(*, course: Course, assignment: Assignment | None = None) -> Que
     return queue
 
 
+@dataclass(frozen=True)
+class QueueNeighbours:
+    """Where a submission sits among its assignment's latest submissions in queue order (reviewed ones included)."""
+
+    previous: Submission | None
+    next: Submission | None
+    next_free: Submission | None  # the next unreviewed one this reviewer can take: nobody's claim, or their own
+    position: int | None  # 1-based among those waiting for review; None when it is not waiting
+    size: int  # how many wait for review
+
+
+def queue_neighbours(*, submission: Submission, user: User) -> QueueNeighbours:
+    """The previous and next latest submissions in queue order (on-time first, then by time), and the next free one."""
+    assignment = submission.assignment
+    rows = list(
+        Submission.objects.filter(assignment=assignment, is_latest=True)
+        .exclude(_withdrawn(assignment.course))
+        .order_by("is_late", "submitted_at", "id")
+        .values_list("pk", "is_late", "submitted_at", "claimed_by_id", "review__id")
+    )
+    key = (submission.is_late, submission.submitted_at, submission.pk)
+    before = [r for r in rows if (r[1], r[2], r[0]) < key]
+    after = [r for r in rows if (r[1], r[2], r[0]) > key]
+    free = [r for r in after + before if r[4] is None and r[3] in (None, user.pk)]
+    wanted = {r[0] for r in (before[-1:] + after[:1] + free[:1])}
+    found = Submission.objects.in_bulk(wanted) if wanted else {}
+    waiting = [r[0] for r in rows if r[4] is None]
+    return QueueNeighbours(
+        previous=found.get(before[-1][0]) if before else None,
+        next=found.get(after[0][0]) if after else None,
+        next_free=found.get(free[0][0]) if free else None,
+        position=waiting.index(submission.pk) + 1 if submission.pk in waiting else None,
+        size=len(waiting),
+    )
+
+
+def queue_first_free(*, course: Course, assignment: Assignment | None, user: User) -> Submission | None:
+    """The first submission in the queue this reviewer can take: nobody's claim, or their own."""
+    return (
+        review_queue(course=course, assignment=assignment)
+        .filter(Q(claimed_by__isnull=True) | Q(claimed_by=user))
+        .first()
+    )
+
+
 def queue_counts(*, course: Course, user: User) -> dict[str, int]:
     """How many submissions wait for review, and how many of those this person has claimed (1 query)."""
     waiting = Submission.objects.filter(assignment__course=course, is_latest=True, review__isnull=True)

@@ -18,6 +18,8 @@ from coursesite.access import require_instructor, require_staff, require_student
 from coursesite.audit import audit_record
 from coursesite.models import Course, Membership, Role, User
 from coursesite.uploads import check_pdf, check_size, store_by_hash
+from lti import passback as lti_passback
+from notifications import events
 
 from .access import require_reviewer
 from .archives import CODE_MAX_BYTES, pack_code
@@ -71,6 +73,8 @@ def assignment_update(
         changed["handout"] = assignment.handout_name
     assignment.save()
     audit_record(actor=by, action="assignment.update", course=assignment.course, target=assignment, **changed)
+    if "deadline_at" in changed and assignment.is_released():
+        events.deadline_changed(assignment=assignment)
     return assignment
 
 
@@ -254,16 +258,8 @@ def review_record(*, submission: Submission, by: User, passed: bool, bonus: int 
         passed=passed,
         bonus=bonus,
     )
-    outcome = "Pass" if passed else "Fail"
-    transaction.on_commit(
-        lambda: _email_student(
-            locked,
-            f"{assignment.course.code} assignment {assignment.number} reviewed: {outcome}",
-            f"Your submission for assignment {assignment.number} ({assignment.title}) was reviewed: {outcome}"
-            + (f", {bonus} bonus point{'s' if bonus != 1 else ''}" if bonus else "")
-            + f".\n\nFeedback:\n{review.feedback or '(none)'}",
-        )
-    )
+    lti_passback.assignment_score_queue(assignment=assignment, student=locked.student, passed=passed, bonus=bonus)
+    events.review_released(review=review)
     return review
 
 
@@ -330,6 +326,10 @@ def regrade_answer(
         bonus=final_bonus,
         changed=(final_passed, final_bonus) != (review.passed, review.bonus),
     )
+    if (final_passed, final_bonus) != (review.passed, review.bonus):
+        lti_passback.assignment_score_queue(
+            assignment=assignment, student=submission.student, passed=final_passed, bonus=final_bonus
+        )
     outcome = "Pass" if final_passed else "Fail"
     transaction.on_commit(
         lambda: _email_student(
@@ -389,6 +389,7 @@ def extension_grant(
         reason=extension.reason,
         replaced=not created,
     )
+    events.extension_changed(assignment=assignment, student=student, deadline_at=deadline_at)
     return extension
 
 
@@ -422,3 +423,4 @@ def extension_revoke(*, extension: Extension, by: User) -> None:
     )
     locked.delete()
     _remark_lateness(assignment=assignment, student=student)
+    events.extension_changed(assignment=assignment, student=student, deadline_at=None)

@@ -11,6 +11,7 @@ urlpatterns = [
     path(P, views.assignment_list, name="list"),
     path(P + "new/", views.assignment_edit, name="new"),
     path(P + "queue/", views.review_queue, name="queue"),
+    path(P + "queue/claim-next/", views.claim_next, name="claim_next"),
     path(P + "progress/", views.progress, name="progress"),
     path(P + "review/<int:pk>/", views.review_page, name="review"),
     path(P + "<int:number>/", views.assignment_detail, name="detail"),

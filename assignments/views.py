@@ -1,8 +1,6 @@
 """Assignment pages: students' assignment and submission pages, the review queue and page, progress, editing."""
 
 import functools
-import json
-import zipfile
 import zoneinfo
 from collections.abc import Callable
 
@@ -11,13 +9,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
-from pygments import highlight
 from pygments.formatters import HtmlFormatter
-from pygments.lexers import PythonLexer, TextLexer, get_lexer_for_filename
-from pygments.util import ClassNotFound
 
 from coursesite.access import require_instructor, require_staff
 from coursesite.hooks import registry
@@ -26,10 +22,11 @@ from coursesite.views import course_page
 
 from . import access, selectors, services
 from .access import require_submission_viewer
+from .codeview import code_files as _code_files
+from .codeview import default_file as _default_file
+from .codeview import highlighted as _highlighted
 from .forms import AssignmentForm, ExtensionForm, RegradeAnswerForm, RegradeRequestForm, ReviewForm
 from .models import Extension
-
-SHOWN_MAX_BYTES = 512 * 1024  # larger files are offered for download, not highlighted
 
 
 def course_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -271,65 +268,6 @@ def submission_code(request: HttpRequest, code: str, number: int, pk: int) -> Fi
     )
 
 
-def _code_files(submission) -> list[dict]:  # type: ignore[no-untyped-def]
-    """The archive's files as a tree listing: path, depth, size."""
-    try:
-        with submission.code.open("rb") as handle, zipfile.ZipFile(handle) as archive:
-            infos = sorted((i for i in archive.infolist() if not i.is_dir()), key=lambda i: i.filename)
-            return [
-                {
-                    "path": i.filename,
-                    "name": i.filename.rsplit("/", 1)[-1],
-                    "depth": i.filename.count("/"),
-                    "folder": i.filename.rsplit("/", 1)[0] + "/" if "/" in i.filename else "",
-                    "size": i.file_size,
-                }
-                for i in infos
-            ]
-    except (OSError, zipfile.BadZipFile):
-        return []
-
-
-def _highlighted(submission, path: str) -> str:  # type: ignore[no-untyped-def]
-    """One file of the archive as highlighted HTML (pygments escapes the content)."""
-    with submission.code.open("rb") as handle, zipfile.ZipFile(handle) as archive:
-        try:
-            info = archive.getinfo(path)
-        except KeyError as exc:
-            raise Http404("No such file in the submission.") from exc
-        if info.file_size > SHOWN_MAX_BYTES:
-            return '<p class="muted">This file is too large to show here; download the code instead.</p>'
-        data = archive.read(info)
-    text = data.decode("utf-8", errors="replace")
-    lexer = TextLexer()
-    if path.endswith(".ipynb"):
-        try:
-            cells = json.loads(text).get("cells", [])
-            text = "\n\n".join(
-                f"# In[{n}] ({cell.get('cell_type')})\n" + "".join(cell.get("source", []))
-                for n, cell in enumerate(cells, 1)
-                if cell.get("cell_type") in ("code", "markdown")
-            )
-            lexer = PythonLexer()
-        except (ValueError, AttributeError, TypeError):
-            lexer = TextLexer()
-    else:
-        try:
-            lexer = get_lexer_for_filename(path, stripnl=False)
-        except ClassNotFound:
-            lexer = TextLexer()
-    if b"\x00" in data[:1024] and not path.endswith(".ipynb"):
-        return '<p class="muted">A binary file; download the code to look at it.</p>'
-    return highlight(text, lexer, HtmlFormatter(linenos="table", cssclass="highlight"))
-
-
-def _default_file(files: list[dict]) -> str:
-    for f in files:
-        if f["path"].endswith((".py", ".ipynb")):
-            return f["path"]
-    return files[0]["path"] if files else ""
-
-
 # Reviewing -------------------------------------------------------------------------------------------------------
 
 
@@ -417,9 +355,33 @@ def review_page(request: HttpRequest, code: str, pk: int) -> HttpResponse:
             and submission.is_latest
             and access.holds_review_right(membership=membership, submission=submission),
             "panels": mark_safe(registry.render_panels("submission", request, submission)),  # noqa: S308
+            # Other apps may replace the report/code views and the review form (rubrics: inline comments, marking).
+            "workspace": mark_safe(registry.render_panels("review_workspace", request, submission)),  # noqa: S308
+            "review_form_panel": mark_safe(registry.render_panels("review_form", request, submission)),  # noqa: S308
+            "nav": selectors.queue_neighbours(submission=submission, user=request.user),
         },
         status=status,
     )
+
+
+@course_view
+@require_POST
+def claim_next(request: HttpRequest, code: str) -> HttpResponse:
+    """Claim the first submission in the queue that nobody else holds (of one assignment, if chosen) and open it."""
+    course, _ = course_page(request, code)
+    require_staff(user=request.user, course=course)
+    number = request.POST.get("assignment", "")
+    assignment = course.assignments.filter(number=number).first() if number.isdigit() else None
+    submission = selectors.queue_first_free(course=course, assignment=assignment, user=request.user)
+    if submission is None:
+        messages.info(request, "Nothing waits for review that you can take.")
+        return redirect(reverse("assignments:queue", args=[code]) + (f"?assignment={number}" if assignment else ""))
+    try:
+        services.submission_claim(submission=submission, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+        return redirect("assignments:queue", code)
+    return redirect("assignments:review", code, submission.pk)
 
 
 @course_view

@@ -152,6 +152,9 @@ SENTENCES: dict[str, str | Callable[[Mapping[str, Any], str], str]] = {
     "project.proposal_submit": "submitted a project proposal",
     "project.proposal_approved": "approved a project proposal",
     "project.report_upload": "uploaded the project's final report",
+    "project.proposal_rejected": "rejected a project proposal",
+    "project.oral_place": "placed a project group in an oral slot",
+    "notifications.announce": "sent the announcement to {audience} ({recipients} people)",
     "exam.mark_record": _mark,
     "exam.extension_grant": "gave {whom} an exam deadline until {until}",
     "exam.module_choose": "chose the {choice} for the second module",
@@ -174,6 +177,7 @@ SENTENCES: dict[str, str | Callable[[Mapping[str, Any], str], str]] = {
     "assignment.update": "changed an assignment",
     "course.dates_update": _settings("course dates"),
     "roster.import": "imported the roster: {created} new, {updated} updated, {unchanged} unchanged",
+    "lti.score_sent_again": "sent the score for {item} of {whom} to the LMS gradebook again",
 }
 
 HIDDEN = {"reason", "student", "code_sha256", "report_sha256"}  # said elsewhere, or noise in a sentence

@@ -66,6 +66,8 @@ class Registry:
     #   "assignment_student": the student's assignment page, above the submit form (obj: Assignment)
     #   "assignment_staff": the instructor's assignment page (obj: Assignment)
     #   "course_settings": the course dates page, for staff (obj: Course)
+    #   "review_workspace": the review page's report and code views, replaced when given (obj: Submission)
+    #   "review_form": the review page's Pass/Fail form, replaced when given (obj: Submission)
     panels: dict[str, list[Panel]] = field(default_factory=dict)
     # Run inside the transaction that marks a student withdrawn from a course.
     withdrawal: list[WithdrawalHandler] = field(default_factory=list)

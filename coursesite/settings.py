@@ -62,8 +62,10 @@ INSTALLED_APPS = [
     "workers",
     "accounts",
     "insight",
+    "rubrics",
     "sso",
     "lti",
+    "notifications",
 ]
 
 MIDDLEWARE = [

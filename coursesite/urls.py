@@ -47,4 +47,6 @@ urlpatterns = [
     path("", include("grading.urls")),
     path("", include("workers.urls")),
     path("", include("insight.urls")),
+    path("", include("rubrics.urls")),
+    path("", include("notifications.urls")),
 ]

@@ -11,10 +11,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from . import access, calendar, invitations, selectors, services
+from .confirm import confirm_page, confirmed
 from .forms import CourseDatesForm
 from .hooks import registry
 from .models import Course, Membership, User
@@ -109,9 +111,21 @@ def calendar_page(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 @require_POST
 def calendar_token_rotate(request: HttpRequest) -> HttpResponse:
+    back = request.POST.get("next") or reverse("home")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = reverse("home")
+    if not confirmed(request):
+        return confirm_page(
+            request,
+            question="Replace your calendar link?",
+            detail="Calendar apps subscribed to the old link stop getting updates; subscribe again with the new one.",
+            confirm_label="Yes, replace my link",
+            back_url=back,
+            back_label="No, keep it",
+        )
     services.calendar_token_rotate(user=request.user)
     messages.success(request, "Your calendar link was replaced; subscriptions to the old link stop working.")
-    return redirect(request.POST.get("next") or "home")
+    return redirect(back)
 
 
 def ical_feed(request: HttpRequest, token: str) -> HttpResponse:

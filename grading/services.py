@@ -9,6 +9,8 @@ from django.utils import timezone
 
 from coursesite.audit import audit_record
 from coursesite.models import Course, Role, User
+from lti import passback as lti_passback
+from notifications import events
 
 from . import canvas
 from .models import CanvasColumn, CanvasStudent, FinalGrade, FinalGradeChange, GradingSettings, RecordsExport
@@ -79,6 +81,8 @@ def grades_finalise(*, course: Course, by: User) -> int:
             if row.locked is None
         ]
         FinalGrade.objects.bulk_create(new)
+        lti_passback.final_grades_queue(course=course, grades=new)
+        events.final_grades_published(course=course, students=[g.student for g in new])
         if settings.finalised_at is None:
             settings.finalised_at, settings.finalised_by = now, by
             settings.save(update_fields=["finalised_at", "finalised_by"])
@@ -113,6 +117,7 @@ def final_grade_change(*, final_grade: FinalGrade, grade: str, reason: str, by: 
         )
         locked.grade = grade
         locked.save(update_fields=["grade"])
+        lti_passback.final_grades_queue(course=locked.course, grades=[locked])
         audit_record(
             actor=by,
             action="grading.final_grade_change",
@@ -255,6 +260,8 @@ def grades_relock(*, course: Course, by: User, reason: str, students: list[int] 
             locked.lab_passed = row.outcome.assignments.passed
             locked.explanation = row.outcome.explanation
             locked.save()
+            if before["grade"] != new_grade:
+                lti_passback.final_grades_queue(course=course, grades=[locked])
             changed[row.student.username] = new_grade
             audit_record(
                 actor=by,

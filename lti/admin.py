@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from .models import Platform, ToolKey
+from .models import LineItem, Platform, ScoreSend, ToolKey
 
 
 @admin.register(Platform)
@@ -17,3 +17,24 @@ class ToolKeyAdmin(admin.ModelAdmin):
     list_display = ("kid", "active", "created_at")
     fields = ("kid", "active", "created_at")
     readonly_fields = ("kid", "created_at")
+
+
+@admin.register(LineItem)
+class LineItemAdmin(admin.ModelAdmin):
+    list_display = ("label", "item", "platform", "url", "created_at")
+    list_filter = ("platform__course",)
+
+
+@admin.register(ScoreSend)
+class ScoreSendAdmin(admin.ModelAdmin):
+    """Read only: the course's staff page sends again (audited)."""
+
+    list_display = ("label", "student", "score_given", "score_maximum", "status", "attempts", "scored_at")
+    list_filter = ("status", "platform__course")
+    search_fields = ("student__username", "label")
+
+    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False

@@ -22,7 +22,13 @@ def canvas_developer_key() -> dict:
         "oidc_initiation_url": urls["login_url"],
         "target_link_uri": urls["launch_url"],
         "public_jwk_url": urls["jwks_url"],
-        "scopes": ["https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"],
+        "scopes": [
+            "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly",
+            # Assignment and Grade Services: the tool's gradebook columns and the scores in them.
+            "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem",
+            "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem.readonly",
+            "https://purl.imsglobal.org/spec/lti-ags/scope/score",
+        ],
         "extensions": [
             {
                 "domain": settings.SITE_URL.split("://", 1)[-1].split("/", 1)[0],

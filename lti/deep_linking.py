@@ -40,13 +40,21 @@ def deep_link_settings(*, launch: Launch) -> dict:
     }
 
 
-def placeable_items(*, course: Course) -> list[dict[str, str]]:
+def placeable_items(*, course: Course) -> list[dict]:
     code = course.code
-    items = [
+    items: list[dict] = [
         {
             "key": f"assignment-{a.number}",
             "title": f"Assignment {a.number}: {a.title}",
             "path": reverse("assignments:detail", args=[code, a.number]),
+            # The gradebook column the LMS makes for the placed link: grade passback finds it by its resourceId
+            # (lti.passback), so the assignment never gets a second one.
+            "lineItem": {
+                "label": f"Assignment {a.number}: {a.title}"[:255],
+                "scoreMaximum": 1 + a.bonus_max,
+                "resourceId": f"assignment-{a.number}",
+                "tag": "coursesite",
+            },
         }
         for a in Assignment.objects.filter(course=course).order_by("number")
     ]
@@ -72,7 +80,12 @@ def deep_link_response(*, session: dict, key: str, by: User) -> tuple[str, str, 
         LTI + "message_type": "LtiDeepLinkingResponse",
         LTI + "version": "1.3.0",
         DL + "content_items": [
-            {"type": "ltiResourceLink", "title": item["title"], "url": settings.SITE_URL + item["path"]}
+            {
+                "type": "ltiResourceLink",
+                "title": item["title"],
+                "url": settings.SITE_URL + item["path"],
+                **({"lineItem": item["lineItem"]} if "lineItem" in item else {}),
+            }
         ],
     }
     if session.get("data") is not None:

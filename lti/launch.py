@@ -181,15 +181,25 @@ def launch_accept(*, id_token: str, state: str, state_cookie: str | None) -> Lau
 
 
 NRPS_CLAIM = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
+AGS_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 
 
 def _remember_services(*, platform: Platform, claims: dict) -> None:
-    """The course's membership service URL (and a resource link, for per-member custom parameters) from a launch."""
+    """The course's membership service URL (and a resource link, for per-member custom parameters) and its
+    gradebook's line items URL with the granted scopes, from a launch or a deep-linking request."""
     nrps = claims.get(NRPS_CLAIM)
     url = nrps.get("context_memberships_url") if isinstance(nrps, dict) else None
     link = claims.get(LTI + "resource_link")
     link_id = link.get("id") if isinstance(link, dict) else None
     changed = []
+    ags = claims.get(AGS_CLAIM)
+    lineitems = ags.get("lineitems") if isinstance(ags, dict) else None
+    scopes = ags.get("scope") if isinstance(ags, dict) else None
+    if isinstance(lineitems, str) and lineitems.startswith(("https://", "http://")):
+        scopes = sorted(s for s in scopes if isinstance(s, str))[:10] if isinstance(scopes, list) else []
+        if lineitems != platform.lineitems_url or scopes != platform.ags_scopes:
+            platform.lineitems_url, platform.ags_scopes = lineitems[:1000], scopes
+            changed += ["lineitems_url", "ags_scopes"]
     if isinstance(url, str) and url.startswith(("https://", "http://")) and url != platform.memberships_url:
         platform.memberships_url = url[:1000]
         changed.append("memberships_url")

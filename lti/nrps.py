@@ -13,9 +13,12 @@ from dataclasses import dataclass, field
 import jwt
 import requests
 from django.conf import settings
+from django.db import transaction
 
+from coursesite.audit import audit_record
 from coursesite.models import Role, User
 from coursesite.services import RosterResult, roster_import
+from sso.models import ExternalIdentity
 
 from .keys import tool_key_current
 from .launch import LTI
@@ -33,10 +36,17 @@ _ROLES = [
 
 
 class LmsServiceError(Exception):
-    """The LMS's services refused or failed, in words for the examiner."""
+    """The LMS's services refused or failed, in words for the examiner; `transient`: worth trying again later
+    (the LMS could not be reached, or answered with a server error)."""
+
+    def __init__(self, message: str, *, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
 
 
-def access_token(*, platform: Platform, scope: str) -> str:
+def access_token(*, platform: Platform, scope: str, allows: str = "the Names and Role Provisioning scope") -> str:
+    """An OAuth2 access token for `scope` (space-separated), by client credentials with the tool's signed
+    assertion. Never logged nor shown."""
     now = int(time.time())
     key = tool_key_current()
     assertion = jwt.encode(
@@ -64,11 +74,15 @@ def access_token(*, platform: Platform, scope: str) -> str:
             timeout=15,
         )
     except requests.RequestException as exc:
-        raise LmsServiceError(f"The LMS could not be reached ({exc.__class__.__name__}). Try again later.") from exc
+        raise LmsServiceError(
+            f"The LMS could not be reached ({exc.__class__.__name__}). Try again later.", transient=True
+        ) from None
+    if response.status_code >= 500 or response.status_code == 429:
+        raise LmsServiceError(f"The LMS's sign-in for services failed (HTTP {response.status_code}).", transient=True)
     if response.status_code != 200:
         raise LmsServiceError(
             f"The LMS refused coursesite's access (HTTP {response.status_code}): check that the developer key "
-            "is on and allows the Names and Role Provisioning scope."
+            f"is on and allows {allows}."
         )
     token = response.json().get("access_token") if "json" in response.headers.get("content-type", "") else None
     if not isinstance(token, str):
@@ -145,6 +159,7 @@ def roster_sync_from_lms(*, platform: Platform, by: User) -> LmsRosterResult:
     writer = csv.writer(out)
     writer.writerow(["username", "full_name", "email", "role"])
     names: list[str] = []
+    lms_ids: list[tuple[str, str]] = []  # (username, the member's LMS user id)
     skipped = 0
     for member in memberships(platform=platform):
         if member.get("status", "Active") != "Active":
@@ -152,6 +167,29 @@ def roster_sync_from_lms(*, platform: Platform, by: User) -> LmsRosterResult:
             continue
         name = str(member.get("name") or member.get("user_id") or "?")
         names.append(name)
-        writer.writerow([_username_of(member), name, str(member.get("email") or ""), _role_of(member.get("roles"))])
+        lms_ids.append((_username_of(member), str(member.get("user_id") or "")))
+        writer.writerow([lms_ids[-1][0], name, str(member.get("email") or ""), _role_of(member.get("roles"))])
     result = roster_import(course=platform.course, data=out.getvalue().encode(), by=by)
+    if result.ok:
+        _bind_lms_ids(platform=platform, lms_ids=lms_ids, by=by)
     return LmsRosterResult(result=result, skipped_inactive=skipped, rows=names)
+
+
+def _bind_lms_ids(*, platform: Platform, lms_ids: list[tuple[str, str]], by: User) -> None:
+    """Each member's LMS user id (their launches' `sub`) against their roster user, as their first launch would
+    (by the same username parameter), so grades reach those who never opened coursesite from the LMS. An id or a
+    user already bound at this LMS is left as it is."""
+    for username, subject in lms_ids:
+        if not username or not subject:
+            continue
+        users = list(User.objects.filter(username__iexact=username, memberships__course=platform.course)[:2])
+        if len(users) != 1:
+            continue
+        bound = ExternalIdentity.objects.filter(issuer=platform.issuer)
+        with transaction.atomic():
+            if bound.filter(subject=subject).exists() or bound.filter(user=users[0]).exists():
+                continue
+            identity = ExternalIdentity.objects.create(user=users[0], issuer=platform.issuer, subject=subject)
+            audit_record(
+                actor=by, action="sso.identity_bound", course=platform.course, target=identity, via="lti-roster-sync"
+            )

@@ -7,8 +7,10 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -16,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from coursesite import access
 from coursesite.views import course_page
 
-from . import deep_linking, nrps
+from . import deep_linking, nrps, passback, selectors
 from .config import canvas_developer_key, tool_urls
 from .keys import tool_jwks
 from .launch import (
@@ -29,7 +31,7 @@ from .launch import (
     login_state_create,
     platforms_for_login,
 )
-from .models import Platform
+from .models import Platform, ScoreSend
 
 log = logging.getLogger(__name__)
 STATE_COOKIE = "lti-state"
@@ -183,3 +185,47 @@ def tool_config(request: HttpRequest, code: str) -> HttpResponse:
         },
         status=400 if sync_error or (sync is not None and not sync.result.ok) else 200,
     )
+
+
+def _scores_page(request: HttpRequest, course, error: str = "", status: int = 200) -> HttpResponse:  # type: ignore[no-untyped-def]
+    shown = request.GET.get("status", "")
+    shown = shown if shown in ScoreSend.Status.values else ""
+    page = Paginator(selectors.score_sends(course=course, status=shown), 50).get_page(request.GET.get("page"))
+    for send in page:
+        send.may_send_again = not send.replaced and passback.may_send_again(send)  # type: ignore[attr-defined]
+    context = {
+        "course": course,
+        "page": page,
+        "shown": shown,
+        "statuses": ScoreSend.Status.choices,
+        "counts": selectors.score_send_counts(course=course),
+        "passback_on": Platform.objects.filter(course=course).exclude(lineitems_url="").exists(),
+        "error": error,
+    }
+    return render(request, "lti/scores.html", context, status=status)
+
+
+@login_required
+@require_GET
+def scores(request: HttpRequest, code: str) -> HttpResponse:
+    """The course's staff see what went to the LMS gradebook, what failed and why."""
+    course, _membership = course_page(request, code)
+    access.require_staff(user=request.user, course=course)
+    return _scores_page(request, course)
+
+
+@login_required
+@require_POST
+def score_send_again(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+    course, _membership = course_page(request, code)
+    access.require_staff(user=request.user, course=course)
+    send = get_object_or_404(
+        ScoreSend.objects.select_related("platform__course", "student"), pk=pk, platform__course=course
+    )
+    try:
+        passback.score_send_again(send=send, by=request.user)
+    except ValidationError as exc:
+        return _scores_page(request, course, error=" ".join(exc.messages), status=400)
+    name = send.student.full_name or send.student.username
+    messages.success(request, f"{send.label} of {name} is being sent to the LMS again.")
+    return redirect("lti_scores", code)

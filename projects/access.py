@@ -21,11 +21,11 @@ def require_group_visible(*, user: User, group: Group) -> Membership:
     return membership
 
 
-def require_booking_host(*, user: User, booking: HelpBooking) -> None:
-    """The TA who holds the slot, or the examiner, may note attendance."""
+def require_booking_host(*, user: User, booking: HelpBooking, what: str = "note attendance") -> None:
+    """The TA who holds the slot, or the examiner, may note attendance or cancel the booking."""
     membership = require_member(user=user, course=booking.slot.course)
     if booking.slot.ta_id != user.pk and not membership.is_instructor:
-        raise PermissionDenied("Only the TA holding this slot can note attendance.")
+        raise PermissionDenied(f"Only the TA holding this slot, or the examiner, can {what}.")
 
 
 def require_availability_owner(*, user: User, availability: HelpAvailability) -> None:

@@ -30,7 +30,7 @@ class ProjectProposalOutputSerializer(serializers.ModelSerializer):
     group = serializers.IntegerField(source="group_id")
     group_name = serializers.CharField(source="group.name")
     has_pdf = serializers.SerializerMethodField()
-    status = serializers.CharField(help_text="waiting, approved, changes or superseded")
+    status = serializers.CharField(help_text="waiting, approved, changes, rejected or superseded")
 
     class Meta:
         model = Proposal
@@ -413,7 +413,10 @@ class ProposalQueueApi(APIView):
 
 class ProposalDecisionApi(APIView):
     class ProposalDecisionInputSerializer(serializers.Serializer):
-        approve = serializers.BooleanField()
+        decision = serializers.ChoiceField(
+            choices=["approve", "changes", "reject"], required=False, help_text="or the older approve: true/false"
+        )
+        approve = serializers.BooleanField(required=False)
         comment = serializers.CharField(required=False, allow_blank=True, default="")
 
     @extend_schema(request=ProposalDecisionInputSerializer, responses=ProjectProposalOutputSerializer)
@@ -423,7 +426,17 @@ class ProposalDecisionApi(APIView):
         proposal = get_object_or_404(Proposal, pk=proposal_id, group__course=course)
         data = self.ProposalDecisionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        proposal = services.proposal_decide(proposal=proposal, by=request.user, **data.validated_data)
+        values = data.validated_data
+        if "decision" not in values and "approve" not in values:
+            raise serializers.ValidationError({"decision": "Give the decision: approve, changes or reject."})
+        decision = values.get("decision") or ("approve" if values["approve"] else "changes")
+        proposal = services.proposal_decide(
+            proposal=proposal,
+            by=request.user,
+            approve=decision == "approve",
+            reject=decision == "reject",
+            comment=values["comment"],
+        )
         return Response(ProjectProposalOutputSerializer(proposal).data)
 
 
@@ -515,6 +528,22 @@ class OralBookApi(APIView):
         if group is None:
             raise serializers.ValidationError({"detail": "You are not in a project group."})
         slot = services.oral_book(slot=slot, group=group, by=request.user)
+        return Response(ProjectOralSlotOutputSerializer(slot).data)
+
+
+class OralPlaceApi(APIView):
+    class OralPlaceInputSerializer(serializers.Serializer):
+        group = serializers.IntegerField(help_text="the id of an approved group")
+
+    @extend_schema(request=OralPlaceInputSerializer, responses=ProjectOralSlotOutputSerializer)
+    def post(self, request: Request, code: str, slot_id: int) -> Response:
+        course, _ = _course(request, code)
+        core_access.require_instructor(user=request.user, course=course)
+        slot = get_object_or_404(OralSlot, pk=slot_id, course=course)
+        data = self.OralPlaceInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        group = get_object_or_404(Group, pk=data.validated_data["group"], course=course)
+        slot = services.oral_place(slot=slot, group=group, by=request.user)
         return Response(ProjectOralSlotOutputSerializer(slot).data)
 
 
@@ -641,11 +670,23 @@ class HelpBookingListApi(APIView):
 
 
 class HelpCancelApi(APIView):
-    @extend_schema(request=None, responses=ProjectHelpBookingOutputSerializer)
+    class HelpCancelInputSerializer(serializers.Serializer):
+        reason = serializers.CharField(
+            required=False, allow_blank=True, default="", max_length=300, help_text="staff: told to the students"
+        )
+
+    @extend_schema(request=HelpCancelInputSerializer, responses=ProjectHelpBookingOutputSerializer)
     def post(self, request: Request, code: str, booking_id: int) -> Response:
-        course, _ = _course(request, code)
+        course, membership = _course(request, code)
         booking = get_object_or_404(HelpBooking, pk=booking_id, slot__course=course)
-        booking = services.help_cancel(booking=booking, by=request.user)
+        data = self.HelpCancelInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        if membership.is_staff_role:
+            booking = services.help_cancel_by_staff(
+                booking=booking, by=request.user, reason=data.validated_data["reason"]
+            )
+        else:
+            booking = services.help_cancel(booking=booking, by=request.user)
         return Response(ProjectHelpBookingOutputSerializer(booking).data)
 
 

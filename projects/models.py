@@ -128,6 +128,7 @@ class Proposal(models.Model):
         WAITING = "waiting", "Waiting for the examiner"
         APPROVED = "approved", "Approved"
         CHANGES = "changes", "Changes requested"
+        REJECTED = "rejected", "Rejected"
         SUPERSEDED = "superseded", "Replaced by a newer version"
 
     group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="proposals")

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from coursesite.models import Course, Membership, Role, User
 from coursesite.results import ModuleResult
+from exams.models import ModuleChoice
 
 from .models import (
     FinalReport,
@@ -224,3 +225,18 @@ def project_results(*, course: Course) -> dict[int, ModuleResult]:
 
 def is_staff(membership: Membership | None) -> bool:
     return membership is not None and membership.is_staff_role
+
+
+def exam_choosers_in_groups(*, course: Course) -> list[GroupMember]:
+    """Members of approved groups whose module choice still says "exam": flagged to them and to the examiner.
+
+    The choice does not follow the group by itself: switching may drop an exam sitting and is refused after the
+    choice's cutoff, so the student (or the examiner) changes it knowingly.
+    """
+    exam = ModuleChoice.objects.filter(course=course, choice=ModuleChoice.Option.EXAM).values("student_id")
+    return list(
+        active_group_members()
+        .filter(group__course=course, group__approved_at__isnull=False, user__in=exam)
+        .select_related("user", "group")
+        .order_by("group_id", "user__username")
+    )

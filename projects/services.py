@@ -7,13 +7,17 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Max
+from django.urls import reverse
 from django.utils import timezone
 
 from coursesite.audit import audit_record
 from coursesite.models import Course, Membership, Role, User
 from coursesite.uploads import check_pdf, store_by_hash
 from grading.locks import require_reason_if_locked
+from notifications.models import Kind
+from notifications.services import notify
 
+from .access import require_booking_host
 from .models import (
     GRADES,
     FinalReport,
@@ -122,6 +126,14 @@ def group_invite(*, group: Group, by: User, username: str) -> Invitation:
         raise ValidationError(f"{invitee.username} has already been invited.")
     invitation = Invitation.objects.create(group=group, invitee=invitee, invited_by=by)
     audit_record(actor=by, action="project.invite", course=group.course, target=invitation, invitee=invitee.username)
+    notify(
+        users=[invitee],
+        kind=Kind.GROUP_INVITATION,
+        course=group.course,
+        subject=f"{group.course.code}: {by.display_name} invites you to the project group {group.name}",
+        body=f"{by.display_name} invites you to join {group.name}. Accept or decline on the project page.",
+        url=reverse("projects:home", args=[group.course.code]),
+    )
     return invitation
 
 
@@ -338,15 +350,24 @@ def proposal_submit(
 
 
 @transaction.atomic
-def proposal_decide(*, proposal: Proposal, by: User, approve: bool, comment: str = "") -> Proposal:
+def proposal_decide(
+    *, proposal: Proposal, by: User, approve: bool = False, reject: bool = False, comment: str = ""
+) -> Proposal:
+    """Approve (the group is locked), ask for changes or reject (a new proposal is needed); the group is told."""
+    if approve and reject:
+        raise ValidationError("Choose one decision: approve, ask for changes or reject.")
     group = _lock_group(proposal.group)
     proposal = Proposal.objects.select_for_update().get(pk=proposal.pk)
     if proposal.status != Proposal.Status.WAITING:
         raise ValidationError(f"This version is not waiting for a decision ({proposal.get_status_display().lower()}).")
+    if reject and not (comment or "").strip():
+        raise ValidationError("Say in a comment why the proposal is rejected.")
     if not approve and not (comment or "").strip():
         raise ValidationError("Say what should change in a comment.")
     now = timezone.now()
-    proposal.status = Proposal.Status.APPROVED if approve else Proposal.Status.CHANGES
+    proposal.status = (
+        Proposal.Status.APPROVED if approve else Proposal.Status.REJECTED if reject else Proposal.Status.CHANGES
+    )
     proposal.comment = (comment or "").strip()
     proposal.decided_by, proposal.decided_at = by, now
     proposal.save(update_fields=["status", "comment", "decided_by", "decided_at"])
@@ -357,6 +378,20 @@ def proposal_decide(*, proposal: Proposal, by: User, approve: bool, comment: str
             status=Invitation.Status.EXPIRED, answered_at=now
         )
     audit_record(actor=by, action=f"project.proposal_{proposal.status}", course=group.course, target=proposal)
+    outcome = {
+        Proposal.Status.APPROVED: "approved: your group is now locked and can go ahead",
+        Proposal.Status.CHANGES: "sent back with changes requested: submit a new version",
+        Proposal.Status.REJECTED: "rejected: submit a new proposal",
+    }[Proposal.Status(proposal.status)]
+    notify(
+        users=[m.user for m in active_group_members().filter(group=group).select_related("user")],
+        kind=Kind.PROPOSAL_DECISION,
+        course=group.course,
+        subject=f"{group.course.code}: your project proposal is {proposal.get_status_display().lower()}",
+        body=f'The proposal "{proposal.title}" (version {proposal.version}) of {group.name} was {outcome}.'
+        + (f"\n\nThe examiner's comment:\n{proposal.comment}" if proposal.comment else ""),
+        url=reverse("projects:home", args=[group.course.code]),
+    )
     return proposal
 
 
@@ -482,6 +517,51 @@ def oral_book(*, slot: OralSlot, group: Group, by: User) -> OralSlot:
 
 
 @transaction.atomic
+def oral_place(*, slot: OralSlot, group: Group, by: User) -> OralSlot:
+    """The examiner puts a group in a free oral slot (moving it from its current one), whatever the time left."""
+    group = _lock_group(group)
+    if not group.locked:
+        raise ValidationError(f"{group.name} has no approved proposal, so it has no oral yet.")
+    slot = OralSlot.objects.select_for_update().get(pk=slot.pk)
+    if slot.course_id != group.course_id:
+        raise ValidationError("That slot belongs to another course.")
+    if slot.group_id == group.pk:
+        return slot
+    if slot.group_id is not None:
+        raise ValidationError(f"That slot is already {slot.group.name}'s; free it first or choose another.")
+    current = OralSlot.objects.select_for_update().filter(group=group).first()
+    if current is not None:
+        current.group, current.booked_at = None, None
+        current.save(update_fields=["group", "booked_at"])
+    slot.group, slot.booked_at = group, timezone.now()
+    slot.save(update_fields=["group", "booked_at"])
+    audit_record(
+        actor=by,
+        action="project.oral_place",
+        course=group.course,
+        target=slot,
+        group=group.pk,
+        moved_from=current.pk if current else None,
+    )
+    return slot
+
+
+def _require_gradable(group: Group) -> None:
+    """A project is graded once its final report is in and its oral has taken place."""
+    if not group.reports.exists():
+        raise ValidationError(
+            f"{group.name} has not uploaded its final report yet; grade it after the report and oral."
+        )
+    slot = OralSlot.objects.filter(group=group).first()
+    if slot is None:
+        raise ValidationError(f"{group.name} has no oral booked yet; grade it after its oral.")
+    if slot.starts_at > timezone.now():
+        raise ValidationError(
+            f"{group.name}'s oral is on {_local(group.course, slot.starts_at)}; grade it once the oral is over."
+        )
+
+
+@transaction.atomic
 def oral_grade_record(
     *,
     group: Group,
@@ -493,7 +573,8 @@ def oral_grade_record(
 ) -> OralGrade:
     """The group's grade and, for every member, whether the oral confirmed their involvement.
 
-    Once a member's final grade is locked, changing the grade or a confirmation needs a reason.
+    Once a member's final grade is locked, changing the grade or a confirmation needs a reason. The first grade
+    needs the final report and the oral (a grade already recorded can be corrected later).
     """
     group = _lock_group(group)
     if grade not in dict(GRADES):
@@ -505,6 +586,8 @@ def oral_grade_record(
         raise ValidationError("Say for every member of the group whether their involvement was confirmed.")
     graded_on = graded_on or timezone.localdate(timezone=group.course.tz)
     previous = OralGrade.objects.filter(group=group).first()
+    if previous is None:
+        _require_gradable(group)
     before = {c.user_id: c.confirmed for c in previous.confirmations.all()} if previous else {}
     if previous is None or previous.grade != grade or before != {k: bool(v[0]) for k, v in confirmations.items()}:
         # After finalising, a change behind a locked final grade needs a reason (grading's rule).
@@ -648,6 +731,17 @@ def help_book(*, slot: HelpSlot, by: User, kind: str, topic: str) -> HelpBooking
         raise ValidationError("That slot has just been taken; choose another.") from exc
     HelpAttendee.objects.bulk_create([HelpAttendee(booking=booking, user=a) for a in attendees])
     audit_record(actor=by, action="project.help_book", course=course, target=booking, kind=kind)
+    if group is not None:
+        notify(
+            users=[a for a in attendees if a.pk != by.pk],
+            kind=Kind.HELP_BOOKING,
+            course=course,
+            subject=f"{course.code}: {by.display_name} booked project help for {group.name}, "
+            f"{_local(course, slot.starts_at)}",
+            body=f"{by.display_name} booked project help for your whole group with {slot.ta.display_name} on "
+            f"{_local(course, slot.starts_at)} ({slot.availability.place}). Topic: {booking.topic}",
+            url=reverse("projects:help", args=[course.code]),
+        )
     return booking
 
 
@@ -665,6 +759,47 @@ def help_cancel(*, booking: HelpBooking, by: User) -> HelpBooking:
     booking.cancelled_at = timezone.now()
     booking.save(update_fields=["cancelled_at"])
     audit_record(actor=by, action="project.help_cancel", course=course, target=booking)
+    if booking.group_id is not None:
+        notify(
+            users=[a.user for a in booking.attendees.select_related("user") if a.user_id != by.pk],
+            kind=Kind.HELP_BOOKING,
+            course=course,
+            subject=f"{course.code}: {by.display_name} cancelled your group's help session, "
+            f"{_local(course, booking.slot.starts_at)}",
+            body=f"{by.display_name} cancelled the project help session of {booking.group.name} on "
+            f"{_local(course, booking.slot.starts_at)} (topic: {booking.topic}). Book another time if you need one.",
+            url=reverse("projects:help", args=[course.code]),
+        )
+    return booking
+
+
+@transaction.atomic
+def help_cancel_by_staff(*, booking: HelpBooking, by: User, reason: str) -> HelpBooking:
+    """The TA holding the slot, or the examiner, cancels a booking (at any time, with a reason the students get)."""
+    booking = HelpBooking.objects.select_for_update().select_related("slot__course", "slot__ta").get(pk=booking.pk)
+    require_booking_host(user=by, booking=booking, what="cancel this booking")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("Give the students a reason for cancelling their booking.")
+    if booking.cancelled_at is not None:
+        raise ValidationError("This booking is already cancelled.")
+    if booking.slot.ends_at <= timezone.now():
+        raise ValidationError("This help session is over; there is nothing to cancel.")
+    course = booking.slot.course
+    booking.cancelled_at = timezone.now()
+    booking.save(update_fields=["cancelled_at"])
+    audit_record(actor=by, action="project.help_cancel", course=course, target=booking, reason=reason[:500])
+    when = _local(course, booking.slot.starts_at)
+    notify(
+        users=[a.user for a in booking.attendees.select_related("user")],
+        kind=Kind.HELP_CANCELLED,
+        course=course,
+        subject=f"{course.code}: your help session on {when} is cancelled",
+        body=f"{by.display_name} cancelled your help session "
+        + ("" if by.pk == booking.slot.ta_id else f"with {booking.slot.ta.display_name} ")
+        + f"on {when} (topic: {booking.topic}).\n\nReason: {reason}\n\nBook another time on the help page.",
+        url=reverse("projects:help", args=[course.code]),
+    )
     return booking
 
 

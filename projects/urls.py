@@ -39,6 +39,7 @@ urlpatterns = [
     path(f"{A}proposals/<int:proposal_id>/decision/", api.ProposalDecisionApi.as_view(), name="api_proposal_decide"),
     path(f"{A}orals/", api.OralSlotListApi.as_view(), name="api_orals"),
     path(f"{A}orals/<int:slot_id>/book/", api.OralBookApi.as_view(), name="api_oral_book"),
+    path(f"{A}orals/<int:slot_id>/place/", api.OralPlaceApi.as_view(), name="api_oral_place"),
     path(f"{A}help/slots/", api.HelpSlotListApi.as_view(), name="api_help_slots"),
     path(f"{A}help/slots/<int:slot_id>/book/", api.HelpBookApi.as_view(), name="api_help_book"),
     path(f"{A}help/availability/", api.HelpAvailabilityApi.as_view(), name="api_help_availability"),

@@ -17,7 +17,7 @@ def test_the_review_page_shows_the_pdf_inline_and_the_highlighted_code_with_a_fi
     client = client_for(ta)
     page = client.get(f"/c/DD2424/assignments/review/{submission.pk}/").content.decode()
     report_url = f"/c/DD2424/assignments/1/submissions/{submission.pk}/report.pdf"
-    assert f'<iframe class="pdf" title="Report PDF" src="{report_url}"' in page
+    assert f'<div class="pdf-viewer" data-pdf="{report_url}"' in page  # PDF.js (rubrics' workspace)
     assert 'class="highlight"' in page and "ComputeCost" in page
     assert "a1/data/" in page and "README.md" in page
     response = client.get(report_url)

@@ -11,6 +11,7 @@ from assignments import selectors, services
 from assignments.models import Review
 from coursesite.models import AuditLog, Role
 from coursesite.results import AssignmentResult
+from notifications.models import Notification
 from tests.support import make_member
 
 
@@ -64,6 +65,7 @@ def test_a_review_records_pass_bonus_feedback_emails_the_student_and_writes_audi
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == ["alice@example.edu"]
     assert "Pass" in mail.outbox[0].subject and "2 bonus points" in mail.outbox[0].body
+    assert Notification.objects.filter(user=student, kind="review_released").count() == 1  # listed in the site too
     assert AuditLog.objects.filter(action="review.record", target_id=str(review.pk)).exists()
     assert list(selectors.review_queue(course=assignment.course)) == []
 

@@ -20,6 +20,7 @@ pytestmark = pytest.mark.browser
 def test_the_examiner_places_an_assignment_and_a_student_s_launch_of_it_lands_there(
     live_server, page, new_page, lms, lti_on, examiner, student, assignment, artifacts
 ) -> None:
+    lms.set_ags(reset=True)
     page.goto(lms.course_url("ada", message="deeplink"))
     page.wait_for_url(f"{live_server.url}/lti/deep-link/")
     assert "Project" in page.content() and "Exam" in page.content()
@@ -32,7 +33,11 @@ def test_the_examiner_places_an_assignment_and_a_student_s_launch_of_it_lands_th
     with urllib.request.urlopen(f"{lms.issuer}/placed") as response:  # noqa: S310 (the test platform)
         placed = json.load(response)
     target = f"{live_server.url}/c/DD2424/assignments/1/"
-    assert placed == [{"type": "ltiResourceLink", "title": "Assignment 1: One-layer softmax classifier", "url": target}]
+    title = "Assignment 1: One-layer softmax classifier"
+    column = {"label": title, "scoreMaximum": 3, "resourceId": "assignment-1", "tag": "coursesite"}
+    assert placed == [{"type": "ltiResourceLink", "title": title, "url": target, "lineItem": column}]
+    # The LMS made the placed link's gradebook column, where grade passback will find it by its resourceId.
+    assert [(i["resourceId"], i["label"]) for i in lms.ags_state()["lineitems"]] == [("assignment-1", title)]
     assert AuditLog.objects.filter(action="lti.deep_link_sent", actor=examiner).count() == 1
 
     # Alice opens the placed link in the LMS (the platform's page links it as a launch).

@@ -76,7 +76,13 @@ def test_the_ical_feed_lists_the_course_dates_for_the_secret_token_only(course, 
 def test_replacing_the_calendar_link_revokes_the_old_one(course, student, client_for, client) -> None:
     old = student.calendar_token
 
-    client_for(student).post("/calendar/rotate/", {"next": "/"})
+    alice = client_for(student)
+    asked = alice.post("/calendar/rotate/", {"next": "/"})  # asked first; nothing replaced yet
+    assert asked.status_code == 200 and "Replace your calendar link?" in asked.content.decode()
+    student.refresh_from_db()
+    assert student.calendar_token == old
+
+    alice.post("/calendar/rotate/", {"next": "/", "confirmed": "yes"})
 
     student.refresh_from_db()
     assert student.calendar_token != old

@@ -10,9 +10,18 @@ LTI_TOOL_LAUNCH_URL, LTI_USERS (JSON: {"<key>": {"sub", "name", "email", "roles"
 The course page `/course?user=KEY[&target=URL][&deployment=ID][&mode=M]` starts a launch; the modes exist for
 the tests of the tool's refusals: `expired` (an expired token), `forged` (signed with a key not in the JWKS),
 `token-deployment` (the token names a deployment other than the login's).
+Assignment and Grade Services 2.0: launches carry the AGS endpoint claim (line items URL and scopes); the token
+endpoint grants the AGS scopes to the tool's client assertion (checked against the tool's JWKS); the line items
+container answers GET (filtered by resource_id, tag) and POST (a new line item), and `<line item>/scores` takes
+POSTed scores; a placed link with a lineItem (Deep Linking) gets a line item. It refuses as Canvas does where the
+tests ask it to (PUT /ags {"not_students": [sub, ...], "unpublished": bool, "unavailable": N}): a user who is not
+a student (422, "User not found in course or is not a student"), an unpublished course (403, "Course not
+published"), and N server errors (503) before it answers. PUT /ags {"reset": true} empties the gradebook,
+{"lineitems": [...]} adds columns; GET /ags-state shows the line items and scores it holds.
 Prints "ready <issuer>" once it listens.
 """
 
+import datetime as dt
 import html
 import json
 import os
@@ -41,11 +50,25 @@ FORGER = rsa.generate_private_key(public_exponent=65537, key_size=2048)  # never
 _hints: dict[str, dict] = {}
 _deep_link_data: set[str] = set()  # the `data` of deep-linking requests not answered yet
 _placed: list[dict] = []  # the resource links the tool placed in the course (Deep Linking responses)
-_tokens: set[str] = set()  # access tokens granted to the tool (client credentials)
+_tokens: dict[str, set[str]] = {}  # access tokens granted to the tool (client credentials) -> their scopes
 _members: list[dict] = []  # the course's members for NRPS: {"user": KEY, "status": ...}, set by PUT /members
 MEMBERSHIPS_PATH = "/memberships/canvas-course-4711"
 NRPS_SCOPE = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
+AGS = "https://purl.imsglobal.org/spec/lti-ags/scope/"
+AGS_SCOPES = [AGS + "lineitem", AGS + "lineitem.readonly", AGS + "result.readonly", AGS + "score"]
+LINEITEMS_PATH = "/api/lti/courses/4711/line_items"
+LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
+_lineitems: list[dict] = []
+_scores: list[dict] = []  # every score accepted, with "lineitem": the line item's id
+_ags_rules: dict = {"not_students": [], "unpublished": False, "unavailable": 0}
 _lock = threading.Lock()
+
+
+def _lineitem_add(item: dict) -> dict:
+    """A new gradebook column (the caller holds the lock)."""
+    item = {**item, "id": f"{ISSUER}{LINEITEMS_PATH}/{len(_lineitems) + 1}"}
+    _lineitems.append(item)
+    return item
 
 
 def _jwks() -> dict:
@@ -91,6 +114,10 @@ def _id_token(launch: dict, nonce: str) -> str:
             "context_memberships_url": ISSUER + MEMBERSHIPS_PATH,
             "service_versions": ["2.0"],
         },
+        "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint": {
+            "scope": AGS_SCOPES,
+            "lineitems": ISSUER + LINEITEMS_PATH,
+        },
     }
     if launch["message"] == "deeplink":
         # Deep Linking 2.0, 4.4: the request carries where to answer and what the platform accepts.
@@ -135,14 +162,128 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(200, json.dumps(_placed), "application/json")
         if parts.path == MEMBERSHIPS_PATH:
             return self._memberships(query)
+        if parts.path == LINEITEMS_PATH:
+            return self._lineitems_get(query)
+        if parts.path == "/ags-state":
+            with _lock:
+                return self._send(200, json.dumps({"lineitems": _lineitems, "scores": _scores}), "application/json")
         return self._send(404, "not found", "text/plain")
 
     def do_PUT(self) -> None:  # noqa: N802 (the base class's name)
-        """The tests set who is in the LMS course (the NRPS answer)."""
+        """The tests set who is in the LMS course (the NRPS answer, /members) and how AGS refuses (/ags)."""
         length = int(self.headers.get("Content-Length", "0"))
+        data = json.loads(self.rfile.read(length))
         with _lock:
-            _members[:] = json.loads(self.rfile.read(length))
+            if urlsplit(self.path).path == "/ags":
+                if data.pop("reset", False):  # a test starts from an empty gradebook
+                    _lineitems.clear()
+                    _scores.clear()
+                    _ags_rules.update(not_students=[], unpublished=False, unavailable=0)
+                for item in data.pop("lineitems", []):  # columns already in the course (made by a placement)
+                    _lineitem_add(item)
+                _ags_rules.update(data)
+            else:
+                _members[:] = data
         return self._send(204, "", "text/plain")
+
+    def _granted(self, *scopes: str) -> bool:
+        auth = self.headers.get("Authorization", "")
+        with _lock:
+            granted = _tokens.get(auth[7:], set()) if auth.startswith("Bearer ") else set()
+        return any(scope in granted for scope in scopes)
+
+    def _lineitems_get(self, query: dict[str, str]) -> None:
+        """AGS 2.0, 3.2: the line items container, filtered by resource_id, resource_link_id and tag."""
+        if not self._granted(AGS + "lineitem", AGS + "lineitem.readonly"):
+            return self._send(401, json.dumps({"errors": [{"message": "Invalid access token"}]}), "application/json")
+        with _lock:
+            items = [
+                i
+                for i in _lineitems
+                if all(
+                    i.get(field) == query[name]
+                    for name, field in (
+                        ("resource_id", "resourceId"),
+                        ("tag", "tag"),
+                        ("resource_link_id", "resourceLinkId"),
+                    )
+                    if name in query
+                )
+            ]
+        return self._send(200, json.dumps(items), "application/vnd.ims.lis.v2.lineitemcontainer+json")
+
+    def _lineitem_post(self, body: bytes) -> None:
+        """AGS 2.0, 3.2.6: a new line item (a gradebook column)."""
+        if not self._granted(AGS + "lineitem"):
+            return self._send(401, json.dumps({"errors": [{"message": "Invalid access token"}]}), "application/json")
+        if self.headers.get("Content-Type") != "application/vnd.ims.lis.v2.lineitem+json":
+            return self._send(415, "unsupported media type", "text/plain")
+        item = json.loads(body)
+        maximum = item.get("scoreMaximum")
+        if not isinstance(maximum, int | float) or maximum <= 0 or not item.get("label"):
+            return self._send(
+                400, json.dumps({"errors": {"message": "scoreMaximum and label required"}}), "application/json"
+            )
+        with _lock:
+            item = _lineitem_add(item)
+        return self._send(201, json.dumps(item), "application/vnd.ims.lis.v2.lineitem+json")
+
+    def _score_post(self, lineitem_id: str, body: bytes) -> None:
+        """AGS 2.0, 3.4: a score for one user; refused as Canvas does where the tests set it up."""
+        canvas_error = "application/json"
+        if not self._granted(AGS + "score"):
+            return self._send(401, json.dumps({"errors": [{"message": "Invalid access token"}]}), canvas_error)
+        if self.headers.get("Content-Type") != "application/vnd.ims.lis.v1.score+json":
+            return self._send(415, "unsupported media type", "text/plain")
+        with _lock:
+            known = any(i["id"] == lineitem_id for i in _lineitems)
+            rules = dict(_ags_rules)
+            if rules["unavailable"] > 0:
+                _ags_rules["unavailable"] -= 1
+        if not known:
+            return self._send(
+                404, json.dumps({"errors": {"message": "The specified resource does not exist."}}), canvas_error
+            )
+        if rules["unavailable"] > 0:
+            return self._send(503, "service unavailable", "text/plain")
+        if rules["unpublished"]:
+            return self._send(
+                403, json.dumps({"errors": {"type": "forbidden", "message": "Course not published"}}), canvas_error
+            )
+        score = json.loads(body)
+        learners = {u["sub"] for u in USERS.values() if LEARNER in u.get("roles", [])}
+        if score.get("userId") not in learners or score.get("userId") in rules["not_students"]:
+            message = "User not found in course or is not a student"
+            return self._send(
+                422, json.dumps({"errors": {"type": "unprocessable_entity", "message": message}}), canvas_error
+            )
+        problems = []
+        if score.get("activityProgress") not in {"Initialized", "Started", "InProgress", "Submitted", "Completed"}:
+            problems.append("activityProgress")
+        if score.get("gradingProgress") not in {"FullyGraded", "Pending", "PendingManual", "Failed", "NotReady"}:
+            problems.append("gradingProgress")
+        if "scoreGiven" in score and not (
+            isinstance(score["scoreGiven"], int | float)
+            and score["scoreGiven"] >= 0
+            and isinstance(score.get("scoreMaximum"), int | float)
+            and score["scoreMaximum"] > 0
+        ):
+            problems.append("scoreGiven needs a scoreMaximum")
+        try:
+            stamp = dt.datetime.fromisoformat(score.get("timestamp", ""))
+            if stamp.tzinfo is None:
+                problems.append("timestamp without time zone")
+        except (TypeError, ValueError):
+            problems.append("timestamp")
+        if problems:
+            return self._send(
+                400, json.dumps({"errors": {"message": "invalid score: " + ", ".join(problems)}}), canvas_error
+            )
+        with _lock:
+            _scores.append({**score, "lineitem": lineitem_id})
+        return self._send(
+            200, json.dumps({"resultUrl": f"{lineitem_id}/results/{score['userId']}"}), "application/json"
+        )
 
     def _token(self, form: dict[str, str]) -> None:
         """The token endpoint: client credentials with the tool's signed JWT assertion (Security Framework 4.1)."""
@@ -163,19 +304,21 @@ class Handler(BaseHTTPRequestHandler):
             )
         except jwt.PyJWTError:
             return self._send(401, json.dumps({"error": "invalid_client"}), "application/json")
-        if claims["sub"] != CLIENT_ID or NRPS_SCOPE not in form.get("scope", "").split():
+        asked = set(form.get("scope", "").split())
+        granted = asked & {NRPS_SCOPE, *AGS_SCOPES}
+        if claims["sub"] != CLIENT_ID or not granted or granted != asked:
             return self._send(400, json.dumps({"error": "invalid_scope"}), "application/json")
         token = secrets.token_urlsafe(24)
         with _lock:
-            _tokens.add(token)
-        body = {"access_token": token, "token_type": "Bearer", "expires_in": 3600, "scope": NRPS_SCOPE}
+            _tokens[token] = granted
+        body = {"access_token": token, "token_type": "Bearer", "expires_in": 3600, "scope": " ".join(sorted(granted))}
         return self._send(200, json.dumps(body), "application/json")
 
     def _memberships(self, query: dict[str, str]) -> None:
         """NRPS 2.0: the course's members, two a page (Link: rel="next"), with their launch's custom
         parameters when asked for a resource link (rlid)."""
         auth = self.headers.get("Authorization", "")
-        if not auth.startswith("Bearer ") or auth[7:] not in _tokens:
+        if not auth.startswith("Bearer ") or NRPS_SCOPE not in _tokens.get(auth[7:], set()):
             return self._send(401, "unauthorized", "text/plain")
         if "application/vnd.ims.lti-nrps.v2.membershipcontainer+json" not in self.headers.get("Accept", ""):
             return self._send(406, "not acceptable", "text/plain")
@@ -211,7 +354,12 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802 (the base class's name)
         path = urlsplit(self.path).path
         length = int(self.headers.get("Content-Length", "0"))
-        form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+        body = self.rfile.read(length)
+        if path == LINEITEMS_PATH:
+            return self._lineitem_post(body)
+        if path.startswith(LINEITEMS_PATH + "/") and path.endswith("/scores"):
+            return self._score_post(ISSUER + path.removesuffix("/scores"), body)
+        form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
         if path == "/token":
             return self._token(form)
         if path == "/deep-link-return":
@@ -241,6 +389,9 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(400, "invalid deep linking response: " + "; ".join(problems), "text/plain")
         with _lock:
             _placed.extend(items)
+            for item in items:  # Deep Linking 2.0, 3.4.2: a link with a lineItem gets a gradebook column
+                if isinstance(item.get("lineItem"), dict):
+                    _lineitem_add({**item["lineItem"], "resourceLinkId": secrets.token_urlsafe(8)})
         links = "".join(
             f'<li><a href="/course?{html.escape(urlencode({"user": "alice", "target": i["url"]}))}">'
             f"{html.escape(i['title'])}</a></li>"

@@ -1,8 +1,10 @@
 """Fixtures (imported by the LTI browser tests): a real LTI 1.3 platform (tests/lti/lms_platform.py, its own
 process and keys) on 127.0.0.1, registered for the demo course through the same service as `lti_platform_add`."""
 
+import html
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -10,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import requests
 from django.core.cache import cache
 
 from lti.models import Platform
@@ -61,6 +64,13 @@ USERS = {
 }
 
 
+def _autopost_form(page: str) -> tuple[str, dict[str, str]]:
+    """The action and hidden fields of a page that posts itself (the platform's and the tool's hand-offs)."""
+    action = html.unescape(re.search(r'<form method="post" action="([^"]+)"', page)[1])  # type: ignore[index]
+    fields = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page)
+    return action, {html.unescape(k): html.unescape(v) for k, v in fields}
+
+
 @dataclass
 class Lms:
     issuer: str
@@ -74,6 +84,32 @@ class Lms:
         request = urllib.request.Request(url, data=json.dumps(members).encode(), method="PUT")  # noqa: S310
         with urllib.request.urlopen(request):  # noqa: S310 (the test platform)
             pass
+
+    def set_ags(self, **rules: object) -> None:
+        """How the platform's gradebook answers (see lms_platform.py); reset=True empties it first."""
+        import urllib.request
+
+        request = urllib.request.Request(f"{self.issuer}/ags", data=json.dumps(rules).encode(), method="PUT")  # noqa: S310
+        with urllib.request.urlopen(request):  # noqa: S310 (the test platform)
+            pass
+
+    def ags_state(self) -> dict:
+        """The line items and scores the platform's gradebook holds."""
+        import urllib.request
+
+        with urllib.request.urlopen(f"{self.issuer}/ags-state") as response:  # noqa: S310 (the test platform)
+            return json.load(response)
+
+    def launch(self, user: str) -> requests.Response:
+        """A launch without a browser (the same requests Chromium makes): the tool's answer to the id token."""
+        session = requests.Session()
+        form = session.get(self.course_url(user), timeout=10)
+        login = session.post(*_autopost_form(form.text), allow_redirects=False, timeout=10)
+        # The state cookie is Secure; a browser sends it to http://127.0.0.1, requests does not: pass it on.
+        state = login.cookies.get("lti-state", "")
+        auth = session.get(login.headers["Location"], timeout=10)
+        url, fields = _autopost_form(auth.text)
+        return session.post(url, data=fields, cookies={"lti-state": state}, allow_redirects=False, timeout=10)
 
     def course_url(self, user: str, **query: str) -> str:
         from urllib.parse import urlencode

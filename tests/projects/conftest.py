@@ -9,7 +9,7 @@ from django.utils import timezone
 from coursesite.models import Course, Role, User
 from coursesite.uploads import minimal_pdf
 from projects import services
-from projects.models import Group
+from projects.models import Group, OralSlot
 from tests.support import make_member
 
 
@@ -58,3 +58,25 @@ def approved_group(complete_group: Group, examiner: User, student: User) -> Grou
     services.proposal_decide(proposal=proposal, by=examiner, approve=True)
     complete_group.refresh_from_db()
     return complete_group
+
+
+def hold_oral(group: Group) -> OralSlot:
+    """The group's report is in and its oral took place an hour ago: what grading needs."""
+    member = group.members.first()
+    if not group.reports.exists():
+        services.report_upload(group=group, by=member.user, upload=pdf_upload())
+    now = timezone.now()
+    return OralSlot.objects.create(
+        course=group.course,
+        starts_at=now - dt.timedelta(hours=1),
+        ends_at=now - dt.timedelta(minutes=30),
+        group=group,
+        booked_at=now - dt.timedelta(days=2),
+    )
+
+
+@pytest.fixture
+def examined_group(approved_group: Group) -> Group:
+    """The approved group after its final report and oral: ready to be graded."""
+    hold_oral(approved_group)
+    return approved_group

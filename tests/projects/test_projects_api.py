@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 
 from coursesite.models import AuditLog
 from projects import selectors, urls
+from projects.models import OralSlot
 
 from .conftest import pdf_upload
 
@@ -68,18 +69,22 @@ def test_the_whole_project_flow_through_the_api(dated_course, examiner, ta, stud
     noted = tara.post(f"{base}/help/bookings/{booking.json()['id']}/attendance/", {"attended": True}, format="json")
     assert noted.json()["attended"] is True
 
-    grade = ada.post(
-        f"{base}/groups/{group['id']}/grade/",
-        {
-            "grade": "B",
-            "members": [
-                {"username": "alice", "confirmed": True},
-                {"username": "bob", "confirmed": True},
-                {"username": "carol", "confirmed": False, "note": "absent"},
-            ],
-        },
-        format="json",
+    grading = {
+        "grade": "B",
+        "members": [
+            {"username": "alice", "confirmed": True},
+            {"username": "bob", "confirmed": True},
+            {"username": "carol", "confirmed": False, "note": "absent"},
+        ],
+    }
+    early = ada.post(f"{base}/groups/{group['id']}/grade/", grading, format="json")
+    assert early.status_code == 400
+    assert "grade it once the oral is over" in early.json()["detail"][0]
+    # The oral takes place (its slot now lies in the past), and the group can be graded.
+    OralSlot.objects.filter(pk=slots[0]["id"]).update(
+        starts_at=timezone.now() - dt.timedelta(hours=1), ends_at=timezone.now() - dt.timedelta(minutes=30)
     )
+    grade = ada.post(f"{base}/groups/{group['id']}/grade/", grading, format="json")
     assert grade.status_code == 200, grade.content
     results = selectors.project_results(course=dated_course)
     assert [results[u.pk].grade for u in (student, other_student, carol)] == ["B", "B", "Fx"]
@@ -129,5 +134,5 @@ def test_the_settings_are_read_by_all_and_changed_by_the_instructor(course, exam
 def test_the_openapi_schema_of_projects_is_valid_with_unique_component_names() -> None:
     schema = SchemaGenerator(patterns=urls.urlpatterns).get_schema(request=None, public=True)
     validate_schema(schema)
-    assert len(schema["paths"]) == 29
+    assert len(schema["paths"]) == 30
     assert "ProjectGroupOutput" in schema["components"]["schemas"]

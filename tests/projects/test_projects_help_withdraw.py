@@ -38,6 +38,9 @@ def _withdraw_url(course, availability_id: int) -> str:
     return f"/c/{course.code}/projects/help/availability/{availability_id}/withdraw/"
 
 
+CONFIRMED = {"confirmed": "yes"}
+
+
 def _api(user) -> APIClient:  # type: ignore[no-untyped-def]
     client = APIClient()
     client.force_authenticate(user)
@@ -52,7 +55,10 @@ def test_the_ta_withdraws_their_time_and_its_slots_leave_the_listing(course, ta,
     assert _withdraw_url(course, gone.pk) in page
     assert "csrfmiddlewaretoken" in page
 
-    response = tara.post(_withdraw_url(course, gone.pk), follow=True)
+    response = tara.post(_withdraw_url(course, gone.pk))  # asked first
+    assert "Withdraw " in response.content.decode() and "Yes, withdraw these times" in response.content.decode()
+    assert HelpAvailability.objects.filter(pk=gone.pk).exists()
+    response = tara.post(_withdraw_url(course, gone.pk), CONFIRMED, follow=True)
 
     assert response.status_code == 200
     assert "Withdrawn: those slots are no longer offered." in response.content.decode()
@@ -69,7 +75,7 @@ def test_another_ta_is_refused_and_nothing_changes(course, ta, client_for) -> No
     availability = _publish(course, ta)
     other_ta = make_member(course, "tom", Role.TA, "Tom Assistant")
 
-    refused = client_for(other_ta).post(_withdraw_url(course, availability.pk))
+    refused = client_for(other_ta).post(_withdraw_url(course, availability.pk), CONFIRMED)
 
     assert refused.status_code == 403
     assert availability.slots.count() == 4
@@ -78,7 +84,7 @@ def test_another_ta_is_refused_and_nothing_changes(course, ta, client_for) -> No
 
 def test_a_student_is_refused(course, ta, student, client_for) -> None:
     availability = _publish(course, ta)
-    assert client_for(student).post(_withdraw_url(course, availability.pk)).status_code == 403
+    assert client_for(student).post(_withdraw_url(course, availability.pk), CONFIRMED).status_code == 403
     base = f"/api/courses/{course.code}/projects/help/availability"
     assert _api(student).post(f"{base}/{availability.pk}/withdraw/").status_code == 403
     assert _api(student).get(f"{base}/").status_code == 403
@@ -90,7 +96,7 @@ def test_the_examiner_withdraws_any_tas_time(course, ta, examiner, client_for) -
     ada = client_for(examiner)
     assert _withdraw_url(course, availability.pk) in ada.get(_page(course)).content.decode()
 
-    assert ada.post(_withdraw_url(course, availability.pk)).status_code == 302
+    assert ada.post(_withdraw_url(course, availability.pk), CONFIRMED).status_code == 302
 
     assert not HelpAvailability.objects.filter(pk=availability.pk).exists()
 
@@ -100,7 +106,7 @@ def test_time_with_a_booked_slot_is_refused_with_the_booked_time_named(course, t
     slot = availability.slots.order_by("starts_at")[1]
     services.help_book(slot=slot, by=student, kind="assignment", topic="A2 gradient check")
 
-    refused = client_for(ta).post(_withdraw_url(course, availability.pk))
+    refused = client_for(ta).post(_withdraw_url(course, availability.pk), CONFIRMED)
 
     assert refused.status_code == 400
     page = refused.content.decode()
@@ -117,7 +123,7 @@ def test_time_whose_booking_was_cancelled_can_be_withdrawn(course, ta, student, 
     )
     services.help_cancel(booking=booking, by=student)
 
-    assert client_for(ta).post(_withdraw_url(course, availability.pk)).status_code == 302
+    assert client_for(ta).post(_withdraw_url(course, availability.pk), CONFIRMED).status_code == 302
     assert not HelpAvailability.objects.filter(pk=availability.pk).exists()
 
 
@@ -126,10 +132,10 @@ def test_a_missing_or_foreign_id_gives_404(course, ta, examiner, client_for) -> 
     other_course = Course.objects.create(code="DD9999", name="Other", term="VT", first_lecture_on=timezone.localdate())
     other_examiner = make_member(other_course, "examiner2", Role.INSTRUCTOR)
     missing = availability.pk + 1000
-    assert client_for(ta).post(_withdraw_url(course, missing)).status_code == 404
+    assert client_for(ta).post(_withdraw_url(course, missing), CONFIRMED).status_code == 404
     api_url = f"/api/courses/{course.code}/projects/help/availability/{missing}/withdraw/"
     assert _api(ta).post(api_url).status_code == 404
-    foreign = client_for(other_examiner).post(_withdraw_url(other_course, availability.pk))
+    foreign = client_for(other_examiner).post(_withdraw_url(other_course, availability.pk), CONFIRMED)
     assert foreign.status_code == 404
     assert HelpAvailability.objects.filter(pk=availability.pk).exists()
 

@@ -10,7 +10,7 @@ from coursesite.results import ModuleResult
 from projects import selectors, services
 from projects.models import OralSlot
 
-from .conftest import form_group, pdf_upload
+from .conftest import form_group, hold_oral, pdf_upload
 
 
 def test_only_an_approved_group_uploads_the_final_report(complete_group, approved_group, student) -> None:
@@ -101,13 +101,13 @@ def test_a_taken_slot_cannot_be_booked_by_another_group(approved_group, examiner
 
 
 def test_a_member_not_confirmed_at_the_oral_gets_fx_instead_of_the_group_grade(
-    approved_group, examiner, student, other_student, carol
+    examined_group, examiner, student, other_student, carol
 ) -> None:
     with pytest.raises(ValidationError, match="every member"):
-        services.oral_grade_record(group=approved_group, by=examiner, grade="B", confirmations={student.pk: (True, "")})
+        services.oral_grade_record(group=examined_group, by=examiner, grade="B", confirmations={student.pk: (True, "")})
     day = timezone.localdate()
     services.oral_grade_record(
-        group=approved_group,
+        group=examined_group,
         by=examiner,
         grade="B",
         graded_on=day,
@@ -117,18 +117,18 @@ def test_a_member_not_confirmed_at_the_oral_gets_fx_instead_of_the_group_grade(
             carol.pk: (False, "Could not explain the model"),
         },
     )
-    results = selectors.project_results(course=approved_group.course)
+    results = selectors.project_results(course=examined_group.course)
     assert results[student.pk] == ModuleResult("B", day, "")
     assert results[other_student.pk] == ModuleResult("B", day, "")
     assert results[carol.pk].grade == "Fx"
     assert results[carol.pk].note.startswith("involvement not confirmed at the oral")
 
 
-def test_the_unconfirmed_result_is_configurable(approved_group, examiner, student, other_student, carol) -> None:
-    services.project_settings_update(course=approved_group.course, by=examiner, unconfirmed_result="F")
+def test_the_unconfirmed_result_is_configurable(examined_group, examiner, student, other_student, carol) -> None:
+    services.project_settings_update(course=examined_group.course, by=examiner, unconfirmed_result="F")
     confirmations = {student.pk: (True, ""), other_student.pk: (True, ""), carol.pk: (False, "")}
-    services.oral_grade_record(group=approved_group, by=examiner, grade="A", confirmations=confirmations)
-    assert selectors.project_results(course=approved_group.course)[carol.pk].grade == "F"
+    services.oral_grade_record(group=examined_group, by=examiner, grade="A", confirmations=confirmations)
+    assert selectors.project_results(course=examined_group.course)[carol.pk].grade == "F"
 
 
 def test_project_results_run_a_constant_number_of_queries(
@@ -142,6 +142,7 @@ def test_project_results_run_a_constant_number_of_queries(
         group = form_group(dated_course, *people)
         proposal = services.proposal_submit(group=group, by=people[0], title="T", description="D")
         services.proposal_decide(proposal=proposal, by=examiner, approve=True)
+        hold_oral(group)
         services.oral_grade_record(
             group=group, by=examiner, grade="C", confirmations={p.pk: (i != 2, "") for i, p in enumerate(people)}
         )
@@ -151,12 +152,12 @@ def test_project_results_run_a_constant_number_of_queries(
     assert sum(1 for r in results.values() if r.grade == "C") == 8
 
 
-def test_the_examiner_grades_on_the_group_page(approved_group, examiner, student, other_student, carol, client_for):
-    url = f"/c/{approved_group.course.code}/projects/groups/{approved_group.pk}/"
+def test_the_examiner_grades_on_the_group_page(examined_group, examiner, student, other_student, carol, client_for):
+    url = f"/c/{examined_group.course.code}/projects/groups/{examined_group.pk}/"
     data = {"action": "grade", "grade": "A", f"confirmed_{student.pk}": "1", f"confirmed_{other_student.pk}": "1"}
     data[f"note_{carol.pk}"] = "Absent"
     assert client_for(examiner).post(url, data).status_code == 302
-    results = selectors.project_results(course=approved_group.course)
+    results = selectors.project_results(course=examined_group.course)
     assert [results[u.pk].grade for u in (student, other_student, carol)] == ["A", "A", "Fx"]
     assert client_for(student).get(url).status_code == 403
 

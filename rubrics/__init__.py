@@ -1,0 +1,1 @@
+"""Rubric review: per-assignment rubrics, TAs' marks, and inline comments on code lines and PDF pages."""
