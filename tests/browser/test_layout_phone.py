@@ -23,6 +23,8 @@ TA_PAGES = ["/", "/assignments/", "/assignments/queue/", "/assignments/1/", "/pr
 TA_PAGES += ["/exams/", "/grades/", "/settings/"]
 EXAMINER_PAGES = ["/", "/assignments/1/", "/assignments/progress/", "/projects/", "/projects/proposals/"]
 EXAMINER_PAGES += ["/projects/orals/", "/exams/", "/exams/marking/", "/grades/", "/settings/", "/roster/", "/audit/"]
+EXAMINER_PAGES += ["/announcements/"]
+PERSONAL_PAGES = ["/notifications/"]  # outside the course: every role has it
 
 # What overflows sideways, and which buttons, links and fields lie (partly) off the screen.
 MEASURE = """() => {
@@ -71,18 +73,21 @@ def test_every_main_page_of_each_role_fits_a_phone_and_a_laptop(live_server, bro
     assert submission is not None
     student_pages = [*STUDENT_PAGES, f"/assignments/{submission.assignment.number}/submissions/{submission.pk}/"]
     ta_pages = [*TA_PAGES, f"/assignments/review/{submission.pk}/"]
+    student_pages = [C + path for path in student_pages] + PERSONAL_PAGES
+    ta_pages = [C + path for path in ta_pages]
+    examiner_pages = [C + path for path in EXAMINER_PAGES]
     problems = []
-    for username, pages in (("student01", student_pages), ("ta1", ta_pages), ("examiner", EXAMINER_PAGES)):
+    for username, pages in (("student01", student_pages), ("ta1", ta_pages), ("examiner", examiner_pages)):
         page = _sign_in(browser, live_server.url, username, PHONE)
         for path in pages:
-            response = page.goto(f"{live_server.url}{C}{path}")
+            response = page.goto(f"{live_server.url}{path}")
             assert response is not None and response.status == 200, (username, path)
             for viewport in (PHONE, LAPTOP):  # the same page, laid out again at each width
                 page.set_viewport_size(viewport)
                 measured = page.evaluate(MEASURE)
                 if measured["scroll"] > measured["width"] or measured["off"] or measured["wraps"]:
                     problems.append((username, viewport["width"], path, measured))
-                _shot(page, f"{username}-{viewport['width']}-{path.strip('/').replace('/', '_') or 'dashboard'}")
+                _shot(page, f"{username}-{viewport['width']}-{path.strip('/').replace('/', '_')}")
             page.set_viewport_size(PHONE)
         page.context.close()
     print("\n".join(map(str, problems)))
