@@ -39,7 +39,8 @@ class CourseCalendarApi(APIView):
     class CalendarEventSerializer(serializers.Serializer):
         title = serializers.CharField()
         starts_at = serializers.DateTimeField()
-        ends_at = serializers.DateTimeField(allow_null=True)
+        ends_at = serializers.DateTimeField(allow_null=True, help_text="Exclusive: midnight after the last day.")
+        all_day = serializers.BooleanField(help_text="Whole days, from starts_at to ends_at.")
         kind = serializers.CharField()
         url = serializers.CharField()
 

@@ -175,6 +175,7 @@ SENTENCES: dict[str, str | Callable[[Mapping[str, Any], str], str]] = {
     "extension.revoke": "took back the extension of {whom} on assignment {assignment} (it was until {deadline_at})",
     "assignment.create": "created assignment {number}",
     "assignment.update": "changed an assignment",
+    "course.dates_update": _settings("course dates"),
     "roster.import": "imported the roster: {created} new, {updated} updated, {unchanged} unchanged",
     "lti.score_sent_again": "sent the score for {item} of {whom} to the LMS gradebook again",
 }

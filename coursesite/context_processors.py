@@ -25,6 +25,8 @@ def core_nav(membership) -> list[NavLink]:  # type: ignore[no-untyped-def]
         NavLink("Dashboard", reverse("dashboard", args=[code]), 0),
         NavLink("Calendar", reverse("calendar", args=[code]), 90),
     ]
+    if membership.is_staff_role:
+        links.append(NavLink("Course dates", reverse("course_settings", args=[code]), 93))
     if membership.is_instructor:
         links.append(NavLink("Roster", reverse("roster", args=[code]), 95))
         links.append(NavLink("Audit", reverse("audit", args=[code]), 97))

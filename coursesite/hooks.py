@@ -14,6 +14,9 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class CalendarEvent:
+    """A moment (a deadline: no end), a timed event (start and end), or, with `all_day`, whole days: then `starts_at`
+    is midnight of the first day and `ends_at` midnight after the last (exclusive, as iCal's DTEND)."""
+
     title: str
     starts_at: dt.datetime
     ends_at: dt.datetime | None = None
@@ -21,6 +24,7 @@ class CalendarEvent:
     url: str = ""
     description: str = ""
     uid: str = ""
+    all_day: bool = False
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,7 @@ class Registry:
     #   "submission": a student's submission view and the TA's review page (obj: Submission)
     #   "assignment_student": the student's assignment page, above the submit form (obj: Assignment)
     #   "assignment_staff": the instructor's assignment page (obj: Assignment)
+    #   "course_settings": the course dates page, for staff (obj: Course)
     #   "review_workspace": the review page's report and code views, replaced when given (obj: Submission)
     #   "review_form": the review page's Pass/Fail form, replaced when given (obj: Submission)
     panels: dict[str, list[Panel]] = field(default_factory=dict)

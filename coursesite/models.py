@@ -65,6 +65,50 @@ class Course(models.Model):
     def tz(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.timezone)
 
+    # The course-wide dates the examiner edits on the course settings page (and the admin).
+    DATE_FIELDS = (
+        "first_lecture_on",
+        "proposal_deadline",
+        "proposal_approval_days",
+        "report_deadline",
+        "orals_start",
+        "orals_end",
+        "exam_poll_opens",
+        "exam_poll_closes",
+        "exam_period_start",
+        "exam_period_end",
+    )
+
+    def clean(self) -> None:
+        """The dates must make sense together: each period ends after it starts, and is given whole."""
+        errors: dict[str, str] = {}
+        periods = (
+            ("orals_start", "orals_end", "The oral period"),
+            ("exam_poll_opens", "exam_poll_closes", "The exam date poll"),
+            ("exam_period_start", "exam_period_end", "The exam period"),
+        )
+        for start_name, end_name, what in periods:
+            start, end = getattr(self, start_name), getattr(self, end_name)
+            if (start is None) != (end is None):
+                missing = end_name if end is None else start_name
+                errors[missing] = f"{what} needs both its first and its last moment (or neither)."
+            elif start is not None and end < start:
+                errors[end_name] = f"{what} ends before it starts: its end must be on or after its start."
+        if self.exam_poll_opens and self.exam_poll_closes and self.exam_poll_closes == self.exam_poll_opens:
+            errors["exam_poll_closes"] = "The exam date poll closes the moment it opens: give it some time."
+        if self.proposal_deadline and self.report_deadline and self.report_deadline <= self.proposal_deadline:
+            errors["report_deadline"] = "The final report is due before the project proposal: it must come after it."
+        if (
+            self.exam_poll_closes
+            and self.exam_period_start
+            and "exam_period_start" not in errors
+            and self.timezone in zoneinfo.available_timezones()
+            and self.exam_poll_closes.astimezone(self.tz).date() >= self.exam_period_start
+        ):
+            errors["exam_poll_closes"] = "The exam date poll must close before the exam period starts."
+        if errors:
+            raise ValidationError(errors)
+
 
 class Role(models.TextChoices):
     INSTRUCTOR = "instructor", "Instructor"

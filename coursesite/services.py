@@ -2,6 +2,7 @@
 
 import codecs
 import csv
+import datetime as dt
 import io
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -457,3 +458,29 @@ def calendar_token_rotate(*, user: User) -> str:
         user.save(update_fields=["calendar_token"])
         audit_record(actor=user, action="calendar.token_rotate", target=user)
     return user.calendar_token
+
+
+def _date_words(course: Course, value: object) -> object:
+    """A course date as the audit log says it: a day, or a moment in the course's time zone."""
+    if isinstance(value, dt.datetime):
+        return timezone.localtime(value, course.tz).strftime("%Y-%m-%d %H:%M %Z")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+@transaction.atomic
+def course_dates_update(*, course: Course, by: User, **values: object) -> Course:
+    """Change the course-wide dates (the rules that they make sense together are in Course.clean); audited."""
+    unknown = set(values) - set(Course.DATE_FIELDS)
+    if unknown:
+        raise ValidationError(f"Not a course date: {', '.join(sorted(unknown))}.")
+    course = Course.objects.select_for_update().get(pk=course.pk)
+    before = {name: _date_words(course, getattr(course, name)) for name in values}
+    for name, value in values.items():
+        setattr(course, name, value)
+    course.full_clean()
+    course.save(update_fields=list(values))
+    after = {name: _date_words(course, getattr(course, name)) for name in values}
+    audit_record(actor=by, action="course.dates_update", course=course, target=course, before=before, after=after)
+    return course

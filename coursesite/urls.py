@@ -34,6 +34,7 @@ urlpatterns = [
     path("ical/<str:token>.ics", views.ical_feed, name="ical_feed"),
     path("c/<slug:code>/", views.dashboard, name="dashboard"),
     path("c/<slug:code>/calendar/", views.calendar_page, name="calendar"),
+    path("c/<slug:code>/settings/", views.course_settings, name="course_settings"),
     path("c/<slug:code>/roster/", views.roster, name="roster"),
     path("c/<slug:code>/roster/invite/", views.roster_invite, name="roster_invite"),
     path("c/<slug:code>/roster/<int:member_id>/status/", views.roster_status, name="roster_status"),

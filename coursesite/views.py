@@ -12,10 +12,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from . import access, calendar, invitations, selectors, services
 from .confirm import confirm_page, confirmed
+from .forms import CourseDatesForm
 from .hooks import registry
 from .models import Course, Membership, User
 
@@ -24,6 +26,7 @@ def course_page(request: HttpRequest, code: str):  # type: ignore[no-untyped-def
     """Resolve the course for a page and remember the membership for the navigation."""
     course, membership = access.access_course(user=request.user, code=code)
     request.course_membership = membership  # type: ignore[attr-defined]
+    timezone.activate(course.tz)  # the page's times in the course's zone; reset when the next request starts
     return course, membership
 
 
@@ -44,22 +47,64 @@ def dashboard(request: HttpRequest, code: str) -> HttpResponse:
         "released": [i for i in items if i.section == "released"],
         "info": [i for i in items if i.section == "info"],
     }
-    upcoming = [e for e in calendar.course_events(course, membership) if e.starts_at >= timezone.now()][:6]
+    now = timezone.now()
+    upcoming = [
+        (event, calendar.event_when(event, course.tz))
+        for event in calendar.course_events(course, membership)
+        if (event.ends_at or event.starts_at) >= now  # a period under way is still coming up
+    ][:6]
     return render(
         request,
         "coursesite/dashboard.html",
-        {"sections": sections, "upcoming": upcoming, "now": timezone.now()},
+        {"sections": sections, "upcoming": upcoming, "now": now},
     )
+
+
+@login_required
+def course_settings(request: HttpRequest, code: str) -> HttpResponse:
+    """The course-wide dates: every teacher reads them here, the examiner edits them."""
+    course, membership = course_page(request, code)
+    access.require_staff(user=request.user, course=course)
+    status = 200
+    with timezone.override(course.tz):  # moments are typed and shown in the course's time zone
+        if request.method == "POST":
+            access.require_instructor(user=request.user, course=course)
+            form = CourseDatesForm(request.POST, instance=Course.objects.get(pk=course.pk))
+            if form.is_valid():
+                try:
+                    services.course_dates_update(
+                        course=course, by=request.user, **{name: form.cleaned_data[name] for name in form.fields}
+                    )
+                except ValidationError as error:
+                    form.add_error(None, error)
+                else:
+                    messages.success(request, "The course dates are saved; the calendar and feeds show them now.")
+                    return redirect("course_settings", code)
+            status = 400
+        else:
+            form = CourseDatesForm(instance=course)
+        panels = mark_safe(registry.render_panels("course_settings", request, course))  # noqa: S308
+        return render(
+            request,
+            "coursesite/course_settings.html",
+            {"form": form, "panels": panels, "tz_name": timezone.localtime(timezone.now()).strftime("%Z")},
+            status=status,
+        )
 
 
 @login_required
 def calendar_page(request: HttpRequest, code: str) -> HttpResponse:
     course, membership = course_page(request, code)
     feed_url = invitations.site_url(reverse("ical_feed", args=[request.user.calendar_token]))
+    now = timezone.now()
+    events = [
+        (event, calendar.event_when(event, course.tz), (event.ends_at or event.starts_at) < now)
+        for event in calendar.course_events(course, membership)
+    ]
     return render(
         request,
         "coursesite/calendar.html",
-        {"events": calendar.course_events(course, membership), "feed_url": feed_url, "now": timezone.now()},
+        {"events": events, "feed_url": feed_url},
     )
 
 

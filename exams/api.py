@@ -5,6 +5,7 @@ from django.core.files.storage import default_storage
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
@@ -189,6 +190,21 @@ class PollCloseApi(APIView):
         _, membership, exam = _exam(request, code)
         access.require_examiner(membership=membership)
         return Response(ExamSettingsSerializer(services.poll_close(exam=exam, by=request.user)).data)
+
+
+class PollReopenApi(APIView):
+    class PollReopenInputSerializer(serializers.Serializer):
+        closes_at = serializers.DateTimeField(help_text="The poll closes at this moment (course time zone if naive).")
+
+    @extend_schema(request=PollReopenInputSerializer, responses=ExamSettingsSerializer)
+    def post(self, request: Request, code: str) -> Response:
+        course, membership, exam = _exam(request, code)
+        access.require_examiner(membership=membership)
+        data = self.PollReopenInputSerializer(data=request.data)
+        with timezone.override(course.tz):  # a naive moment is read in the course's time zone
+            data.is_valid(raise_exception=True)
+        exam = services.poll_reopen(exam=exam, closes_at=data.validated_data["closes_at"], by=request.user)
+        return Response(ExamSettingsSerializer(exam).data)
 
 
 class SessionListApi(APIView):

@@ -1,5 +1,7 @@
 """What the exam adds to the course calendar, the dashboard and the navigation."""
 
+from django.http import HttpRequest
+from django.template.loader import render_to_string
 from django.urls import reverse
 
 from coursesite.hooks import CalendarEvent, DashboardItem, NavLink
@@ -110,3 +112,25 @@ def dashboard_items(membership: Membership) -> list[DashboardItem]:
 
 def nav_links(membership: Membership) -> list[NavLink]:
     return [NavLink("Exam", reverse("exams:home", args=[membership.course.code]), 30)]
+
+
+def course_settings_panel(request: HttpRequest, course: Course) -> str:
+    """On the course dates page: the poll's state, and for the examiner the way to reopen it."""
+    from coursesite.access import course_membership
+
+    from . import services
+
+    membership = course_membership(user=request.user, course=course)
+    if membership is None or not membership.is_staff_role:
+        return ""
+    exam = services.exam_for(course=course)
+    now = clock.now()
+    context = {
+        "course": course,
+        "exam": exam,
+        "membership": membership,
+        "poll_open": rules.poll_open(exam=exam, now=now),
+        "reopenable": rules.poll_reopenable(exam=exam, now=now),
+        "next": "settings",
+    }
+    return render_to_string("exams/_poll_state.html", context, request=request)

@@ -28,6 +28,13 @@ def poll_open(*, exam: Exam, now: dt.datetime) -> bool:
     return course.exam_poll_opens <= now and (course.exam_poll_closes is None or now < course.exam_poll_closes)
 
 
+def poll_reopenable(*, exam: Exam, now: dt.datetime) -> bool:
+    """Closed (by hand or by its date) and no exam date picked yet: the examiner may open it again."""
+    course = exam.course
+    closed = exam.poll_closed_at is not None or (course.exam_poll_closes is not None and now >= course.exam_poll_closes)
+    return closed and not exam.sessions.exists()
+
+
 def questions_released(*, session: ExamSession, now: dt.datetime) -> bool:
     """Decided on the server, to the second: from 10:00 course time on the session's day."""
     return now >= session.releases_at

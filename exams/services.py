@@ -168,6 +168,39 @@ def poll_close(*, exam: Exam, by: User) -> Exam:
 
 
 @transaction.atomic
+def poll_reopen(*, exam: Exam, closes_at: dt.datetime, by: User) -> Exam:
+    """Open the date poll again until `closes_at` (before any date is picked): votes kept, students may change them."""
+    exam = Exam.objects.select_for_update().select_related("course").get(pk=exam.pk)
+    course = Course.objects.select_for_update().get(pk=exam.course_id)
+    first = ExamSession.objects.filter(exam=exam).order_by("day").first()
+    if first is not None:
+        raise ValidationError(
+            f"The exam date is already picked ({first.day:%a %d %b %Y}); the poll cannot be reopened after that."
+        )
+    now = clock.now()
+    if closes_at <= now:
+        raise ValidationError("The poll would be closed already: choose a closing moment in the future.")
+    old_closes = rules.local(course, course.exam_poll_closes)
+    course.exam_poll_closes = closes_at
+    if course.exam_poll_opens is None or course.exam_poll_opens > now:
+        course.exam_poll_opens = now
+    course.full_clean()
+    course.save(update_fields=["exam_poll_opens", "exam_poll_closes"])
+    exam.course = course
+    exam.poll_closed_at = None
+    exam.save(update_fields=["poll_closed_at"])
+    audit_record(
+        actor=by,
+        action="exam.poll_reopen",
+        course=course,
+        target=exam,
+        old_closes=old_closes,
+        closes=rules.local(course, closes_at),
+    )
+    return exam
+
+
+@transaction.atomic
 def sessions_pick(
     *,
     exam: Exam,

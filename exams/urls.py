@@ -10,6 +10,7 @@ urlpatterns = [
     path("c/<slug:code>/exams/choice/", views.choice, name="choice"),
     path("c/<slug:code>/exams/poll/", views.vote, name="vote"),
     path("c/<slug:code>/exams/poll/close/", views.poll_close, name="poll_close"),
+    path("c/<slug:code>/exams/poll/reopen/", views.poll_reopen, name="poll_reopen"),
     path("c/<slug:code>/exams/sessions/pick/", views.sessions_pick, name="sessions_pick"),
     path("c/<slug:code>/exams/sessions/<int:session_id>/", views.session_update, name="session_update"),
     path("c/<slug:code>/exams/sessions/<int:session_id>/questions.pdf", views.questions_file, name="questions"),
@@ -23,6 +24,7 @@ urlpatterns = [
     path("api/courses/<slug:code>/exams/choice/", api.ModuleChoiceApi.as_view(), name="api_choice"),
     path("api/courses/<slug:code>/exams/poll/", api.PollApi.as_view(), name="api_poll"),
     path("api/courses/<slug:code>/exams/poll/close/", api.PollCloseApi.as_view(), name="api_poll_close"),
+    path("api/courses/<slug:code>/exams/poll/reopen/", api.PollReopenApi.as_view(), name="api_poll_reopen"),
     path("api/courses/<slug:code>/exams/sessions/", api.SessionListApi.as_view(), name="api_sessions"),
     path(
         "api/courses/<slug:code>/exams/sessions/<int:session_id>/questions/",

@@ -58,6 +58,7 @@ def _context(request: HttpRequest, course, membership, exam, **extra) -> dict:  
             sessions=selectors.sessions_of(exam=exam),
         )
         if membership.is_instructor:
+            context["poll_reopenable"] = rules.poll_reopenable(exam=exam, now=now)
             with timezone.override(course.tz):
                 context.setdefault("settings_form", ExamSettingsForm(instance=exam))
             context.setdefault("pick_form", PickSessionsForm(candidates=exam.candidates.all()))
@@ -121,6 +122,21 @@ def poll_close(request: HttpRequest, code: str) -> HttpResponse:
     services.poll_close(exam=services.exam_for(course=course), by=request.user)
     messages.success(request, "The date poll is closed.")
     return redirect("exams:home", code)
+
+
+@login_required
+@require_POST
+def poll_reopen(request: HttpRequest, code: str) -> HttpResponse:
+    course, membership = course_page(request, code)
+    access.require_examiner(membership=membership)
+    exam = services.exam_for(course=course)
+    try:
+        closes_at = local_datetime(course, request.POST.get("closes_at", ""))
+        exam = services.poll_reopen(exam=exam, closes_at=closes_at, by=request.user)
+    except ValidationError as error:
+        return _refused(request, course, membership, exam, error)
+    messages.success(request, f"The date poll is open again until {rules.local(course, closes_at)}.")
+    return redirect(request.POST.get("next") == "settings" and "course_settings" or "exams:home", code)
 
 
 @login_required
