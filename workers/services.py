@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile, File
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import F, Max
+from django.db.models import F, Max, Q
 from django.utils import timezone
 
 from assignments.models import Assignment, Submission
@@ -577,15 +577,16 @@ def worker_pulse(*, hostname: str, queues: list[str], slots: int) -> None:
 
 
 def jobs_promote_aged(*, now: dt.datetime | None = None) -> int:
-    """Age raises priority: a job that waited longer than GRADING_PROMOTE_AFTER_S in a lower queue is sent again
-    to the queue above (a new dispatch: its old message is stale and dropped), at the back of that queue."""
+    """Age raises priority: a re-run that waited longer than GRADING_PROMOTE_AFTER_S (a staff rerun three times
+    that) is sent again to the queue above (a new dispatch: its old message is stale and dropped), at its back."""
     now = now or timezone.now()
-    old = now - dt.timedelta(seconds=conf.promote_after_s())
-    lower = [queue for lane in lanes.LANES.values() for queue in lane[1:]]
+    after = conf.promote_after_s()
+    aged = Q()
+    for lane in lanes.LANES.values():  # staff reruns wait three times as long before they move up
+        aged |= Q(queue=lane[lanes.AGAIN], queued_at__lt=now - dt.timedelta(seconds=after))
+        aged |= Q(queue=lane[lanes.STAFF], queued_at__lt=now - dt.timedelta(seconds=3 * after))
     promoted = 0
-    for job_id in GradingJob.objects.filter(state=State.QUEUED, queue__in=lower, queued_at__lt=old).values_list(
-        "pk", flat=True
-    ):
+    for job_id in GradingJob.objects.filter(aged, state=State.QUEUED).values_list("pk", flat=True):
         with transaction.atomic():
             job = GradingJob.objects.select_for_update().filter(pk=job_id, state=State.QUEUED).first()
             if job is None:
