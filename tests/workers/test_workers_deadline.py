@@ -80,7 +80,12 @@ def test_the_embedded_broker_serves_a_workers_queues_in_order_as_redis_does(tmp_
     lanes.serve_queues_in_order()
     folder = tmp_path / "broker"
     folder.mkdir()
-    options = {"data_folder_in": str(folder), "data_folder_out": str(folder), "store_processed": False}
+    options = {
+        "data_folder_in": str(folder),
+        "data_folder_out": str(folder),
+        "control_folder": str(tmp_path / "control"),
+        "store_processed": False,
+    }
     exchange = Exchange("grading", type="direct")
     queues = [Queue(name, exchange, routing_key=name) for name in ("cpu", "cpu-again", "rerun")]
     got: list[str] = []
