@@ -220,6 +220,7 @@ def grading_enqueue_submission(*, submission: Submission) -> GradingJob | None:
         replaced = sum(1 for j in earlier if j.state in GradingJob.WAITING_STATES and start <= j.received_at < end)
         used = runs_used_today(assignment=assignment, student=submission.student) - replaced
         job = GradingJob(submission=submission, attempt=1, suite=suite, queue=suite.queue)
+        superseded: list[int] = []
         if used >= suite.runs_per_day:
             job.state = State.SKIPPED
             job.notes = [
@@ -232,9 +233,15 @@ def grading_enqueue_submission(*, submission: Submission) -> GradingJob | None:
             job.queue = lanes.queue_for(lanes.hardware_of(suite.queue), _class_after(earlier))
             job.save()
             _dispatch(job)
-            _supersede(earlier=earlier, by=job)  # only by a run that will happen
+            superseded = _supersede(earlier=earlier, by=job)  # only by a run that will happen
         audit_record(
-            actor=submission.student, action="grading_enqueue", course=assignment.course, target=job, state=job.state
+            actor=submission.student,
+            action="grading_enqueue",
+            course=assignment.course,
+            target=job,
+            state=job.state,
+            queue=job.queue,
+            **({"superseded": superseded} if superseded else {}),
         )
     return job
 
@@ -264,20 +271,20 @@ def _class_after(earlier: list[GradingJob]) -> int:
     return max(waiting) if waiting else lanes.FIRST
 
 
-def _supersede(*, earlier: list[GradingJob], by: GradingJob) -> int:
+def _supersede(*, earlier: list[GradingJob], by: GradingJob) -> list[int]:
     """The older runs still waiting end as superseded and never run (a running one finishes normally). They do
     not count against the daily runs (state SKIPPED). The rows are locked, so a worker cannot claim one meanwhile."""
     waiting = [job.pk for job in earlier if job.state in GradingJob.WAITING_STATES]
-    if not waiting:
-        return 0
-    return GradingJob.objects.filter(pk__in=waiting, state__in=GradingJob.WAITING_STATES).update(
-        state=State.SKIPPED,
-        outcome=GradingJob.SUPERSEDED,
-        superseded_by=by,
-        finished_at=timezone.now(),
-        notes=["Superseded by a newer submission: only your latest submission is graded. Not counted."],
-        version=F("version") + 1,
-    )
+    if waiting:
+        GradingJob.objects.filter(pk__in=waiting, state__in=GradingJob.WAITING_STATES).update(
+            state=State.SKIPPED,
+            outcome=GradingJob.SUPERSEDED,
+            superseded_by=by,
+            finished_at=timezone.now(),
+            notes=["Superseded by a newer submission: only your latest submission is graded. Not counted."],
+            version=F("version") + 1,
+        )
+    return waiting
 
 
 def _enqueue_rerun(
