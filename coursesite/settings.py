@@ -104,6 +104,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "coursesite.context_processors.course_nav",
+                "workers.context_processors.grading_health",
             ],
         },
     },
@@ -240,6 +241,9 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_TASK_DEFAULT_QUEUE = "cpu"
 CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TIMEZONE = TIME_ZONE
+
+# /metrics (Prometheus text format) answers only with `Authorization: Bearer <token>`; unset, it is a 404.
+METRICS_TOKEN = os.environ.get("COURSESITE_METRICS_TOKEN", "")
 
 # The grading runtime: a separate Python with numpy/torch, executable by unprivileged uids.
 GRADING_RUNTIME_PYTHON = os.environ.get("COURSESITE_RUNTIME_PYTHON", str(BASE_DIR / ".runtime" / "bin" / "python"))

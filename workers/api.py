@@ -29,6 +29,15 @@ class GradingTestOutputSerializer(serializers.Serializer):
     details = serializers.CharField(required=False, help_text="Staff only: the judge's traceback and full text")
 
 
+class GradingEstimateOutputSerializer(serializers.Serializer):
+    starts_at = serializers.DateTimeField(allow_null=True, help_text="About when grading starts (null: delayed)")
+    ends_at = serializers.DateTimeField(allow_null=True)
+    worker_slots = serializers.IntegerField(help_text="Live worker slots serving the job's queue")
+    duration_s = serializers.FloatField(help_text="Median run time of the suite's recent jobs")
+    rough = serializers.BooleanField(help_text="No run of this suite has finished yet: a default duration")
+    delayed = serializers.BooleanField(help_text="No live worker serves the queue: grading is delayed")
+
+
 class GradingJobOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     attempt = serializers.IntegerField()
@@ -42,6 +51,7 @@ class GradingJobOutputSerializer(serializers.Serializer):
     finished_at = serializers.DateTimeField(allow_null=True)
     error_at = serializers.DateTimeField(allow_null=True)
     queue_position = serializers.IntegerField(allow_null=True)
+    estimate = GradingEstimateOutputSerializer(allow_null=True, help_text="While waiting: when grading starts, ends")
     outcome = serializers.CharField()
     score = serializers.FloatField(allow_null=True)
     max_score = serializers.FloatField(allow_null=True)
@@ -181,3 +191,39 @@ class RerunApi(APIView):
         services.grading_rerun_all(assignment=assignment, by=request.user)
         progress = selectors.rerun_progress(assignment=assignment)
         return Response(self.RerunOutputSerializer(progress).data, status=status.HTTP_202_ACCEPTED)
+
+
+class QueueRowOutputSerializer(serializers.Serializer):
+    queue = serializers.CharField()
+    waiting = serializers.IntegerField(help_text="This course's jobs waiting")
+    waiting_all = serializers.IntegerField(help_text="Every course's jobs waiting (the workers are shared)")
+    oldest_s = serializers.FloatField(allow_null=True, help_text="Age of this course's oldest waiting job")
+
+
+class WorkerRowOutputSerializer(serializers.Serializer):
+    hostname = serializers.CharField()
+    queues = serializers.ListField(child=serializers.CharField())
+    slots = serializers.IntegerField()
+    seen_at = serializers.DateTimeField()
+    alive = serializers.BooleanField()
+    running = serializers.ListField(child=serializers.CharField())
+
+
+class QueueApi(APIView):
+    class QueueOutputSerializer(serializers.Serializer):
+        queues = QueueRowOutputSerializer(many=True)
+        workers = WorkerRowOutputSerializer(many=True)
+        workers_alive = serializers.IntegerField()
+        finished_last_hour = serializers.IntegerField()
+        median_wait_s = serializers.FloatField(allow_null=True)
+        outcomes_last_hour = serializers.DictField(child=serializers.IntegerField())
+        oldest_s = serializers.FloatField(allow_null=True)
+        warn_after_s = serializers.FloatField()
+        warning = serializers.BooleanField(help_text="The oldest waiting job has waited longer than warn_after_s")
+
+    @extend_schema(responses={200: QueueOutputSerializer, 403: dict}, summary="The autograder's queue (staff)")
+    def get(self, request: Request, code: str) -> Response:
+        course, _ = access_course(user=request.user, code=code)
+        access.require_grading_staff(user=request.user, course=course)
+        overview = selectors.queue_overview(course=course)
+        return Response(self.QueueOutputSerializer(overview).data)

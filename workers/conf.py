@@ -60,3 +60,23 @@ def suite_cache_dir() -> Path:
 
 def demo_suite_dir(course_code: str, number: int) -> Path:
     return REPO_ROOT / "workers" / "suites" / course_code.lower() / f"a{number}"
+
+
+def promote_after_s() -> float:
+    """A job waiting longer than this in a lower queue (re-runs, reruns) moves up one queue: nothing starves."""
+    return _number("GRADING_PROMOTE_AFTER_S", "COURSESITE_GRADING_PROMOTE_AFTER_S", 600)
+
+
+def worker_pulse_s() -> float:
+    """How often an idle or busy worker records that it is alive (WorkerHeartbeat)."""
+    return _number("GRADING_WORKER_PULSE_S", "COURSESITE_GRADING_WORKER_PULSE_S", 10)
+
+
+def worker_dead_after_s() -> float:
+    """No worker heartbeat for this long: staff see a warning, waiting students that grading is delayed."""
+    return _number("GRADING_WORKER_DEAD_AFTER_S", "COURSESITE_GRADING_WORKER_DEAD_AFTER_S", 60)
+
+
+def queue_warn_after_s() -> float:
+    """The staff queue page warns when the oldest waiting job has waited longer than this."""
+    return _number("GRADING_QUEUE_WARN_AFTER_S", "COURSESITE_GRADING_QUEUE_WARN_AFTER_S", 900)

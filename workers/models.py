@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from . import lanes
+
 
 class WorkerHeartbeat(models.Model):
     """Last time a worker on a queue answered, so staff can see that grading is alive."""
@@ -11,6 +13,7 @@ class WorkerHeartbeat(models.Model):
     hostname = models.CharField(max_length=200)
     queue = models.CharField(max_length=32)
     seen_at = models.DateTimeField()
+    slots = models.PositiveSmallIntegerField(default=1, help_text="Jobs the worker runs at once (its concurrency).")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["hostname", "queue"], name="one_heartbeat_per_worker_queue")]
@@ -20,9 +23,14 @@ class WorkerHeartbeat(models.Model):
 
 
 class Queue(models.TextChoices):
-    CPU = "cpu", "CPU"
-    GPU = "gpu", "GPU"
-    RERUN = "rerun", "Rerun (lowest priority)"
+    """In priority order per hardware (workers.lanes): first runs, students' re-runs, staff reruns."""
+
+    CPU = lanes.CPU, "CPU"
+    CPU_AGAIN = lanes.CPU_AGAIN, "CPU, re-runs"
+    RERUN = lanes.RERUN, "Rerun (lowest priority)"
+    GPU = lanes.GPU, "GPU"
+    GPU_AGAIN = lanes.GPU_AGAIN, "GPU, re-runs"
+    GPU_RERUN = lanes.GPU_RERUN, "GPU rerun (lowest priority)"
 
 
 class Visibility(models.TextChoices):
@@ -102,6 +110,8 @@ class GradingJob(models.Model):
         TRIAL = "trial", "Trial of the suite by staff"
 
     FINAL_STATES = (State.FINISHED, State.ERROR, State.SKIPPED)
+    WAITING_STATES = (State.RECEIVED, State.QUEUED)
+    SUPERSEDED = "superseded"  # the outcome (state SKIPPED) of a queued run replaced by a newer submission
 
     submission = models.ForeignKey(
         "assignments.Submission", null=True, blank=True, on_delete=models.CASCADE, related_name="grading_jobs"
@@ -115,7 +125,7 @@ class GradingJob(models.Model):
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    queue = models.CharField(max_length=8, choices=Queue.choices, default=Queue.CPU)
+    queue = models.CharField(max_length=16, choices=Queue.choices, default=Queue.CPU)
     state = models.CharField(max_length=10, choices=State.choices, default=State.RECEIVED)
     received_at = models.DateTimeField(default=timezone.now)
     queued_at = models.DateTimeField(null=True, blank=True)
@@ -140,6 +150,11 @@ class GradingJob(models.Model):
     figures = models.JSONField(
         default=list, blank=True, help_text="Storage names of the judge's figures, each with its test's visibility."
     )
+    superseded_by = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", help_text="The newer run."
+    )
+    # +1 on every change a viewer of the job would see: the results page's conditional poll compares it.
+    version = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["-received_at", "-pk"]

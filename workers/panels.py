@@ -18,11 +18,15 @@ def submission_panel(request: HttpRequest, submission: Submission) -> str:
     except PermissionDenied:
         return ""
     job = selectors.job_latest(submission=submission)
+    code = submission.assignment.course.code
+    # Before the view is read: an ETag older than the content only costs one full poll, a newer one would hide it.
+    etag = selectors.job_poll_etag(job_id=job.pk, code=code, user=request.user) if job and not job.is_final else ""
     context = {
         "code": submission.assignment.course.code,
         "submission": submission,
         "staff": staff,
         "view": selectors.job_view(job=job, staff=staff) if job else None,
+        "etag": etag,
         "suite": selectors.suite_active(assignment=submission.assignment),
     }
     return render_to_string("workers/_panel_submission.html", context, request=request)

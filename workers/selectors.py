@@ -1,17 +1,20 @@
 """Reads of the autograder: active suites, a submission's latest job, queue positions, visible results, reruns."""
 
 import datetime as dt
+import statistics
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Min, Q, QuerySet
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from assignments.models import Assignment, Submission
-from coursesite.models import User
+from coursesite.models import Course, User
 from workers.judge.redact import public_text
 
-from .models import GradingJob, Rerun, Suite, TestResult, Visibility
+from . import conf, lanes
+from .models import GradingJob, Rerun, Suite, TestResult, Visibility, WorkerHeartbeat
 from .services import runs_used_today
 
 State = GradingJob.State
@@ -38,11 +41,94 @@ def job_with_results(*, job_id: int) -> GradingJob | None:
 
 
 def queue_position(*, job: GradingJob) -> int | None:
-    """1 when the job is next on its queue; None unless it waits in the queue."""
+    """1 when the job is next; None unless it waits in the queue. The jobs ahead are those waiting in the queues a
+    worker serves before this one (workers.lanes) and those queued earlier in this one; a first run that arrives
+    later can still go ahead of a re-run (that is the rule), so a re-run's position may grow."""
     if job.state not in (State.QUEUED, State.RECEIVED) or job.queued_at is None:
         return None
-    ahead = GradingJob.objects.filter(state=State.QUEUED, queue=job.queue, queued_at__lt=job.queued_at).count()
+    higher = [queue for queue in lanes.ahead_of(job.queue) if queue != job.queue]
+    ahead = GradingJob.objects.filter(
+        Q(queue__in=higher) | Q(queue=job.queue, queued_at__lt=job.queued_at), state=State.QUEUED
+    ).count()
     return ahead + 1
+
+
+def workers_alive(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """{queue: worker slots serving it} over the workers whose heartbeat is fresh (one small query)."""
+    since = (now or timezone.now()) - dt.timedelta(seconds=conf.worker_dead_after_s())
+    slots: dict[str, int] = {}
+    for queue, n in WorkerHeartbeat.objects.filter(seen_at__gte=since).values_list("queue", "slots"):
+        slots[queue] = slots.get(queue, 0) + n
+    return slots
+
+
+def _median(values: list[float]) -> float | None:
+    return statistics.median(values) if values else None
+
+
+def recent_duration_s(*, suite: Suite, limit: int = 20) -> float | None:
+    """The median run time of the suite's last `limit` finished jobs (start to end), None before its first."""
+    rows = (
+        GradingJob.objects.filter(suite__assignment_id=suite.assignment_id, state=State.FINISHED)
+        .exclude(running_at=None)
+        .order_by("-finished_at")
+        .values_list("running_at", "finished_at")[:limit]
+    )
+    return _median([(end - start).total_seconds() for start, end in rows if end and start])
+
+
+DEFAULT_DURATION_S = 60.0  # before a suite has any finished run
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """When a waiting job should start and end; `delayed` when no live worker serves its queue."""
+
+    starts_at: dt.datetime | None
+    ends_at: dt.datetime | None
+    slots: int
+    duration_s: float
+    rough: bool  # no finished run of this suite yet to measure
+    delayed: bool
+    soon: bool = False  # a slot is free for it now (or will be as soon as it is taken)
+
+
+def job_estimate(*, job: GradingJob, position: int | None, now: dt.datetime | None = None) -> Estimate | None:
+    """From the suite's recent run times and the live workers: the jobs ahead and those running share the slots."""
+    if position is None:
+        return None
+    now = now or timezone.now()
+    slots = workers_alive(now=now).get(job.queue, 0)
+    measured = recent_duration_s(suite=job.suite)
+    duration = measured or DEFAULT_DURATION_S
+    if slots == 0:
+        return Estimate(None, None, 0, duration, measured is None, True)
+    running = GradingJob.objects.filter(state=State.RUNNING, queue__in=lanes.LANES[lanes.hardware_of(job.queue)])
+    before = position - 1 + running.count()  # jobs that hold or take a slot before this one
+    waits = max(0, before - slots + 1)
+    starts = now + dt.timedelta(seconds=waits * duration / slots)
+    ends = starts + dt.timedelta(seconds=duration)
+    return Estimate(starts, ends, slots, duration, measured is None, False, soon=waits == 0)
+
+
+POLL_BUCKET_S = 30  # a waiting job's estimate is refreshed at least this often
+
+
+def job_poll_etag(*, job_id: int, code: str, user: User, now: dt.datetime | None = None) -> str | None:
+    """What the results page's conditional poll compares: cheap (the job's row, and for a waiting job the count
+    of jobs ahead and the live workers), and bound to the viewer (an HMAC of the user, course and job), so an
+    ETag cannot be made up for somebody else's job. None when there is no such job."""
+    row = GradingJob.objects.filter(pk=job_id).values("version", "state", "queue", "queued_at").first()
+    if row is None:
+        return None
+    parts = [row["version"], row["state"]]
+    if row["state"] in GradingJob.WAITING_STATES:
+        shell = GradingJob(pk=job_id, state=row["state"], queue=row["queue"], queued_at=row["queued_at"])
+        now = now or timezone.now()
+        alive = row["queue"] in workers_alive(now=now)
+        parts += [queue_position(job=shell), alive, int(now.timestamp() // POLL_BUCKET_S)]
+    token = salted_hmac("workers.job_poll", f"{user.pk}:{code}:{job_id}:{parts}").hexdigest()[:24]
+    return f'"{token}"'
 
 
 @dataclass(frozen=True)
@@ -66,6 +152,7 @@ class JobView:
     tests: list[ShownTest]
     figures: list[dict[str, str]]
     position: int | None
+    estimate: Estimate | None = None
     hidden_count: int = 0  # secret tests left out of the list (students only)
     total_tests: int = 0
     notes: list[str] = field(default_factory=list)
@@ -158,11 +245,13 @@ def job_view(*, job: GradingJob, staff: bool) -> JobView:
         else:
             shown.append(item)
     figures = [f for f in job.figures if figure_shown(f, staff=staff)]
+    position = queue_position(job=job)
     return JobView(
         job=job,
         tests=shown,
         figures=figures,
-        position=queue_position(job=job),
+        position=position,
+        estimate=job_estimate(job=job, position=position),
         hidden_count=secret,
         total_tests=len(job.suite.tests),
         # Redacted again on the way out: rows stored before the judge redacted its own texts.
@@ -189,6 +278,7 @@ def job_as_dict(view: JobView) -> dict[str, Any]:
         "finished_at": job.finished_at,
         "error_at": job.error_at,
         "queue_position": view.position,
+        "estimate": _estimate_as_dict(view.estimate),
         "outcome": job.outcome,
         "score": job.score if job.state == State.FINISHED else None,
         "max_score": job.max_score if job.state == State.FINISHED else None,
@@ -197,6 +287,19 @@ def job_as_dict(view: JobView) -> dict[str, Any]:
         "secret_tests": view.hidden_count,
         "figures": [f["name"] for f in view.figures],
         **({"staff_notes": view.staff_notes} if view.staff else {}),
+    }
+
+
+def _estimate_as_dict(estimate: Estimate | None) -> dict[str, Any] | None:
+    if estimate is None:
+        return None
+    return {
+        "starts_at": estimate.starts_at,
+        "ends_at": estimate.ends_at,
+        "worker_slots": estimate.slots,
+        "duration_s": round(estimate.duration_s, 1),
+        "rough": estimate.rough,
+        "delayed": estimate.delayed,
     }
 
 
@@ -268,4 +371,130 @@ def trials_of(*, assignment: Assignment, limit: int = 5) -> list[GradingJob]:
         GradingJob.objects.filter(suite__assignment=assignment, trigger=GradingJob.Trigger.TRIAL)
         .select_related("suite")
         .order_by("-received_at", "-pk")[:limit]
+    )
+
+
+@dataclass(frozen=True)
+class GradingHealth:
+    """Is grading alive? `stalled`: queues with jobs waiting and no live worker serving them."""
+
+    stalled: list[str]
+    last_seen: dt.datetime | None
+    all_dead: bool  # workers were seen, none recently
+
+    @property
+    def warning(self) -> bool:
+        return bool(self.stalled) or self.all_dead
+
+
+def grading_health(*, now: dt.datetime | None = None) -> GradingHealth:
+    """Two small queries: the heartbeats (one row per worker and queue) and the queues that have jobs waiting."""
+    since = (now or timezone.now()) - dt.timedelta(seconds=conf.worker_dead_after_s())
+    beats = list(WorkerHeartbeat.objects.values_list("queue", "seen_at"))
+    alive = {queue for queue, seen in beats if seen >= since}
+    waiting = set(
+        GradingJob.objects.filter(state__in=GradingJob.WAITING_STATES)
+        .order_by()
+        .values_list("queue", flat=True)
+        .distinct()
+    )
+    last_seen = max((seen for _, seen in beats), default=None)
+    return GradingHealth(sorted(waiting - alive), last_seen, bool(beats) and not alive)
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    queue: str
+    waiting: int  # this course's jobs
+    waiting_all: int  # every course's (the workers are shared)
+    oldest_s: float | None  # this course's oldest waiting job, seconds since it was received
+
+
+@dataclass(frozen=True)
+class WorkerRow:
+    hostname: str
+    queues: list[str]
+    slots: int
+    seen_at: dt.datetime
+    alive: bool
+    running: list[str]  # what each busy slot runs, as this course's staff may read it
+
+
+@dataclass(frozen=True)
+class QueueOverview:
+    queues: list[QueueRow]
+    workers: list[WorkerRow]
+    finished_last_hour: int
+    median_wait_s: float | None
+    outcomes_last_hour: dict[str, int]
+    oldest_s: float | None
+    warn_after_s: float
+
+    @property
+    def warning(self) -> bool:
+        return self.oldest_s is not None and self.oldest_s > self.warn_after_s
+
+    @property
+    def workers_alive(self) -> int:
+        return sum(1 for worker in self.workers if worker.alive)
+
+
+def queue_overview(*, course: Course, now: dt.datetime | None = None) -> QueueOverview:
+    """The staff queue page: four queries, whatever the number of jobs or workers."""
+    now = now or timezone.now()
+    mine = Q(suite__assignment__course=course)
+    rows = {
+        row["queue"]: row
+        for row in GradingJob.objects.filter(state__in=GradingJob.WAITING_STATES)
+        .order_by()
+        .values("queue")
+        .annotate(total=Count("pk"), waiting=Count("pk", filter=mine), oldest=Min("received_at", filter=mine))
+    }
+    queues = []
+    for lane in lanes.LANES.values():
+        for queue in lane:
+            row = rows.get(queue, {})
+            oldest = row.get("oldest")
+            age = (now - oldest).total_seconds() if oldest else None
+            queues.append(QueueRow(queue, row.get("waiting", 0), row.get("total", 0), age))
+    since = now - dt.timedelta(seconds=conf.worker_dead_after_s())
+    running: dict[str, list[str]] = {}
+    for job in GradingJob.objects.filter(state=State.RUNNING).select_related(
+        "suite__assignment", "submission__student"
+    ):
+        if job.suite.assignment.course_id != course.pk:
+            what = "a job of another course"
+        elif job.submission is None:
+            what = f"job {job.pk}: a trial of assignment {job.suite.assignment.number}"
+        else:
+            what = f"job {job.pk}: assignment {job.suite.assignment.number}, {job.submission.student.username}"
+        running.setdefault(job.worker, []).append(what)
+    workers: dict[str, dict[str, Any]] = {}
+    for beat in WorkerHeartbeat.objects.order_by("hostname", "queue"):
+        worker = workers.setdefault(beat.hostname, {"queues": [], "slots": beat.slots, "seen_at": beat.seen_at})
+        worker["queues"].append(beat.queue)
+        worker["seen_at"] = max(worker["seen_at"], beat.seen_at)
+    hour = now - dt.timedelta(hours=1)
+    ended = list(
+        GradingJob.objects.filter(mine, Q(finished_at__gte=hour) | Q(error_at__gte=hour))
+        .exclude(outcome=GradingJob.SUPERSEDED)
+        .values_list("state", "outcome", "received_at", "running_at")
+    )
+    outcomes: dict[str, int] = {}
+    for state, outcome, _, _ in ended:
+        key = outcome or ("not auto-graded" if state == State.SKIPPED else state)
+        outcomes[key] = outcomes.get(key, 0) + 1
+    waits = [(started - received).total_seconds() for _, _, received, started in ended if started]
+    oldest = max((row.oldest_s for row in queues if row.oldest_s is not None), default=None)
+    return QueueOverview(
+        queues=queues,
+        workers=[
+            WorkerRow(name, w["queues"], w["slots"], w["seen_at"], w["seen_at"] >= since, running.get(name, []))
+            for name, w in sorted(workers.items())
+        ],
+        finished_last_hour=sum(1 for state, *_ in ended if state == State.FINISHED),
+        median_wait_s=_median(waits),
+        outcomes_last_hour=dict(sorted(outcomes.items(), key=lambda item: (-item[1], item[0]))),
+        oldest_s=oldest,
+        warn_after_s=conf.queue_warn_after_s(),
     )

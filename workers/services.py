@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile, File
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import F, Max, Q
 from django.utils import timezone
 
 from assignments.models import Assignment, Submission
@@ -25,16 +25,15 @@ from coursesite.uploads import MB, check_size, store_by_hash
 from workers.judge.redact import Redactor
 from workers.judge.suite import SuiteError, load_suite
 
-from . import conf
+from . import conf, lanes
 from .archives import ArchiveError, safe_extract, suite_root
-from .models import GradingJob, Queue, Rerun, Suite, TestResult, Visibility
+from .models import GradingJob, Rerun, Suite, TestResult, Visibility, WorkerHeartbeat
 
 log = logging.getLogger(__name__)
 
 SUITE_MAX_BYTES = 300 * MB
 TRIAL_MAX_BYTES = 50 * MB
 TRIAL_SUFFIXES = (".py", ".ipynb", ".zip")
-NORMAL_PRIORITY, RERUN_PRIORITY = 0, 9
 State = GradingJob.State
 
 
@@ -219,23 +218,24 @@ def _send(job_id: int, dispatch: int, queue: str, priority: int, countdown: floa
 
     now = timezone.now()
     GradingJob.objects.filter(pk=job_id, dispatch=dispatch, state=State.RECEIVED).update(
-        state=State.QUEUED, queued_at=now
+        state=State.QUEUED, queued_at=now, version=F("version") + 1
     )
     try:
         grade.apply_async(args=[job_id, dispatch], queue=queue, priority=priority, countdown=countdown or None)
     except Exception:  # the broker is unreachable: leave the job for the watchdog
         log.exception("could not send grading job %s to the broker", job_id)
         GradingJob.objects.filter(pk=job_id, dispatch=dispatch, state=State.QUEUED).update(
-            state=State.RECEIVED, queued_at=None
+            state=State.RECEIVED, queued_at=None, version=F("version") + 1
         )
 
 
 def _dispatch(job: GradingJob, *, countdown: float = 0) -> None:
     """Give the job a new dispatch number and send it after the transaction commits."""
     job.dispatch += 1
+    job.version += 1
     job.state = State.RECEIVED
-    job.save(update_fields=["dispatch", "state"])
-    priority = RERUN_PRIORITY if job.trigger == GradingJob.Trigger.RERUN else NORMAL_PRIORITY
+    job.save(update_fields=["dispatch", "state", "queue", "version"])
+    priority = lanes.PRIORITY[lanes.class_of(job.queue)]
     args = (job.pk, job.dispatch, job.queue, priority, countdown)
     transaction.on_commit(lambda: _send(*args))
 
@@ -256,8 +256,12 @@ def grading_enqueue_submission(*, submission: Submission) -> GradingJob | None:
         existing = GradingJob.objects.filter(submission=submission, attempt=1).first()
         if existing is not None:
             return existing  # the signal may arrive twice; one job per submission
-        used = runs_used_today(assignment=assignment, student=submission.student)
+        earlier = _earlier_unfinished(submission=submission)
+        start, end = day_bounds(assignment=assignment)
+        replaced = sum(1 for j in earlier if j.state in GradingJob.WAITING_STATES and start <= j.received_at < end)
+        used = runs_used_today(assignment=assignment, student=submission.student) - replaced
         job = GradingJob(submission=submission, attempt=1, suite=suite, queue=suite.queue)
+        superseded: list[int] = []
         if used >= suite.runs_per_day:
             job.state = State.SKIPPED
             job.notes = [
@@ -267,12 +271,61 @@ def grading_enqueue_submission(*, submission: Submission) -> GradingJob | None:
             ]
             job.save()
         else:
+            job.queue = lanes.queue_for(lanes.hardware_of(suite.queue), _class_after(earlier))
             job.save()
             _dispatch(job)
+            superseded = _supersede(earlier=earlier, by=job)  # only by a run that will happen
         audit_record(
-            actor=submission.student, action="grading_enqueue", course=assignment.course, target=job, state=job.state
+            actor=submission.student,
+            action="grading_enqueue",
+            course=assignment.course,
+            target=job,
+            state=job.state,
+            queue=job.queue,
+            **({"superseded": superseded} if superseded else {}),
         )
     return job
+
+
+def _earlier_unfinished(*, submission: Submission) -> list[GradingJob]:
+    """The student's runs of earlier submissions to this assignment that have not ended, locked (a worker's
+    claim waits for this transaction, and a claim made first is seen here as running)."""
+    return list(
+        GradingJob.objects.select_for_update()
+        .filter(
+            submission__assignment_id=submission.assignment_id,
+            submission__student_id=submission.student_id,
+            trigger=GradingJob.Trigger.SUBMISSION,
+            state__in=[*GradingJob.WAITING_STATES, State.RUNNING],
+        )
+        .exclude(submission=submission)
+        .order_by("pk")
+    )
+
+
+def _class_after(earlier: list[GradingJob]) -> int:
+    """A first run since the student's last result goes first; a submission made while an earlier one is being
+    graded is a re-run; one that replaces a queued run takes that run's class (at the back of its queue)."""
+    if any(job.state == State.RUNNING for job in earlier):
+        return lanes.AGAIN
+    waiting = [lanes.class_of(job.queue) for job in earlier]
+    return max(waiting) if waiting else lanes.FIRST
+
+
+def _supersede(*, earlier: list[GradingJob], by: GradingJob) -> list[int]:
+    """The older runs still waiting end as superseded and never run (a running one finishes normally). They do
+    not count against the daily runs (state SKIPPED). The rows are locked, so a worker cannot claim one meanwhile."""
+    waiting = [job.pk for job in earlier if job.state in GradingJob.WAITING_STATES]
+    if waiting:
+        GradingJob.objects.filter(pk__in=waiting, state__in=GradingJob.WAITING_STATES).update(
+            state=State.SKIPPED,
+            outcome=GradingJob.SUPERSEDED,
+            superseded_by=by,
+            finished_at=timezone.now(),
+            notes=["Superseded by a newer submission: only your latest submission is graded. Not counted."],
+            version=F("version") + 1,
+        )
+    return waiting
 
 
 def _enqueue_rerun(
@@ -283,8 +336,7 @@ def _enqueue_rerun(
     Its trigger is RERUN, so it never counts against the student's daily runs (runs_used_today counts submissions).
     Call inside a transaction that holds the assignment's row lock, so attempt numbers cannot collide.
     """
-    # A GPU suite needs a GPU worker: it reruns on the gpu queue, at the lowest message priority.
-    queue = Queue.RERUN if suite.queue == Queue.CPU else Queue.GPU
+    queue = lanes.queue_for(lanes.hardware_of(suite.queue), lanes.STAFF)
     job = GradingJob.objects.create(
         submission=submission,
         attempt=attempt,
@@ -408,20 +460,24 @@ def job_claim(*, job_id: int, dispatch: int, worker: str) -> GradingJob | None:
             return None
         job.results.all().delete()  # a take-over starts the tests afresh
         job.state, job.running_at, job.worker, job.heartbeat_at = State.RUNNING, now, worker, now
-        job.save(update_fields=["tries", "state", "running_at", "worker", "heartbeat_at"])
+        job.version += 1
+        job.save(update_fields=["tries", "state", "running_at", "worker", "heartbeat_at", "version"])
     return job
 
 
-def job_heartbeat(*, job_id: int, dispatch: int) -> bool:
+def job_heartbeat(*, job_id: int, dispatch: int, changed: bool = False) -> bool:
     """The running worker is alive; False when the job was taken from it (the watchdog re-queued it)."""
+    bump = {"version": F("version") + 1} if changed else {}
     return bool(
-        GradingJob.objects.filter(pk=job_id, dispatch=dispatch, state=State.RUNNING).update(heartbeat_at=timezone.now())
+        GradingJob.objects.filter(pk=job_id, dispatch=dispatch, state=State.RUNNING).update(
+            heartbeat_at=timezone.now(), **bump
+        )
     )
 
 
 def job_record_test(*, job_id: int, dispatch: int, position: int, test: dict[str, Any]) -> TestResult | None:
     """Store one test's result as soon as it finishes; the same test again updates its row."""
-    if not job_heartbeat(job_id=job_id, dispatch=dispatch):
+    if not job_heartbeat(job_id=job_id, dispatch=dispatch, changed=True):
         return None
     result, _ = TestResult.objects.update_or_create(
         job_id=job_id,
@@ -496,6 +552,7 @@ def job_finish(
         job.notes = [_public(n) for n in result.get("notes") or []]
         job.staff_notes = [*job.staff_notes, *(str(n) for n in result.get("staff_notes") or [])]
         job.figures = figures
+        job.version += 1
         job.save()
     return job
 
@@ -539,6 +596,7 @@ def _fail(job: GradingJob, note: str) -> None:
         "The autograder itself failed on every try. This is not counted against you; staff will look at it.",
     ]
     job.staff_notes = [*job.staff_notes, note]
+    job.version += 1
     job.save()
     log.error("grading job %s failed for good: %s", job.pk, note)
 
@@ -554,6 +612,7 @@ def _give_up_counted(job: GradingJob) -> None:
         "tries. This run counts against your daily autograder runs. Check that your file imports and "
         "runs on your own computer, and submit again; the teachers can see the details.",
     ]
+    job.version += 1
     job.save()
     audit_record(
         actor=None, action="grading_ungradable", course=job.suite.assignment.course, target=job, tries=job.tries
@@ -596,8 +655,40 @@ def job_retry_or_fail(
     return job
 
 
+def worker_pulse(*, hostname: str, queues: list[str], slots: int) -> None:
+    """A worker is alive on these queues (one row per queue, updated in place)."""
+    now = timezone.now()
+    for queue in queues:
+        WorkerHeartbeat.objects.update_or_create(
+            hostname=hostname, queue=queue, defaults={"seen_at": now, "slots": slots}
+        )
+
+
+def jobs_promote_aged(*, now: dt.datetime | None = None) -> int:
+    """Age raises priority: a re-run that waited longer than GRADING_PROMOTE_AFTER_S (a staff rerun three times
+    that) is sent again to the queue above (a new dispatch: its old message is stale and dropped), at its back."""
+    now = now or timezone.now()
+    after = conf.promote_after_s()
+    aged = Q()
+    for lane in lanes.LANES.values():  # staff reruns wait three times as long before they move up
+        aged |= Q(queue=lane[lanes.AGAIN], queued_at__lt=now - dt.timedelta(seconds=after))
+        aged |= Q(queue=lane[lanes.STAFF], queued_at__lt=now - dt.timedelta(seconds=3 * after))
+    promoted = 0
+    for job_id in GradingJob.objects.filter(aged, state=State.QUEUED).values_list("pk", flat=True):
+        with transaction.atomic():
+            job = GradingJob.objects.select_for_update().filter(pk=job_id, state=State.QUEUED).first()
+            if job is None:
+                continue
+            lane = lanes.LANES[lanes.hardware_of(job.queue)]
+            job.queue = lane[lane.index(job.queue) - 1]
+            _dispatch(job)
+            promoted += 1
+    return promoted
+
+
 def jobs_watchdog(*, now: dt.datetime | None = None) -> dict[str, int]:
-    """Take over the jobs whose worker died (stale heartbeat), and send again the ones the broker never got."""
+    """Take over the jobs whose worker died (stale heartbeat), send again the ones the broker never got, and move
+    up the jobs that waited too long (jobs_promote_aged)."""
     now = now or timezone.now()
     stale = now - dt.timedelta(seconds=conf.stale_after_s())
     taken = resent = 0
@@ -612,4 +703,4 @@ def jobs_watchdog(*, now: dt.datetime | None = None) -> dict[str, int]:
             if locked.state == State.RECEIVED:
                 _dispatch(locked)
                 resent += 1
-    return {"taken_over": taken, "resent": resent}
+    return {"taken_over": taken, "resent": resent, "promoted": jobs_promote_aged(now=now)}

@@ -30,6 +30,49 @@ def heartbeat(self, queue: str = "cpu") -> str:  # type: ignore[no-untyped-def]
     return hostname
 
 
+class WorkerPulse(threading.Thread):
+    """Records every few seconds, in the worker's main process, that this worker is alive on each queue it
+    serves, busy or idle (staff's queue page, the dead-worker warning, the students' estimates read it)."""
+
+    running: list["WorkerPulse"] = []
+
+    def __init__(self, hostname: str, queues: list[str], slots: int) -> None:
+        super().__init__(daemon=True, name="worker-pulse")
+        self.hostname, self.queues, self.slots, self.stop = hostname, queues, slots, threading.Event()
+
+    @classmethod
+    def start_for(cls, consumer: Any) -> None:
+        queues = list(consumer.app.amqp.queues.consume_from)
+        slots = int(getattr(consumer.controller, "concurrency", None) or 1)
+        pulse = cls(consumer.hostname, queues, slots)
+        cls.running.append(pulse)
+        pulse.start()
+
+    @classmethod
+    def stop_all(cls) -> None:
+        for pulse in cls.running:
+            pulse.stop.set()
+            pulse.join(timeout=5)
+            try:  # a worker stopped on purpose is not alive
+                WorkerHeartbeat.objects.filter(hostname=pulse.hostname).delete()
+            except Exception:
+                log.exception("could not remove the heartbeat of %s", pulse.hostname)
+            finally:
+                connection.close()
+        cls.running.clear()
+
+    def run(self) -> None:
+        while True:
+            try:
+                services.worker_pulse(hostname=self.hostname, queues=self.queues, slots=self.slots)
+            except Exception:  # the database is away for a moment: try again at the next beat
+                log.exception("worker heartbeat failed")
+                connection.close()
+            if self.stop.wait(conf.worker_pulse_s()):
+                break
+        connection.close()
+
+
 def _protect(root: Path) -> None:
     """The tests and hidden data are the worker's and, read-only, the judge's (its group, where the judge has a
     uid of its own); the sandbox's uids may read public_data only. Other folders are traverse-only for others

@@ -2,11 +2,14 @@
 
 from django.urls import path
 
-from . import api, views
+from . import api, metrics, views
 
 app_name = "workers"
 urlpatterns = [
     path("c/<slug:code>/workers/jobs/<int:job_id>/", views.job_fragment, name="job"),
+    path("c/<slug:code>/workers/queue/", views.queue_page, name="queue"),
+    path("api/courses/<slug:code>/workers/queue/", api.QueueApi.as_view(), name="api_queue"),
+    path("metrics", metrics.metrics_view, name="metrics"),
     path("c/<slug:code>/workers/jobs/<int:job_id>/figures/<int:index>/", views.job_figure, name="figure"),
     path(
         "c/<slug:code>/workers/submissions/<int:submission_id>/grade-again/",

@@ -6,9 +6,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotModified
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.cache import patch_cache_control
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -28,12 +29,31 @@ def _job_in_course(code: str, job_id: int) -> GradingJob:
 
 @login_required
 def job_fragment(request: HttpRequest, code: str, job_id: int) -> HttpResponse:
-    """The small fragment the page polls every second until the job has ended."""
+    """The fragment the results page polls until the job has ended: a conditional GET, so that an unchanged job
+    costs a 304 from one or two small queries (the ETag is the viewer's own, see selectors.job_poll_etag)."""
+    etag = selectors.job_poll_etag(job_id=job_id, code=code, user=request.user)
+    if etag is not None and etag in [tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")]:
+        response = HttpResponseNotModified()
+        response["ETag"] = etag
+        return response
     course, _ = course_page(request, code)
     job = _job_in_course(code, job_id)
     staff = access.access_job(user=request.user, job=job)
     view = selectors.job_view(job=job, staff=staff)
-    return render(request, "workers/_job.html", {"view": view, "staff": staff, "code": code, "fragment": True})
+    response = render(request, "workers/_job.html", {"view": view, "staff": staff, "code": code, "fragment": True})
+    if etag is not None:
+        response["ETag"] = etag
+    patch_cache_control(response, private=True, no_cache=True)
+    return response
+
+
+@login_required
+def queue_page(request: HttpRequest, code: str) -> HttpResponse:
+    """Staff's view of the autograder's queues, workers and last hour."""
+    course, _ = course_page(request, code)
+    access.require_grading_staff(user=request.user, course=course)
+    overview = selectors.queue_overview(course=course)
+    return render(request, "workers/queue.html", {"overview": overview, "code": code})
 
 
 @login_required

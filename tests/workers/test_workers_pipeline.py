@@ -19,7 +19,7 @@ def test_a_submission_is_graded_by_a_real_worker_and_its_page_polls_until_the_sc
 
     client = client_for(student)
     waiting = client.get(f"/c/DD2424/workers/jobs/{job.pk}/").content.decode()
-    assert 'hx-trigger="every 1s"' in waiting and "queued" in waiting
+    assert "data-poll-url" in waiting and "queued" in waiting
     assert 'position <strong class="queue-position">1</strong>' in waiting
 
     grading_worker("cpu")
@@ -32,7 +32,7 @@ def test_a_submission_is_graded_by_a_real_worker_and_its_page_polls_until_the_sc
     assert [status for _, status in names] == ["passed", "passed", "passed"]
 
     done = client.get(f"/c/DD2424/workers/jobs/{job.pk}/").content.decode()
-    assert "hx-trigger" not in done  # polling stops once the job has ended
+    assert "data-poll-url" not in done  # polling stops once the job has ended
     assert "Score 6 / 6" in done and "test_cost_visible" in done
     assert "test_cost_secret" not in done and "1 more test ran but is not shown" in done
     figure = client.get(f"/c/DD2424/workers/jobs/{job.pk}/figures/0/")

@@ -16,12 +16,13 @@ def test_rerun_all_grades_each_latest_submission_again_with_the_new_suite_and_sh
     grading_worker, quick_suite, course, student, other_student, examiner, assignment, submit, client_for, tmp_path
 ) -> None:
     carol = make_member(course, "carol", "student", "Carol Student")
-    submit(assignment, student, code=WRONG_LARGE)
+    submit(assignment, student, code=WRONG_LARGE)  # superseded by the next while it waits
     latest_alice = submit(assignment, student, code=RIGHT)  # only the latest submission is rerun
     latest_bob = submit(assignment, other_student, code=WRONG_LARGE)
     latest_carol = submit(assignment, carol, code=RIGHT)
     grading_worker("cpu,rerun")
-    wait_for(lambda: GradingJob.objects.filter(state="finished").count() == 4, timeout=120)
+    wait_for(lambda: GradingJob.objects.filter(state="finished").count() == 3, timeout=120)
+    assert GradingJob.objects.filter(outcome="superseded").count() == 1
 
     # The examiner makes the hidden test worth more, uploads version 2 and reruns everyone.
     changed = QUICK_TOML.replace("points = 2", "points = 4")
@@ -51,5 +52,5 @@ def test_rerun_all_grades_each_latest_submission_again_with_the_new_suite_and_sh
     # The student's page shows the newest run; reruns never use up a student's daily runs.
     page = client_for(student).get(f"/c/DD2424/workers/jobs/{reruns[0].pk}/").content.decode()
     assert "Score 8 / 8" in page and "rerun by staff" in page
-    assert services.runs_used_today(assignment=assignment, student=student) == 2
+    assert services.runs_used_today(assignment=assignment, student=student) == 1  # the superseded run is not counted
     assert client_for(student).post("/api/courses/DD2424/workers/assignments/1/rerun/").status_code == 403

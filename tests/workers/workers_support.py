@@ -96,7 +96,7 @@ def purge_grading_queues() -> None:
 
     with app.connection_for_write() as connection:
         channel = connection.default_channel
-        for queue in ("cpu", "gpu", "rerun"):
+        for queue in ("cpu", "cpu-again", "rerun", "gpu", "gpu-again", "gpu-rerun"):
             channel.queue_declare(queue=queue, durable=True, auto_delete=False)
             channel.queue_purge(queue)
 

@@ -1,0 +1,184 @@
+"""What students and staff see of the queue: position and estimate, the conditional poll, the staff queue page and
+API, /metrics, and the warning when no worker answers."""
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from prometheus_client.parser import text_string_to_metric_families
+
+from workers import services
+from workers.models import GradingJob, WorkerHeartbeat
+
+
+@pytest.fixture
+def queued(quick_suite, student, other_student, assignment, submit, django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
+    """Alice's then Bob's submission, both queued on `cpu`."""
+    with django_capture_on_commit_callbacks(execute=True):
+        alice, bob = submit(assignment, student), submit(assignment, other_student)
+    return GradingJob.objects.get(submission=alice), GradingJob.objects.get(submission=bob)
+
+
+def _pulse(seconds_ago: float = 0, slots: int = 1, name: str = "w1@host") -> None:
+    services.worker_pulse(hostname=name, queues=["cpu", "cpu-again"], slots=slots)
+    WorkerHeartbeat.objects.filter(hostname=name).update(seen_at=timezone.now() - dt.timedelta(seconds=seconds_ago))
+
+
+def test_a_waiting_student_sees_position_and_an_estimate_or_that_grading_is_delayed(
+    queued, student, other_student, client_for
+) -> None:
+    _, bob = queued
+    client = client_for(other_student)
+    _pulse(slots=1)
+    page = client.get(f"/c/DD2424/workers/jobs/{bob.pk}/").content.decode()
+    assert 'position <strong class="queue-position">2</strong>' in page
+    assert "Grading should start at about" in page and "and end at about" in page and "rough guess" in page
+    api = client.get(f"/api/courses/DD2424/workers/submissions/{bob.submission_id}/grading/").json()["job"]
+    assert api["queue_position"] == 2
+    estimate = api["estimate"]
+    assert estimate["worker_slots"] == 1 and estimate["rough"] and not estimate["delayed"]
+    assert estimate["starts_at"] < estimate["ends_at"]
+
+    _pulse(seconds_ago=600)  # the only worker went silent
+    page = client.get(f"/c/DD2424/workers/jobs/{bob.pk}/").content.decode()
+    assert "Grading is delayed" in page and "Grading should start" not in page
+    assert client.get(f"/api/courses/DD2424/workers/submissions/{bob.submission_id}/grading/").json()["job"][
+        "estimate"
+    ]["delayed"]
+
+
+def test_the_poll_answers_304_while_nothing_changed_cheaply_and_never_for_someone_elses_tag(
+    queued, student, other_student, client_for
+) -> None:
+    alice, bob = queued
+    _pulse()
+    client = client_for(student)
+    url = f"/c/DD2424/workers/jobs/{alice.pk}/"
+    first = client.get(url)
+    etag = first["ETag"]
+    assert first.status_code == 200 and etag and "no-cache" in first["Cache-Control"]
+    with CaptureQueriesContext(connection) as queries:
+        unchanged = client.get(url, headers={"If-None-Match": etag})
+    assert unchanged.status_code == 304 and unchanged.content == b"" and unchanged["ETag"] == etag
+    assert len(queries) <= 5  # session, user, the job's row, the count ahead, the live workers
+
+    # The job changes (a worker takes it): the next poll gets the new fragment.
+    services.job_claim(job_id=alice.pk, dispatch=alice.dispatch, worker="w1@host")
+    changed = client.get(url, headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed["ETag"] != etag and "running" in changed.content.decode()
+    # Bob's position moved: his tag from before no longer matches either.
+    bob_client = client_for(other_student)
+    bob_url = f"/c/DD2424/workers/jobs/{bob.pk}/"
+    # An attacker replaying Alice's tag on her job, or his own tag on it, gets no 304 and no content.
+    own = bob_client.get(bob_url)["ETag"]
+    for tag in (changed["ETag"], own):
+        response = bob_client.get(url, headers={"If-None-Match": tag})
+        assert response.status_code == 403
+
+
+def test_staff_see_the_queue_workers_and_last_hour_with_a_constant_number_of_queries(
+    queued,
+    quick_suite,
+    examiner,
+    ta,
+    student,
+    assignment,
+    submit,
+    client_for,
+    settings,
+    course,
+    django_capture_on_commit_callbacks,
+) -> None:
+    from tests.support import make_member
+
+    alice, bob = queued
+    now = timezone.now()
+    _pulse(slots=2)
+    _pulse(seconds_ago=3600, name="dead@host")
+    services.job_claim(job_id=alice.pk, dispatch=alice.dispatch, worker="w1@host")
+    # Two runs that ended in the last hour, with waits of 10 s and 30 s.
+    for name, wait, outcome in (("dora", 10, "passed"), ("erik", 30, "failed")):
+        with django_capture_on_commit_callbacks(execute=True):
+            submission = submit(assignment, make_member(course, name, "student"))
+        job = GradingJob.objects.get(submission=submission)
+        GradingJob.objects.filter(pk=job.pk).update(
+            state="finished",
+            outcome=outcome,
+            received_at=now - dt.timedelta(minutes=10, seconds=wait),
+            running_at=now - dt.timedelta(minutes=10),
+            finished_at=now - dt.timedelta(minutes=9),
+        )
+    GradingJob.objects.filter(pk=bob.pk).update(received_at=now - dt.timedelta(minutes=20))
+    settings.GRADING_QUEUE_WARN_AFTER_S = 600
+
+    client = client_for(ta)
+    with CaptureQueriesContext(connection) as few:
+        page = client.get("/c/DD2424/workers/queue/").content.decode()
+    assert 'data-queue="cpu"><td>cpu</td><td class="waiting">1</td>' in page
+    assert "Workers (1 alive)" in page and f"job {alice.pk}: assignment 1, alice" in page
+    assert '<strong class="finished-last-hour">2</strong>' in page and '<strong class="median-wait">20.0 s' in page
+    assert 'data-outcome="failed"' in page and 'data-outcome="passed"' in page
+    assert "The oldest waiting job has waited" in page
+
+    api = client.get("/api/courses/DD2424/workers/queue/").json()
+    cpu = next(row for row in api["queues"] if row["queue"] == "cpu")
+    assert cpu["waiting"] == 1 and cpu["oldest_s"] > 1100 and api["warning"] is True
+    assert api["finished_last_hour"] == 2 and api["median_wait_s"] == 20.0
+    assert api["outcomes_last_hour"] == {"failed": 1, "passed": 1}
+    workers = {w["hostname"]: w for w in api["workers"]}
+    assert workers["w1@host"]["alive"] and workers["w1@host"]["slots"] == 2 and not workers["dead@host"]["alive"]
+    assert workers["w1@host"]["running"] == [f"job {alice.pk}: assignment 1, alice"]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        for name in ("fia", "gus", "hal"):
+            submit(assignment, make_member(course, name, "student"))
+    _pulse(name="w2@host")
+    with CaptureQueriesContext(connection) as more:
+        client.get("/c/DD2424/workers/queue/")
+    assert len(more) == len(few)
+
+    # Students see neither the page nor the API.
+    assert client_for(student).get("/c/DD2424/workers/queue/").status_code == 403
+    assert client_for(student).get("/api/courses/DD2424/workers/queue/").status_code == 403
+
+
+def test_metrics_are_off_without_a_token_and_refused_without_the_right_one(
+    queued, client, settings, student, client_for
+) -> None:
+    alice, _ = queued
+    _pulse()
+    services.job_claim(job_id=alice.pk, dispatch=alice.dispatch, worker="w1@host")
+    services.job_finish(
+        job_id=alice.pk, dispatch=alice.dispatch, result={"outcome": "passed", "score": 6, "max_score": 6}, figures=[]
+    )
+    settings.METRICS_TOKEN = ""
+    assert client.get("/metrics").status_code == 404
+    settings.METRICS_TOKEN = "s3cret-scrape-token"
+    assert client.get("/metrics").status_code == 403
+    assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 403
+    assert client_for(student).get("/metrics").status_code == 403  # a signed-in student is no scraper
+    response = client.get("/metrics", headers={"Authorization": "Bearer s3cret-scrape-token"})
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/plain")
+    families = {f.name: f for f in text_string_to_metric_families(response.content.decode())}
+    samples = {(s.name, tuple(sorted(s.labels.items()))): s.value for f in families.values() for s in f.samples}
+    assert samples[("coursesite_grading_queue_depth", (("queue", "cpu"),))] == 1
+    assert samples[("coursesite_grading_jobs_total", (("outcome", "passed"), ("state", "finished")))] == 1
+    assert samples[("coursesite_grading_job_duration_seconds_count", (("queue", "cpu"),))] == 1
+    assert samples[("coursesite_grading_job_wait_seconds_bucket", (("le", "+Inf"), ("queue", "cpu")))] == 1
+    assert samples[("coursesite_workers_alive", (("queue", "cpu"),))] == 1
+    assert ("coursesite_worker_heartbeat_age_seconds", (("queue", "cpu"), ("worker", "w1@host"))) in samples
+    assert families["coursesite_grading_job_duration_seconds"].type == "histogram"
+
+
+def test_staff_pages_warn_when_no_worker_answers_and_students_pages_do_not(
+    quick_suite, examiner, student, client_for
+) -> None:
+    _pulse()
+    assert "Grading is stalled" not in client_for(examiner).get("/c/DD2424/").content.decode()
+    _pulse(seconds_ago=600)
+    for url in ("/c/DD2424/", "/c/DD2424/assignments/1/", "/c/DD2424/workers/queue/"):
+        page = client_for(examiner).get(url).content.decode()
+        assert "Grading is stalled: no autograder worker has answered since" in page, url
+    assert "Grading is stalled" not in client_for(student).get("/c/DD2424/").content.decode()
