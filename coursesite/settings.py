@@ -215,12 +215,18 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
-# Celery: the embedded default needs no server (kombu's filesystem transport); set
-# CELERY_BROKER_URL=redis://... for real deployments and the test suite.
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
+# Celery: the embedded default needs no server: kombu's SQLAlchemy transport on a SQLite file of its own, which is
+# transactional (a message is read whole or not at all; the filesystem transport's readers could see half-written
+# files). Set CELERY_BROKER_URL=redis://... for real deployments and the test suite.
+_embedded_broker = f"sqlite:///{VAR_DIR / 'broker' / 'broker.sqlite3'}"
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", _embedded_broker)
 # Redis: serve queues by priority so `rerun` waits behind `cpu`; the visibility timeout outlasts any grading job.
 CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"queue_order_strategy": "priority", "visibility_timeout": 7200}
-if CELERY_BROKER_URL.startswith("filesystem://"):
+if CELERY_BROKER_URL == _embedded_broker:
+    (VAR_DIR / "broker").mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT = "coursesite.broker:Transport"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"connect_args": {"timeout": 20}}  # wait for SQLite's write lock
+elif CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
