@@ -23,6 +23,7 @@ from pathlib import Path
 
 from .workers_support import LOAD, REPO, RIGHT, kill_tree, quick_suite_folder
 
+SLOW_COST = b"import time\n\n\ndef ComputeCost(x):\n    time.sleep(0.5)\n    return x * x\n"
 SUBMISSIONS, STUDENTS, GRADED = 200, 20, 4
 
 SETUP = """
@@ -143,7 +144,7 @@ def test_a_burst_on_the_demo_configuration_ends_with_a_result_for_every_job_and_
     assert shell(env, SETUP.format(students=STUDENTS, suite=str(suite))).wait() == 0
     (files / "damaged.zip").write_bytes(damaged_zip())
     (files / "assignment1.py").write_bytes(RIGHT)
-    (files / "slow.py").write_bytes(LOAD + b"import time\n\n\ndef ComputeCost(x):\n    time.sleep(0.5)\n    return x * x\n")
+    (files / "slow.py").write_bytes(LOAD + SLOW_COST)
 
     services = subprocess.Popen(["scripts/embedded-workers.sh"], cwd=REPO, env={**env, "WORKER_LOG_LEVEL": "WARNING"})
     try:
@@ -179,7 +180,8 @@ def test_a_burst_on_the_demo_configuration_ends_with_a_result_for_every_job_and_
         last = wait_until(lambda: (row := jobs(var)[-1])[1] == "finished" and row, 90, "the slow job is taken over")
         assert last == (slow_id, "finished", "passed")
         with sqlite3.connect(var / "db.sqlite3") as db:
-            tries, notes = db.execute("SELECT tries, staff_notes FROM workers_gradingjob WHERE id = ?", (slow_id,)).fetchone()
+            query = "SELECT tries, staff_notes FROM workers_gradingjob WHERE id = ?"
+            tries, notes = db.execute(query, (slow_id,)).fetchone()
         assert tries == 2 and "stopped answering" in notes
         assert alive(beat)
     finally:
