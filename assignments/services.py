@@ -106,10 +106,11 @@ def submission_create(
     stored_report = store_by_hash(report, folder="submissions/reports", extension=".pdf")
 
     with transaction.atomic():
-        # One submission at a time per student: lock their membership row.
-        Membership.objects.select_for_update().get(user=student, course=assignment.course)
+        # One submission at a time per student: lock their membership row. NO KEY: the grading job that the
+        # previous submission's commit is enqueueing still takes a key-share lock on it (a deadlock otherwise).
+        Membership.objects.select_for_update(no_key=True).get(user=student, course=assignment.course)
         previous = (
-            Submission.objects.select_for_update()
+            Submission.objects.select_for_update(no_key=True)
             .filter(assignment=assignment, student=student, is_latest=True)
             .first()
         )

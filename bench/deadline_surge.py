@@ -37,6 +37,7 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
 from pathlib import Path
 
 import requests
@@ -82,13 +83,10 @@ print("PEOPLE " + json.dumps(people))
 """
 
 RESULTS = """
-import json
-from workers.models import GradingJob
-rows = GradingJob.objects.filter(trigger="submission").values_list(
-    "submission_id", "submission__student__username", "state", "outcome", "received_at", "running_at",
-    "finished_at", "error_at", "tries")
-print("ROWS " + json.dumps([[r[0], r[1], r[2], r[3], *(v.timestamp() if v else None for v in r[4:8]), r[8]]
-                            for r in rows]))
+SELECT j.submission_id, u.username, j.state, j.outcome, extract(epoch FROM j.received_at),
+       extract(epoch FROM j.running_at), extract(epoch FROM j.finished_at), extract(epoch FROM j.error_at), j.tries
+FROM workers_gradingjob j JOIN assignments_submission s ON s.id = j.submission_id
+JOIN coursesite_user u ON u.id = s.student_id WHERE j.trigger = 'submission'
 """
 
 
@@ -174,6 +172,13 @@ class Stack:
     def manage_shell(self, code: str) -> str:
         argv = [PY, "manage.py", "shell", "-v0", "-c", code]
         return subprocess.run(argv, cwd=ROOT, env=self.env, check=True, capture_output=True, text=True).stdout
+
+    def rows(self) -> list[list]:
+        """Every submission's grading job: submission, student, state, outcome, epoch times, tries."""
+        import psycopg
+
+        with psycopg.connect(self.env["DATABASE_URL"]) as db:
+            return [[float(v) if isinstance(v, Decimal) else v for v in row] for row in db.execute(RESULTS)]
 
     def start_worker(self, n: int) -> subprocess.Popen:
         argv = [PY, "-m", "celery", "-A", "coursesite", "worker", "-Q", "cpu,rerun", "--concurrency", "1"]
@@ -388,7 +393,7 @@ def run(stack: Stack, seed: int, window: float, workers: int, bare: float) -> No
     # Drain: wait until every accepted submission's job has ended (or nothing moved for a long while).
     last_change, last_done, rows = time.monotonic(), -1, []
     while True:
-        rows = json.loads(stack.manage_shell(RESULTS).split("ROWS ", 1)[1])
+        rows = stack.rows()
         done = sum(1 for row in rows if row[2] in FINAL)
         if done != last_done:
             last_change, last_done = time.monotonic(), done
