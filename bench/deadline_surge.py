@@ -157,7 +157,17 @@ class Stack:
         self.port = free_port()
         cores = os.cpu_count() or 2
         gunicorn = [str(ROOT / ".venv" / "bin" / "gunicorn"), "-w", str(max(2, cores)), "-k", "gthread"]
-        gunicorn += ["--threads", "8", "-b", f"127.0.0.1:{self.port}", "--log-level", "warning", "coursesite.wsgi"]
+        gunicorn += [
+            "--threads",
+            "8",
+            "--timeout",
+            "120",
+            "-b",
+            f"127.0.0.1:{self.port}",
+            "--log-level",
+            "warning",
+            "coursesite.wsgi",
+        ]
         self._start(gunicorn, "gunicorn")
         self.workers = [self.start_worker(n) for n in range(workers)]
         beat = [PY, "-m", "celery", "-A", "coursesite", "beat", "--schedule", str(var / "celerybeat-schedule")]
