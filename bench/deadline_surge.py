@@ -156,7 +156,7 @@ class Stack:
         self.people = json.loads(out.split("PEOPLE ", 1)[1].splitlines()[0])
         self.port = free_port()
         cores = os.cpu_count() or 2
-        gunicorn = [str(ROOT / ".venv" / "bin" / "gunicorn"), "-w", str(max(2, cores)), "-k", "gthread"]
+        gunicorn = [PY, "-m", "gunicorn", "-w", str(max(2, cores)), "-k", "gthread"]
         gunicorn += [
             "--threads",
             "8",

@@ -165,7 +165,9 @@ def run_mode(mode: str, runs: int) -> list[float]:
     port = free_port()
     server = subprocess.Popen(
         [
-            str(ROOT / ".venv" / "bin" / "gunicorn"),
+            PY,
+            "-m",
+            "gunicorn",
             "-w",
             "2",
             "-b",
