@@ -42,7 +42,8 @@ lint: venv
 	$(VENV)/bin/ruff format --check .
 
 compose-check: venv
-	SECRET_KEY=compose-check POSTGRES_PASSWORD=compose-check $(VENV)/bin/docker-compose -f docker-compose.yml config --quiet
+	SECRET_KEY=compose-check POSTGRES_PASSWORD=compose-check S3_SECRET_KEY=compose-check COURSESITE_HOST=host1 \
+	  sh -c 'for f in docker-compose.yml docker-compose.gpu.yml; do $(VENV)/bin/docker-compose -f $$f config --quiet || exit 1; done'
 
 pytest: venv runtime suite-data system services pdfjs
 	$(PY) -m workers.sandbox check >/dev/null || $(PY) -m workers.sandbox check

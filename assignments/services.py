@@ -110,10 +110,11 @@ def submission_create(
     stored_report = store_by_hash(report, folder="submissions/reports", extension=".pdf")
 
     with transaction.atomic():
-        # One submission at a time per student: lock their membership row.
-        Membership.objects.select_for_update().get(user=student, course=assignment.course)
+        # One submission at a time per student: lock their membership row. NO KEY: the grading job that the
+        # previous submission's commit is enqueueing still takes a key-share lock on it (a deadlock otherwise).
+        Membership.objects.select_for_update(no_key=True).get(user=student, course=assignment.course)
         earlier = Submission.objects.filter(assignment=assignment, student=student)
-        rows = list(earlier.select_for_update())
+        rows = list(earlier.select_for_update(no_key=True))
         # The one that counted until now (the chosen, else the latest): the new one counts instead.
         previous = next((s for s in rows if s.chosen_at is not None), None) or next(
             (s for s in rows if s.is_latest), None

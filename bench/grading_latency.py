@@ -5,8 +5,8 @@
 For each mode it starts a fresh database, gunicorn and one `celery worker`, uploads a one-test A1 suite (the
 student's ComputeCost against the formula; the full A1 suite trains for seconds), then submits the A1 reference
 solution through the submissions API `--runs` times, polling the grading API every 10 ms until the job has ended.
-Modes: `redis` (PostgreSQL of BENCH_DATABASE_URL + Redis of BENCH_REDIS_URL) and `embedded` (SQLite + kombu's
-filesystem broker, the one-command demo's defaults). Prints the median and the spread of each; target with Redis:
+Modes: `redis` (PostgreSQL of BENCH_DATABASE_URL + Redis of BENCH_REDIS_URL) and `embedded` (SQLite + the
+embedded SQLite broker, the one-command demo's defaults). Prints the median and the spread of each; target with Redis:
 under 1 s.
 """
 
@@ -152,9 +152,6 @@ def run_mode(mode: str, runs: int) -> list[float]:
         env.update(
             DATABASE_URL=database, CELERY_BROKER_URL=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/8")
         )
-    else:
-        (var / "broker" / "queue").mkdir(parents=True)
-        (var / "broker" / "processed").mkdir(parents=True)
     subprocess.run([PY, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
     out = subprocess.run(
         [PY, "manage.py", "shell", "-v0", "-c", f"SUITE = {str(suite)!r}\n" + SETUP],
@@ -168,7 +165,9 @@ def run_mode(mode: str, runs: int) -> list[float]:
     port = free_port()
     server = subprocess.Popen(
         [
-            str(ROOT / ".venv" / "bin" / "gunicorn"),
+            PY,
+            "-m",
+            "gunicorn",
             "-w",
             "2",
             "-b",

@@ -151,6 +151,20 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+if os.environ.get("COURSESITE_S3_BUCKET"):
+    # Object storage (django-storages' S3 backend) for workers on other hosts; the keys come from boto3's usual
+    # AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY. Objects are private: files are served by the app after its checks.
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": os.environ["COURSESITE_S3_BUCKET"],
+            "endpoint_url": os.environ.get("AWS_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("AWS_S3_REGION_NAME") or None,
+            "default_acl": "private",
+            "file_overwrite": False,
+            "querystring_expire": 300,
+        },
+    }
 # Uploads above this size stream to a temporary file instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
@@ -218,12 +232,18 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
-# Celery: the embedded default needs no server (kombu's filesystem transport); set
-# CELERY_BROKER_URL=redis://... for real deployments and the test suite.
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
+# Celery: the embedded default needs no server: kombu's SQLAlchemy transport on a SQLite file of its own, which is
+# transactional (a message is read whole or not at all; the filesystem transport's readers could see half-written
+# files). Set CELERY_BROKER_URL=redis://... for real deployments and the test suite.
+_embedded_broker = f"sqlite:///{VAR_DIR / 'broker' / 'broker.sqlite3'}"
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", _embedded_broker)
 # Redis: serve queues by priority so `rerun` waits behind `cpu`; the visibility timeout outlasts any grading job.
 CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"queue_order_strategy": "priority", "visibility_timeout": 7200}
-if CELERY_BROKER_URL.startswith("filesystem://"):
+if CELERY_BROKER_URL == _embedded_broker:
+    (VAR_DIR / "broker").mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT = "coursesite.broker:Transport"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"connect_args": {"timeout": 20}}  # wait for SQLite's write lock
+elif CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),

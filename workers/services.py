@@ -252,7 +252,8 @@ def grading_enqueue_submission(*, submission: Submission) -> GradingJob | None:
         return None
     with transaction.atomic():
         # One submission at a time per student, so two parallel submissions cannot both take the last run.
-        User.objects.select_for_update().filter(pk=submission.student_id).first()
+        # NO KEY: the student's next submission, being saved, takes a key-share lock on the user (its foreign key).
+        User.objects.select_for_update(no_key=True).filter(pk=submission.student_id).first()
         existing = GradingJob.objects.filter(submission=submission, attempt=1).first()
         if existing is not None:
             return existing  # the signal may arrive twice; one job per submission
