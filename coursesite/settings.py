@@ -239,8 +239,10 @@ CELERY_TASK_DEFAULT_QUEUE = "cpu"
 CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TIMEZONE = TIME_ZONE
 
-# The grading runtime: a separate Python with numpy/torch, executable by unprivileged uids.
-GRADING_RUNTIME_PYTHON = os.environ.get("COURSESITE_RUNTIME_PYTHON", str(BASE_DIR / ".runtime" / "bin" / "python"))
+# The default grading runtime's Python (a suite may name another: workers/runtimes.py, COURSESITE_RUNTIMES).
+GRADING_RUNTIME_PYTHON = os.environ.get(
+    "COURSESITE_RUNTIME_PYTHON", str(BASE_DIR / ".runtimes" / "python3.12" / "bin" / "python")
+)
 
 # Single sign-on (OpenID Connect, sso/): off unless OIDC_CLIENT_ID and OIDC_ISSUER (or OIDC_DISCOVERY_URL) are set.
 AUTHENTICATION_BACKENDS = [*AUTHENTICATION_BACKENDS, "sso.oidc.RosterOIDCBackend"]
