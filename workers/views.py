@@ -89,13 +89,16 @@ def _refused(request: HttpRequest, error: ValidationError) -> None:
 def autograder_page(request: HttpRequest, code: str, number: int) -> HttpResponse:
     assignment = _staff_assignment(request, code, number)
     trials = [selectors.job_view(job=job, staff=True) for job in selectors.trials_of(assignment=assignment)]
+    active = selectors.suite_active(assignment=assignment)
     return render(
         request,
         "workers/autograder.html",
         {
             "assignment": assignment,
             "code": code,
-            "active": selectors.suite_active(assignment=assignment),
+            "active": active,
+            "runtime": selectors.suite_runtime(suite=active) if active else None,
+            "functions": selectors.suite_functions(suite=active) if active else [],
             "suites": selectors.suites_of(assignment=assignment),
             "progress": selectors.rerun_progress(assignment=assignment),
             "trials": trials,

@@ -443,6 +443,7 @@ class BrokenFile:
     line: int
     where: str  # "line 12" or "code cell 2, line 3"
     message: str
+    cells: tuple[tuple[int, int], ...] = ()  # a converted notebook's code cells (see place)
 
 
 def _probe(python: str, path: Path) -> dict[str, Any] | None:
@@ -477,14 +478,28 @@ def newer_syntax(broken: BrokenFile, pythons: Sequence[str] | None = None) -> st
     if not readers:
         return None
     version, features = min(readers, key=lambda reader: reader[0])
-    here = [name for name, first, last in features if first <= broken.line <= max(first, last)]
-    feature = next((name for name in ("type parameter default", "type alias", "type parameters") if name in here), None)
-    if feature is None and ("f-string" in here or "f-string" in broken.message):
-        feature = "f-string"
+    # What the newer Python read there: the construct on the line the older one stopped at, then every other
+    # construct that only the newer one has (the student meets them next).
+    here = {name for name, first, last in features if first <= broken.line <= max(first, last)}
+    found: list[tuple[str, int]] = []
+    for name in ("type parameter default", "type alias", "type parameters"):
+        if name in here:
+            found.append((name, broken.line))
+            break
+    else:
+        if "f-string" in here or "f-string" in broken.message:
+            found.append(("f-string", broken.line))
+    for name, first, _last in sorted(features, key=lambda feature: feature[1]):
+        if name != "f-string" and first != broken.line and len(found) < 4 and (name, first) not in found:
+            found.append((name, first))
     new, old = ".".join(map(str, version)), ".".join(map(str, own))
-    uses = f"uses syntax from Python {new}" + (f", {_FEATURES[feature]}" if feature else "")
+    uses = f"uses syntax from Python {new}"
+    if found:
+        uses += ": " + ", and ".join(f"{_FEATURES[name]} ({place(line, broken.cells)})" for name, line in found)
+    else:
+        uses += f" ({broken.where})"
     return (
-        f"{broken.shown} {uses} ({broken.where}); the grader runs Python {old} for this assignment, which cannot "
-        f"read it ({broken.message}). Write it the way Python {old} accepts, or ask the teachers whether the "
-        f"assignment can be graded with Python {new}."
+        f"{broken.shown} {uses}; the grader runs Python {old} for this assignment, which cannot read it "
+        f"({broken.message}, {broken.where}). Write it the way Python {old} accepts, or ask the teachers whether "
+        f"the assignment can be graded with Python {new}."
     )

@@ -191,7 +191,8 @@ def discover(root: Path, required: Sequence[str], aliases: Mapping[str, Sequence
             broken.append(path)
             line = getattr(error, "lineno", None) or 0
             message = f"{type(error).__name__}: {getattr(error, 'msg', None) or error}"[:300]
-            broken_files.append(BrokenFile(path, shown, line, place(line, cells.get(path, ())), message))
+            starts = tuple(cells.get(path, ()))
+            broken_files.append(BrokenFile(path, shown, line, place(line, starts), message, starts))
             continue
         except Exception as error:  # noqa: BLE001 -- RecursionError, MemoryError, ...: the student's file
             reason = f"{relative}: {_unreadable(error)}"
