@@ -27,7 +27,7 @@ def extend_demo(ctx: DemoContext) -> None:
         try:
             services.suite_upload(assignment=assignment, upload=upload, by=ctx.instructor)
         except ValidationError as error:
-            # Usually the data is not built yet: `.runtime/bin/python -m workers.suites.build_data`.
+            # Usually the data is not built yet: `.runtimes/python3.12/bin/python -m workers.suites.build_data`.
             print(
                 f"demo: suite of assignment {assignment.number} not uploaded: {'; '.join(error.messages)}",
                 file=sys.stderr,

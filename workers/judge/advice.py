@@ -27,7 +27,7 @@ MAX_DEFINITIONS = 5000
 MAX_MATCHES = 2
 SYNTAX_ERRORS = ("SyntaxError", "IndentationError", "TabError")
 PYTHONS_ENV = "COURSESITE_JUDGE_PYTHONS"
-PROBE_TIMEOUT_S = 15
+PROBE_TIMEOUT_S = 10
 # Words students use for the same thing (each group's first word stands for it); weak words count only when a
 # name has nothing else.
 _SYNONYMS = (

@@ -235,7 +235,10 @@ class JudgePlugin:
             else:
                 value = self.caller.call(target, args, kwargs, self.deadline)
         except StudentProblem as problem:
-            raise self._explained(name, args, kwargs, problem) from None
+            explained = self._explained(name, args, kwargs, problem)
+            if explained is problem:
+                raise
+            raise explained from None
         finally:
             self.busy -= 1
         self._raise_if_overdue()
