@@ -243,10 +243,10 @@ class JudgePlugin:
             self.busy -= 1
         self._raise_if_overdue()
         if self.advice is not None and not self.pipelining:
+            # Kept for the test's result: shown first should the test fail (see _diagnose).
             diagnosis = self.advice.returned(name, args, kwargs, value)
-            diagnoses = self.current.setdefault("diagnoses", [])
-            if diagnosis and diagnosis not in diagnoses:
-                diagnoses.append(diagnosis)
+            if diagnosis and diagnosis not in self.current.setdefault("diagnoses", []):
+                self.current["diagnoses"].append(diagnosis)
         return value
 
     def _explained(self, name: str, args: tuple, kwargs: dict[str, Any], problem: StudentProblem) -> StudentProblem:
