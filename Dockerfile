@@ -13,14 +13,17 @@ RUN apt-get update && apt-get install -y --no-install-recommends bubblewrap pyth
 WORKDIR /app
 COPY requirements/ requirements/
 RUN python -m venv /app/.venv && /app/.venv/bin/pip install --no-cache-dir -r requirements/app.txt
-# The grading runtime comes from Debian's python3 (3.11) so unprivileged sandbox uids can execute it.
-RUN /usr/bin/python3 -m venv /app/.runtime && /app/.runtime/bin/pip install --no-cache-dir -r requirements/runtime.txt \
-    && chmod -R o+rX /app/.runtime
+# The grading runtimes (workers/runtimes.py), venvs of Pythons under /usr, which the sandbox binds: python3.12 (the
+# default) from the image's own Python, torch from Debian's python3 (3.11).
+RUN python -m venv /app/.runtimes/python3.12 \
+    && /app/.runtimes/python3.12/bin/pip install --no-cache-dir -r requirements/runtime-python3.12.txt \
+    && /usr/bin/python3 -m venv /app/.runtime && /app/.runtime/bin/pip install --no-cache-dir -r requirements/runtime.txt \
+    && chmod -R o+rX /app/.runtimes /app/.runtime
 COPY . .
 COPY --from=pdfjs /src/rubrics/static/rubrics/pdfjs rubrics/static/rubrics/pdfjs
 # The judge runs as its own uid (COURSESITE_JUDGE_UID) and reads the code from here; the state folder is the site's.
 RUN chmod -R o+rX /app && mkdir -p -m 0711 /var/lib/coursesite
-RUN /app/.runtime/bin/python -m workers.suites.build_data \
+RUN /app/.runtimes/python3.12/bin/python -m workers.suites.build_data \
     && SECRET_KEY=build-only /app/.venv/bin/python manage.py collectstatic --noinput
 ENV PATH=/app/.venv/bin:$PATH
 EXPOSE 8000

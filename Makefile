@@ -2,6 +2,7 @@
 SHELL := /bin/bash
 VENV := .venv
 RUNTIME := .runtime
+RUNTIME312 := .runtimes/python3.12
 PY := $(VENV)/bin/python
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/coursesite
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/5
@@ -15,12 +16,17 @@ $(VENV)/.installed: requirements/app.txt requirements/dev.txt
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements/dev.txt
 	touch $@
 
-# The grading runtime is built from the system Python so that unprivileged sandbox uids can run it.
-runtime: $(RUNTIME)/.installed
+# The grading runtimes (workers/runtimes.py), readable and runnable by the sandbox's unprivileged uids: python3.12,
+# the default, a world-readable copy of a Python 3.12 (see scripts/build-runtime.sh); torch, from the system Python.
+runtime: $(RUNTIME)/.installed $(RUNTIME312)/.installed
 $(RUNTIME)/.installed: requirements/runtime.txt
 	test -x $(RUNTIME)/bin/python || /usr/bin/python3 -m venv $(RUNTIME)
 	$(RUNTIME)/bin/python -m pip install -q --disable-pip-version-check -r requirements/runtime.txt
 	chmod -R o+rX $(RUNTIME)
+	touch $@
+$(RUNTIME312)/.installed: requirements/runtime-python3.12.txt scripts/build-runtime.sh
+	scripts/system-packages.sh
+	scripts/build-runtime.sh $(RUNTIME312) requirements/runtime-python3.12.txt "$$(scripts/find-python312.sh 3.12)"
 	touch $@
 
 # PDF.js for the review page, from the npm registry by its lock file (scripts/pdfjs.sh; idempotent).
@@ -29,7 +35,7 @@ pdfjs:
 
 # The demo suites' data (sklearn's digits in the CIFAR-10 batch format, tiny Shakespeare): idempotent, about 1 s.
 suite-data: runtime
-	$(RUNTIME)/bin/python -m workers.suites.build_data
+	$(RUNTIME312)/bin/python -m workers.suites.build_data
 
 system:
 	scripts/system-packages.sh $(if $(filter test,$(MAKECMDGOALS)),--browser,)

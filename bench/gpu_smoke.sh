@@ -10,7 +10,8 @@ if ! command -v nvidia-smi >/dev/null 2>&1 || ! nvidia-smi -L >/dev/null 2>&1; t
   exit 0
 fi
 device="$(nvidia-smi --query-gpu=name --format=csv,noheader -i "$COURSESITE_GPU_INDEX")"
-runtime="${COURSESITE_RUNTIME_PYTHON:-.runtime/bin/python}"
+# The suite below is a GPU one: it runs in the torch runtime (workers/runtimes.py).
+runtime="$(.venv/bin/python -c 'from workers import runtimes; print(runtimes.python_for(runtimes.TORCH))')"
 if ! "$runtime" -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then
   echo "gpu smoke: GPU $COURSESITE_GPU_INDEX is $device, but the grading runtime's torch has no CUDA:" \
        "install the CUDA build of torch into $runtime's environment." >&2
@@ -25,6 +26,7 @@ cat >"$COURSESITE_VAR_DIR/suite/suite.toml" <<'TOML'
 name = "GPU smoke: train a small MLP on the GPU"
 assignment = "DD2424/1"
 queue = "gpu"
+runtime = "torch"
 required = ["Train"]
 
 [limits]

@@ -111,6 +111,8 @@ class SuiteOutputSerializer(serializers.Serializer):
     sha256 = serializers.CharField()
     uploaded_at = serializers.DateTimeField()
     required = serializers.ListField(child=serializers.CharField())
+    runtime = serializers.CharField(help_text="The grading runtime it names (python3.12, torch, ...)")
+    functions = serializers.DictField(help_text="{function: {signature, call, aliases}} as suite.toml declares")
     limits = serializers.DictField()
     tests = serializers.DictField(help_text="{test: {points, visibility}}")
     max_score = serializers.FloatField()

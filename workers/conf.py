@@ -48,7 +48,10 @@ def gpu_index() -> int | None:
 
 
 def runtime_python() -> str:
-    return str(getattr(settings, "GRADING_RUNTIME_PYTHON", REPO_ROOT / ".runtime" / "bin" / "python"))
+    """The default runtime's Python (workers.runtimes has every runtime)."""
+    from workers import runtimes
+
+    return str(getattr(settings, "GRADING_RUNTIME_PYTHON", runtimes.BUILT_IN[runtimes.DEFAULT]))
 
 
 def suite_cache_dir() -> Path:

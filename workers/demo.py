@@ -28,7 +28,7 @@ def extend_demo(ctx: DemoContext) -> None:
             suite = services.suite_upload(assignment=assignment, upload=upload, by=ctx.instructor)
             services.suite_activate(suite=suite, by=ctx.instructor)  # uploads are drafts; the demo's are live
         except ValidationError as error:
-            # Usually the data is not built yet: `.runtime/bin/python -m workers.suites.build_data`.
+            # Usually the data is not built yet: `.runtimes/python3.12/bin/python -m workers.suites.build_data`.
             print(
                 f"demo: suite of assignment {assignment.number} not uploaded: {'; '.join(error.messages)}",
                 file=sys.stderr,

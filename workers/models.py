@@ -57,6 +57,10 @@ class Suite(models.Model):
     name = models.CharField(max_length=200)
     queue = models.CharField(max_length=8, choices=[(Queue.CPU, "CPU"), (Queue.GPU, "GPU")], default=Queue.CPU)
     required = models.JSONField(default=list)
+    # The grading runtime the suite names (workers.runtimes); suites uploaded before there was a choice ran in
+    # the one with torch, and stay there.
+    runtime = models.CharField(max_length=40, default="python3.12")
+    functions = models.JSONField(default=dict, help_text="{name: {signature, call, aliases}} as suite.toml declares")
     limits = models.JSONField(default=dict)
     tests = models.JSONField(default=dict, help_text="{test name: {points, visibility}}")
     max_score = models.FloatField(default=0)

@@ -42,6 +42,7 @@ def assignment_student_panel(request: HttpRequest, assignment: Assignment) -> st
     context = {
         "runs": selectors.runs_today(assignment=assignment, student=request.user),
         "suite": suite,
+        "functions": selectors.suite_functions(suite=suite),
         "tzname": assignment.course.timezone,
         "visible": visibilities.count(Visibility.VISIBLE),
         "hidden": visibilities.count(Visibility.HIDDEN),

@@ -24,6 +24,19 @@ def suite_active(*, assignment: Assignment) -> Suite | None:
     return Suite.objects.filter(assignment=assignment, is_active=True).first()
 
 
+def suite_functions(*, suite: Suite) -> list[dict[str, Any]]:
+    """The required functions in the suite's order, each with its declared signature and accepted aliases."""
+    declared = suite.functions or {}
+    return [{"name": name, "signature": "", "aliases": [], **(declared.get(name) or {})} for name in suite.required]
+
+
+def suite_runtime(*, suite: Suite) -> dict[str, Any]:
+    """The suite's runtime as this host has it: its Python and notable packages' versions (workers.runtimes)."""
+    from workers import runtimes
+
+    return runtimes.describe(suite.runtime)
+
+
 def suites_of(*, assignment: Assignment) -> QuerySet[Suite]:
     return Suite.objects.filter(assignment=assignment).select_related("uploaded_by").order_by("-version")
 

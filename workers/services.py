@@ -48,6 +48,8 @@ class SuiteSummary:
     limits: dict[str, Any]
     tests: dict[str, dict[str, Any]]
     max_score: float
+    runtime: str
+    functions: dict[str, dict[str, Any]]
 
 
 def suite_read_folder(*, folder: Path, assignment: Assignment) -> SuiteSummary:
@@ -67,7 +69,10 @@ def suite_read_folder(*, folder: Path, assignment: Assignment) -> SuiteSummary:
     limits: dict[str, Any] = dict(suite.sandbox_limits)
     limits.update(per_test_timeout_s=suite.per_test_timeout_s, import_timeout_s=suite.import_timeout_s)
     tests = {name: {"points": spec.points, "visibility": spec.visibility} for name, spec in suite.tests.items()}
-    return SuiteSummary(suite.name, suite.queue, list(suite.required), limits, tests, suite.max_score)
+    functions = {name: suite.function(name).to_dict() for name in suite.required}
+    return SuiteSummary(
+        suite.name, suite.queue, list(suite.required), limits, tests, suite.max_score, suite.runtime, functions
+    )
 
 
 RUNTIME_SYNTAX_CHECK = (
@@ -127,6 +132,8 @@ def suite_upload(*, assignment: Assignment, upload: File, by: User | None, runs_
             limits=summary.limits,
             tests=summary.tests,
             max_score=summary.max_score,
+            runtime=summary.runtime,
+            functions=summary.functions,
             runs_per_day=runs_per_day
             or (previous.runs_per_day if previous else Suite._meta.get_field("runs_per_day").default),
         )

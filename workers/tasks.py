@@ -174,7 +174,13 @@ def run_job(job_id: int, dispatch: int, worker: str) -> GradingJob | None:
 
             gpu = conf.gpu_index() if job.suite.queue == Queue.GPU else None
             result = grade_local(
-                suite_dir, source, on_result=on_result, figures_dir=figures_dir, gpu=gpu, timeout_s=conf.job_timeout_s()
+                suite_dir,
+                source,
+                on_result=on_result,
+                figures_dir=figures_dir,
+                gpu=gpu,
+                timeout_s=conf.job_timeout_s(),
+                runtime=job.suite.runtime,
             )
             figures = services.job_store_figures(job=job, tests=tests, paths=result.get("figures") or [])
         return services.job_finish(job_id=job_id, dispatch=dispatch, result=result, figures=figures)

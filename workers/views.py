@@ -121,6 +121,8 @@ def autograder_page(request: HttpRequest, code: str, number: int) -> HttpRespons
             "suites": suites,
             "trial_default": suites[0].version if suites else None,  # the newest: usually the draft to try
             "rerun_offered": selectors.rerun_offered(assignment=assignment, active=active),
+            "runtime": selectors.suite_runtime(suite=active) if active else None,
+            "functions": selectors.suite_functions(suite=active) if active else [],
             "progress": selectors.rerun_progress(assignment=assignment),
             "trials": trials,
         },

@@ -12,6 +12,7 @@ import traceback
 from pathlib import Path
 from typing import IO, Any
 
+from workers.judge.advice import SYNTAX_ERRORS, Advice, FunctionAsked, newer_syntax
 from workers.judge.discover import Discovery, discover
 from workers.judge.redact import Redactor
 from workers.judge.session import (
@@ -72,8 +73,12 @@ class Startup:
     while the judge imports pytest. That thread stays until `release`: bwrap's die-with-parent follows the
     thread that forked it, not the process."""
 
-    def __init__(self, suite: Suite, submission: Path, module: Path | None, gpu: int | None) -> None:
+    def __init__(
+        self, suite: Suite, submission: Path, module: Path | None, gpu: int | None, found: Discovery | None = None
+    ) -> None:
         self.suite = suite
+        self.found = found or Discovery(module, (), (), ())
+        self.advice = advice_for(suite, self.found, submission)
         self.session = StudentSession(suite, submission, module, gpu) if module else None
         self.missing: list[str] = [] if module else list(suite.required)
         self.import_error: str | None = None
@@ -109,8 +114,11 @@ class Startup:
     def finish(self) -> StudentProblem | None:
         """Wait for the import; the problem that blocks every test, if any."""
         if self.session is None:
+            lines = [self.advice.missing(name) for name in self.suite.required]
             return StudentMissing(
-                "no .py file or notebook in your submission defines any of: " + ", ".join(self.suite.required)
+                "no .py file or notebook in your submission defines any of: "
+                + ", ".join(self.suite.required)
+                + "".join(f"\n- {line}" for line in lines)
             )
         self._launched.wait()
         try:
@@ -127,9 +135,13 @@ class Startup:
             return StudentCrashed(STUDENT_INFRASTRUCTURE, "infrastructure error")
         if not report.ok:
             self.import_error = _format_import_error(report.error, report.hint)
+            if report.error.get("type") in SYNTAX_ERRORS:
+                # Newer Python first, in plain words: the bare SyntaxError of an older one misleads.
+                newer = [text for text in map(newer_syntax, self.found.broken[:3]) if text]
+                self.import_error = "\n".join([*newer, self.import_error])
             return StudentImportError(self.import_error)
         # What the import really defined is authoritative over the source scan.
-        self.missing = [name for name in self.suite.required if name not in report.functions]
+        self.missing = self.advice.defines(report.functions)
         if report.hint:
             self.notes.append(report.hint)
         return None
@@ -141,13 +153,24 @@ def _caused_by_unavailable_sandbox(error: BaseException) -> bool:
     return isinstance(error.__cause__, SandboxUnavailable)
 
 
-def _discover(submission: Path, required: tuple[str, ...]) -> Discovery:
+def _discover(submission: Path, suite: Suite) -> Discovery:
     """The source scan; whatever it meets in the student's files is the student's (an import error)."""
     try:
-        return discover(submission, required)
+        aliases = {name: suite.function(name).aliases for name in suite.required}
+        return discover(submission, suite.required, aliases)
     except Exception as error:  # noqa: BLE001 -- discover handles each file; this is the last line
         problem = f"the autograder could not read your files ({type(error).__name__})"
-        return Discovery(None, (), tuple(required), (problem,), problem)
+        return Discovery(None, (), tuple(suite.required), (problem,), problem)
+
+
+def advice_for(suite: Suite, found: Discovery, submission: Path) -> Advice:
+    """The required functions as the suite declares them, against what the submission defines."""
+    asked = {
+        name: FunctionAsked(name, suite.function(name).signature, suite.function(name).aliases)
+        for name in suite.required
+    }
+    module = found.module.relative_to(submission).as_posix() if found.module else None
+    return Advice(asked, found.definitions, module, found.notebooks)
 
 
 def redactor_for(suite: Suite, submission: Path, figures: Path) -> Redactor:
@@ -190,11 +213,11 @@ def _grade(
     suite: Suite, submission: Path, results: IO[str], figures: Path, gpu: int | None, started: float
 ) -> dict[str, Any]:
     redact = redactor_for(suite, submission, figures)
-    found = _discover(submission, suite.required)
+    found = _discover(submission, suite)
     notes = [redact(note) for note in found.notes]
     module = found.module.relative_to(submission).as_posix() if found.module else None
     _emit(results, {"kind": "discovery", "module": module, "missing": list(found.missing), "notes": notes})
-    startup = Startup(suite, submission, found.module, gpu)
+    startup = Startup(suite, submission, found.module, gpu, found)
     if found.problem is not None and found.module is None:
         startup.import_error = redact(found.problem)
     # Imported only now: the student's import runs meanwhile.
@@ -212,6 +235,7 @@ def _grade(
         before_tests=startup.finish,
         after_tests=session.close if session is not None else None,
         redact=redact,
+        advice=startup.advice,
     )
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     try:
@@ -222,6 +246,8 @@ def _grade(
             startup.release()
     missing, import_error = startup.missing, startup.import_error
     notes += [redact(note) for note in startup.notes]
+    if import_error is None:
+        notes += [redact(startup.advice.missing(name)) for name in missing]
     staff_notes: list[str] = []
     records = plugin.records
     infrastructure = plugin.infrastructure or startup.infrastructure

@@ -16,8 +16,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from workers import runtimes
 from workers.archives import ArchiveError, safe_extract
 from workers.judge import launcher
+from workers.judge.advice import PYTHONS_ENV
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MAX_UNPACKED_BYTES = 200 * 1024 * 1024
@@ -34,8 +36,20 @@ class SubmissionError(ValueError):
     """The uploaded file cannot be unpacked (not the judge's or the sandbox's fault)."""
 
 
-def runtime_python() -> str:
-    return os.environ.get("COURSESITE_RUNTIME_PYTHON") or str(REPO_ROOT / ".runtime" / "bin" / "python")
+def runtime_python(runtime: str = runtimes.DEFAULT) -> str:
+    """The Python of a grading runtime (see workers.runtimes); KeyError for one this site does not have."""
+    return runtimes.python_for(runtime)
+
+
+def suite_runtime(suite_dir: Path | str) -> str:
+    """The runtime the suite names (its default when it names none, or when it cannot be read: the judge then
+    reports what is wrong with it)."""
+    from workers.judge.suite import SuiteError, load_suite
+
+    try:
+        return load_suite(suite_dir).runtime
+    except (SuiteError, OSError, ValueError):
+        return runtimes.DEFAULT
 
 
 def unpack(path: Path, dest: Path) -> None:
@@ -63,7 +77,8 @@ def _judge_env(home: Path) -> dict[str, str]:
     settings = {
         name: value
         for name, value in os.environ.items()
-        if name.startswith(("COURSESITE_JUDGE_", "COURSESITE_SANDBOX_")) or name == "COURSESITE_BWRAP"
+        if name.startswith(("COURSESITE_JUDGE_", "COURSESITE_SANDBOX_"))
+        or name in ("COURSESITE_BWRAP", runtimes.RUNTIMES_ENV, runtimes.DEFAULT_PYTHON_ENV)
     }
     return settings | {
         "PATH": "/usr/local/bin:/usr/bin:/bin",
@@ -164,8 +179,16 @@ def grade_local(
     figures_dir: Path | str | None = None,
     gpu: int | None = None,
     timeout_s: float = 3600.0,
+    runtime: str | None = None,
 ) -> dict[str, Any]:
-    """Grade `path` (a .py, .ipynb, .zip or folder) against the suite at `suite_dir`."""
+    """Grade `path` (a .py, .ipynb, .zip or folder) against the suite at `suite_dir`, in `runtime` (by default
+    the one the suite names)."""
+    runtime = runtime or suite_runtime(suite_dir)
+    try:
+        python = runtime_python(runtime)
+    except (KeyError, runtimes.RuntimeConfigError) as error:
+        infrastructure = f"the suite's runtime {runtime!r} is not one this site has ({error})"
+        return _result({"outcome": "infrastructure_error", "infrastructure": infrastructure}, [], [], "")
     figures = Path(figures_dir) if figures_dir else Path(tempfile.mkdtemp(prefix="figures-"))
     with tempfile.TemporaryDirectory(prefix="grade-") as scratch:
         work = Path(scratch)
@@ -184,7 +207,7 @@ def grade_local(
         results_path = work / "results.jsonl"
         results_path.touch()
         log_path = work / "judge.log"
-        argv = [runtime_python(), "-m", "workers.judge", "--suite", str(Path(suite_dir).resolve())]
+        argv = [python, "-m", "workers.judge", "--suite", str(Path(suite_dir).resolve())]
         argv += ["--submission", str(submission), "--results", str(results_path), "--figures", str(figures)]
         if gpu is not None:
             argv += ["--gpu", str(gpu)]
@@ -204,9 +227,9 @@ def grade_local(
 
         with log_path.open("wb") as log, results_path.open(encoding="utf-8") as stream:
             try:
-                judge = subprocess.Popen(
-                    argv, cwd=REPO_ROOT, env=_judge_env(work), stdout=log, stderr=subprocess.STDOUT
-                )
+                # The other runtimes' Pythons tell the judge whether a file it cannot parse is newer Python.
+                env = _judge_env(work) | {PYTHONS_ENV: os.pathsep.join(runtimes.syntax_pythons(python))}
+                judge = subprocess.Popen(argv, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
             except OSError as error:
                 infrastructure = f"cannot start the judge with {argv[0]}: {error}"
                 return _result({"outcome": "infrastructure_error", "infrastructure": infrastructure}, [], [], "")

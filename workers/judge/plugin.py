@@ -17,8 +17,9 @@ from typing import IO, Any, Protocol
 import pytest
 
 from workers.judge import checks
+from workers.judge.advice import Advice
 from workers.judge.redact import Redactor
-from workers.judge.session import DATA_INSIDE, InfrastructureError, StudentProblem
+from workers.judge.session import DATA_INSIDE, InfrastructureError, StudentMissing, StudentProblem, StudentRaised
 from workers.judge.suite import Suite
 
 MESSAGE_CHARS = 1500
@@ -64,6 +65,12 @@ def judge_timeout_message(seconds: float) -> str:
         f"{grace:g} s more for the checks) and was stopped; this usually means a returned value was far larger "
         "than expected"
     )
+
+
+class StudentWrongArguments(StudentProblem):
+    """The student's def cannot take the call the assignment makes (the count or the names of its arguments)."""
+
+    status, reason = "failed", "wrong arguments"
 
 
 class Caller(Protocol):
@@ -140,8 +147,10 @@ class JudgePlugin:
         before_tests: Callable[[], StudentProblem | None] | None = None,
         after_tests: Callable[[], None] | None = None,
         redact: Redactor | None = None,
+        advice: Advice | None = None,
     ) -> None:
         self.redact = redact or Redactor([(suite.root, "<suite>"), (figures, "<figures>")])
+        self.advice = advice  # what to tell about the required functions (see workers.judge.advice)
         self.figure_count = 0
         # The judge's own time limit in each test's call phase (see pytest_runtest_call).
         self.busy = 0  # > 0 while a call to the student's process is under way (it has its own deadline)
@@ -219,16 +228,40 @@ class JudgePlugin:
 
     def _call(self, name: str, args: tuple, kwargs: dict[str, Any]) -> Any:
         assert self.caller is not None
+        target = self.advice.target(name) if self.advice else name  # an accepted alias the module defines
         self.busy += 1
         try:
             if self.pipelining:
-                value = self.caller.send(name, args, kwargs, self.deadline, hold=True)  # type: ignore[attr-defined]
+                value = self.caller.send(target, args, kwargs, self.deadline, hold=True)  # type: ignore[attr-defined]
             else:
-                value = self.caller.call(name, args, kwargs, self.deadline)
+                value = self.caller.call(target, args, kwargs, self.deadline)
+        except StudentProblem as problem:
+            explained = self._explained(name, args, kwargs, problem)
+            if explained is problem:
+                raise
+            raise explained from None
         finally:
             self.busy -= 1
         self._raise_if_overdue()
+        if self.advice is not None and not self.pipelining:
+            # Kept for the test's result: shown first should the test fail (see _diagnose).
+            diagnosis = self.advice.returned(name, args, kwargs, value)
+            if diagnosis and diagnosis not in self.current.setdefault("diagnoses", []):
+                self.current["diagnoses"].append(diagnosis)
         return value
+
+    def _explained(self, name: str, args: tuple, kwargs: dict[str, Any], problem: StudentProblem) -> StudentProblem:
+        """A missing function with its closest matches; a call the student's def cannot take, with why."""
+        if self.advice is None:
+            return problem
+        if isinstance(problem, StudentMissing):
+            return StudentMissing(self.advice.missing(name))
+        first = str(problem).split("\n", 1)[0]
+        if isinstance(problem, StudentRaised) and " raised TypeError: " in first and "argument" in first:
+            explained = self.advice.wrong_arguments(name, args, kwargs)
+            if explained:
+                return StudentWrongArguments(f"{explained}\n{problem}")
+        return problem
 
     # the judge's own time limit ---------------------------------------------
     def _alarm(self, signum: int, frame: Any) -> None:
@@ -371,6 +404,7 @@ class JudgePlugin:
     def pytest_runtest_logfinish(self, nodeid: str) -> None:
         record = self.current
         record["seconds"] = round(time.monotonic() - record.pop("started"), 3)
+        self._diagnose(record)
         if not record["details"]:
             del record["details"]
         if record["status"] == "passed":
@@ -378,6 +412,18 @@ class JudgePlugin:
         self.records.append(record)
         self.results.write(json.dumps(record) + "\n")
         self.results.flush()
+
+    def _diagnose(self, record: dict[str, Any]) -> None:
+        """A failed test whose student calls returned values unlike the declaration says so first; a test whose
+        own code then broke on such a value (unpacking a dict, indexing an array) failed on the student's value."""
+        diagnoses = record.pop("diagnoses", None)
+        if not diagnoses or record["status"] not in ("failed", "error"):
+            return
+        if record["reason"] in ("infrastructure error", "import error", "timed out", "marked xfail"):
+            return
+        if record["reason"].startswith("error in the test"):
+            record["status"], record["reason"] = "failed", "unacceptable return value"
+        record["message"] = _trim(self.redact("\n".join(diagnoses)) + "\n" + record["message"])
 
 
 def _sandbox_unavailable(error: BaseException) -> bool:

@@ -8,6 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from workers import runtimes
+from workers.judge.signatures import Signature, parse
+
 VISIBILITIES = ("visible", "hidden", "secret")
 QUEUES = ("cpu", "gpu")
 # The sandbox's Limits fields an instructor may set, plus the judge's own time limits.
@@ -16,6 +19,8 @@ SANDBOX_LIMITS = (
 )  # fmt: skip
 JUDGE_LIMITS = {"per_test_timeout_s": 60.0, "import_timeout_s": 30.0}
 TEST_KEYS = {"points", "visibility", "timeout_s"}
+FUNCTION_KEYS = {"signature", "aliases"}
+TOP_LEVEL_KEYS = {"name", "assignment", "queue", "runtime", "required", "functions", "limits", "tests"}
 
 
 class SuiteError(ValueError):
@@ -34,6 +39,22 @@ class TestSpec:
 
 
 @dataclass(frozen=True)
+class FunctionSpec:
+    """A required function as declared under [functions.NAME]: its signature and the other names it may have."""
+
+    name: str
+    signature: Signature | None = None
+    aliases: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "signature": self.signature.text() if self.signature else "",
+            "call": self.signature.call_text() if self.signature else f"{self.name}(...)",
+            "aliases": list(self.aliases),
+        }
+
+
+@dataclass(frozen=True)
 class Suite:
     root: Path
     name: str
@@ -44,6 +65,12 @@ class Suite:
     per_test_timeout_s: float = JUDGE_LIMITS["per_test_timeout_s"]
     import_timeout_s: float = JUDGE_LIMITS["import_timeout_s"]
     tests: dict[str, TestSpec] = field(default_factory=dict)
+    runtime: str = runtimes.DEFAULT
+    functions: dict[str, FunctionSpec] = field(default_factory=dict)
+
+    def function(self, name: str) -> FunctionSpec:
+        """The declaration of required function `name` (an empty one when the suite declares none)."""
+        return self.functions.get(name) or FunctionSpec(name)
 
     @property
     def tests_dir(self) -> Path:
@@ -170,9 +197,55 @@ def _check_config(config: dict[str, Any], problems: list[str]) -> None:
             problems.append(f"unknown limit '{key}' (known: {known})")
         elif not _positive_number(value) or (key in SANDBOX_LIMITS and not isinstance(value, int)):
             problems.append(f"limit '{key}' must be a positive {'integer' if key in SANDBOX_LIMITS else 'number'}")
-    unknown = set(config) - {"name", "assignment", "queue", "required", "limits", "tests"}
+    runtime = config.get("runtime", runtimes.default_for(config.get("queue", "cpu")))
+    try:
+        known = runtimes.names()
+    except runtimes.RuntimeConfigError as error:
+        known = []
+        problems.append(f"the site's runtimes are misconfigured: {error}")
+    if known and runtime not in known:
+        problems.append(f"'runtime' must be one of the runtimes this site has ({', '.join(known)}), not {runtime!r}")
+    _check_functions(config, required if isinstance(required, list) else [], problems)
+    unknown = set(config) - TOP_LEVEL_KEYS
     if unknown:
         problems.append(f"unknown top-level key(s): {', '.join(sorted(unknown))}")
+
+
+def _function_entry(entry: Any) -> dict[str, Any]:
+    """[functions] NAME = "signature" is short for [functions.NAME] signature = "..."."""
+    return {"signature": entry} if isinstance(entry, str) else entry
+
+
+def _check_functions(config: dict[str, Any], required: list[Any], problems: list[str]) -> None:
+    functions = config.get("functions", {})
+    if not isinstance(functions, dict):
+        problems.append("[functions] must be a table of the required functions")
+        return
+    taken = {name for name in required if isinstance(name, str)}
+    for name, raw in functions.items():
+        where = f"[functions.{name}]"
+        entry = _function_entry(raw)
+        if name not in taken:
+            problems.append(f"{where} names no function in 'required'")
+        if not isinstance(entry, dict):
+            problems.append(f"{where} must be a table (signature, aliases) or a signature")
+            continue
+        unknown = set(entry) - FUNCTION_KEYS
+        if unknown:
+            problems.append(f"{where} has unknown key(s): {', '.join(sorted(unknown))}")
+        if "signature" in entry:
+            try:
+                parse(entry["signature"], name)
+            except ValueError as error:
+                problems.append(f"{where}: {error}")
+        aliases = entry.get("aliases", [])
+        if not isinstance(aliases, list) or not all(isinstance(a, str) and a.isidentifier() for a in aliases):
+            problems.append(f"{where} aliases must be a list of function names")
+            continue
+        for alias in aliases:
+            if alias in taken:
+                problems.append(f"{where}: the alias {alias} is already a required function or another's alias")
+            taken.add(alias)
 
 
 def _check_tests(config: dict[str, Any], defined: set[str] | None, problems: list[str]) -> None:
@@ -237,6 +310,11 @@ def load_suite(path: Path | str) -> Suite:
         raise SuiteError(problems)
     config = tomllib.loads((root / "suite.toml").read_text(encoding="utf-8"))
     limits = dict(config.get("limits", {}))
+    functions = {}
+    for name, raw in config.get("functions", {}).items():
+        entry = _function_entry(raw)
+        signature = parse(entry["signature"], name) if "signature" in entry else None
+        functions[name] = FunctionSpec(name, signature, tuple(entry.get("aliases", ())))
     return Suite(
         root=root,
         name=config["name"],
@@ -254,4 +332,6 @@ def load_suite(path: Path | str) -> Suite:
             )
             for key, entry in config["tests"].items()
         },
+        runtime=config.get("runtime", runtimes.default_for(config.get("queue", "cpu"))),
+        functions=functions,
     )

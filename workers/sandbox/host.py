@@ -256,7 +256,56 @@ def check_host() -> dict[str, Any]:
     info = isolation()
     info["bwrap_version"] = _bwrap_version(info["bwrap"]) if info["bwrap"] else None
     info["state"] = state_permissions()
+    info["runtimes"] = runtimes_report(sandbox_works=info["ok"])
     return info
+
+
+def runtimes_report(sandbox_works: bool) -> dict[str, Any]:
+    """Every grading runtime the site has (workers.runtimes): whether other uids can reach and run it, its Python
+    and notable packages, and whether it starts inside a sandbox here (as a slot uid, bound at /opt/runtime)."""
+    from workers import runtimes
+
+    try:
+        pythons = runtimes.pythons()
+    except runtimes.RuntimeConfigError as exc:
+        return {"error": str(exc)}
+    report: dict[str, Any] = {}
+    for name, python in sorted(pythons.items()):
+        folder = str(Path(python).parent.parent)
+        entry: dict[str, Any] = {"python": python, **runtime_access(folder)}
+        described = runtimes.describe(name)
+        if described["ok"]:
+            entry.update(python_version=described["python_version"], packages=described["packages"])
+        else:
+            entry["problems"].append(described["problem"])
+        if entry["problems"] == [] and sandbox_works:
+            problem = _sandbox_problem(folder, described.get("python_version", ""))
+            entry["runs_in_sandbox"] = problem is None
+            entry["problems"] += [problem] if problem else []
+        entry["ok"] = not entry["problems"]
+        report[name] = entry
+    return report
+
+
+def _sandbox_problem(folder: str, version: str) -> str | None:
+    """Why the runtime's Python does not start in a sandbox (None when it does, and says it is `version`)."""
+    from .job import run
+    from .limits import Limits
+
+    with tempfile.TemporaryDirectory(prefix="runtime-check-") as workdir:
+        os.chmod(workdir, 0o755)  # noqa: S103 -- the slot uid reaches it
+        try:
+            outcome = run(
+                ["/opt/runtime/bin/python", "-I", "-c", "import sys; print(sys.version.split()[0])"],
+                workdir=workdir,
+                readonly=[(folder, "/opt/runtime")],
+                limits=Limits(cpu_s=30, wall_s=30),
+            )
+        except Exception as exc:  # noqa: BLE001 -- reported, the check goes on
+            return f"could not be tried in a sandbox: {exc}"
+    if outcome.status != "ok" or outcome.stdout.strip() != version:
+        return f"does not start in a sandbox ({outcome.status}): {(outcome.stderr or outcome.stdout)[-300:].strip()}"
+    return None
 
 
 def state_permissions() -> dict[str, Any]:
