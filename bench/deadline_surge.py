@@ -7,8 +7,9 @@ a `redis-server` of its own on a free port (append-only, as in compose, so that 
 again), gunicorn, W `celery worker` processes of one slot each (default: the number of cores) and beat. Each
 student submits the A1 reference 1 to 3 times (seeded) at random moments within the window, through the
 submissions API; every student who has submitted keeps their latest submission's page open the way a browser does:
-it loads the page and then follows the page's own update mechanism (the fragment's `hx-get` at its `hx-trigger`
-interval, sending `If-None-Match` when the server gave an ETag; it stops when the fragment stops asking).
+it loads the page and then follows the page's own update mechanism (workers/static/workers/poll.js: the job's
+`data-poll-url` with `If-None-Match`, waiting 1 s, then 1.5 times longer after each 304 up to 10 s, 1 s again after
+a 200; it stops when the fragment stops asking).
 Faults in the same run: at 40 % of the window one worker (its whole process tree) is killed with SIGKILL and
 started again 2 s later; at 60 % Redis is stopped for 10 s (submissions keep being accepted).
 
@@ -228,8 +229,9 @@ class Stack:
 class Student:
     """One student: submits through the API, and keeps the latest submission's page open like a browser."""
 
-    HX_GET = re.compile(r'hx-get="([^"]+)"')
-    HX_EVERY = re.compile(r'hx-trigger="[^"]*every (\d+(?:\.\d+)?)(ms|s)')
+    POLL_URL = re.compile(r'data-poll-url="([^"]+)"')
+    POLL_ETAG = re.compile(r'data-etag="([^"]+)"')
+    FIRST_S, MAX_S, GROWTH = 1.0, 10.0, 1.5  # as poll.js
 
     def __init__(self, base: str, person: dict, report: bytes, code: bytes, stats: dict) -> None:
         self.base, self.report, self.code, self.stats = base, report, code, stats
@@ -281,17 +283,21 @@ class Student:
                     self.stats["poll_ms"].append(elapsed)
                 if response.status_code == 304:
                     self.stats["not_modified"] += 1
+                    interval = min(self.MAX_S, interval * self.GROWTH)
                 elif response.status_code != 200:
                     self.stats["poll_errors"] += 1
+                    interval = self.MAX_S
                 else:
-                    etag = response.headers.get("ETag")
-                    found = self.HX_GET.search(response.text)
+                    found = self.POLL_URL.search(response.text)
                     if found is None:
                         break  # the page stopped asking: the result is there
+                    if "/workers/jobs/" in url:
+                        etag = response.headers.get("ETag")
+                    else:  # the page itself: the fragment's first ETag is in its markup
+                        given = self.POLL_ETAG.search(response.text)
+                        etag = given.group(1) if given else None
                     url = self.base + found.group(1)
-                    every = self.HX_EVERY.search(response.text)
-                    if every:
-                        interval = float(every.group(1)) / (1000 if every.group(2) == "ms" else 1)
+                    interval = self.FIRST_S
                 self.changed.wait(interval)
 
 
