@@ -25,7 +25,7 @@ from coursesite.uploads import MB, check_size, store_by_hash
 from workers.judge.redact import Redactor
 from workers.judge.suite import SuiteError, load_suite
 
-from . import conf, lanes
+from . import conf, lanes, runtimes
 from .archives import ArchiveError, safe_extract, suite_root
 from .models import GradingJob, Rerun, Suite, TestResult, Visibility, WorkerHeartbeat
 
@@ -58,7 +58,7 @@ def suite_read_folder(*, folder: Path, assignment: Assignment) -> SuiteSummary:
         suite = load_suite(folder)
     except SuiteError as error:
         raise ValidationError(["The suite was refused:", *error.problems], code="bad_suite") from error
-    runtime_problems = _runtime_syntax_errors(suite.tests_dir)
+    runtime_problems = _runtime_syntax_errors(suite.tests_dir, suite.runtime)
     if runtime_problems:
         raise ValidationError(["The suite was refused:", *runtime_problems], code="bad_suite")
     expected = f"{assignment.course.code}/{assignment.number}"
@@ -81,21 +81,25 @@ RUNTIME_SYNTAX_CHECK = (
 )
 
 
-def _runtime_syntax_errors(tests_dir: Path) -> list[str]:
-    """The SyntaxErrors the grading runtime's Python (older than the app's, maybe) finds in the suite's files:
+def _runtime_syntax_errors(tests_dir: Path, runtime: str) -> list[str]:
+    """The SyntaxErrors the suite's runtime's Python (older than the app's, maybe) finds in the suite's files:
     the judge compiles them with it. Nothing when that Python cannot be run here (the judge reports them then)."""
     try:
         done = subprocess.run(  # noqa: S603 -- our own runtime and script; the folder is an argument
-            [conf.runtime_python(), "-E", "-s", "-c", RUNTIME_SYNTAX_CHECK, str(tests_dir), str(conf.REPO_ROOT)],
+            [runtimes.python_for(runtime), "-E", "-s", "-c", RUNTIME_SYNTAX_CHECK, str(tests_dir), str(conf.REPO_ROOT)],
             capture_output=True,
             text=True,
             timeout=60,
         )
         found = json.loads(done.stdout) if done.returncode == 0 else []
-    except (OSError, subprocess.TimeoutExpired, ValueError):
+    except (OSError, KeyError, subprocess.TimeoutExpired, ValueError):
         log.warning("could not check the suite's syntax with the grading runtime", exc_info=True)
         return []
-    return [f"{problem} (with the grading runtime's Python)" for problem in found if isinstance(problem, str)]
+    return [
+        f"{problem} (with the Python of the suite's runtime, {runtime})"
+        for problem in found
+        if isinstance(problem, str)
+    ]
 
 
 def suite_upload(*, assignment: Assignment, upload: File, by: User | None, runs_per_day: int | None = None) -> Suite:

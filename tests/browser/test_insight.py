@@ -2,6 +2,7 @@
 on a desktop and on a 390 px phone; a student cannot open either page."""
 
 import pytest
+from playwright.sync_api import expect
 
 from coursesite.models import Course, Role, User
 from insight.models import SimilarityCheck
@@ -33,6 +34,7 @@ def test_analytics_and_similarity_on_desktop_and_phone(
     sign_in(page, live_server.url, "examiner")
     page.click("header nav >> text=Insight")
     page.get_by_role("link", name="Analytics").click()
+    expect(page.locator("main")).to_contain_text("Pass rate per test")  # the analytics page has loaded
     main = page.inner_text("main")
     assert "not submitted" in main and "Pass rate per test" in main and "test_minibatch_gd_benchmark" in main
     assert page.locator("svg.chart").count() == 4

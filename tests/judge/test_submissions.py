@@ -117,7 +117,7 @@ def test_a_broken_suite_is_an_infrastructure_error(suites: Path, shared_tmp: Pat
     result = grade_local(suite, suites / "a1" / "solutions" / "reference.py")
     assert result["outcome"] == "infrastructure_error"
     assert any("'name' must be a non-empty string" in note for note in result["staff_notes"])
-    assert result["infrastructure_fault"] is None  # the suite's problem, not the file's
+    assert result["infrastructure_fault"] == "suite"  # the suite's problem, not the file's: never counted
 
 
 def test_the_cli_prints_the_result_as_json(suites: Path, capsys) -> None:

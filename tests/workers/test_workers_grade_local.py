@@ -55,21 +55,22 @@ def test_the_examiner_tries_the_suite_on_a_sample_solution_from_the_page(
 def test_a_draft_version_is_tried_before_students_get_it_and_a_judge_side_syntax_error_names_file_and_line(
     grading_worker, quick_suite, examiner, student, client_for, tmp_path
 ) -> None:
-    """v2 worth more is tried as a draft; v3 has syntax only the app's Python reads (PEP 695 `type`, 3.12): the
-    upload's check with the grading runtime (3.11) refuses it, and a suite stored without that check (an earlier
-    site, another runtime on the workers) is reported by the judge, once, with its file and line."""
+    """v2 worth more is tried as a draft; v3 names the torch runtime (Python 3.11) and has syntax only newer Pythons
+    read (PEP 695 `type`, 3.12): the upload's check with that runtime's Python refuses it, and a suite stored
+    without that check (an earlier site, another runtime on the workers) is reported by the judge, once, with its
+    file and line."""
     grading_worker("cpu")
     client = client_for(examiner)
     richer = quick_suite_folder(tmp_path / "v2", toml=QUICK_TOML.replace("points = 2", "points = 4"))
     client.post("/c/DD2424/workers/assignments/1/suites/", {"suite": zip_upload(zip_folder(richer))})
-    newer = quick_suite_folder(tmp_path / "v3")
+    newer = quick_suite_folder(tmp_path / "v3", toml='runtime = "torch"\n' + QUICK_TOML)
     tests = newer / "tests" / "test_quick.py"
     tests.write_text(tests.read_text() + "\ntype Pair = tuple[float, float]\n")
     refused = client.post(
         "/c/DD2424/workers/assignments/1/suites/", {"suite": zip_upload(zip_folder(newer))}, follow=True
     )
     assert "SyntaxError: invalid syntax" in refused.content.decode()
-    assert "(with the grading runtime&#x27;s Python)" in refused.content.decode()
+    assert "(with the Python of the suite&#x27;s runtime, torch)" in refused.content.decode()
     stored = store_by_hash(zip_upload(zip_folder(newer)), folder="suites", extension=".zip")
     fields = {f: getattr(quick_suite, f) for f in ("name", "queue", "required", "limits", "tests", "max_score")}
     Suite.objects.create(
@@ -78,6 +79,7 @@ def test_a_draft_version_is_tried_before_students_get_it_and_a_judge_side_syntax
         archive=stored.name,
         sha256=stored.sha256,
         is_active=False,
+        runtime="torch",
         **fields,
     )
     assert list(Suite.objects.filter(is_active=True).values_list("version", flat=True)) == [1]

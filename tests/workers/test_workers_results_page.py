@@ -50,4 +50,4 @@ def test_while_a_test_runs_the_page_says_which_and_for_how_long_and_the_announce
     assert f'role="status" aria-live="polite" id="grading-announce-{job.pk}"></p>' in panel  # empty till the end
     fragment = client.get(f"/c/DD2424/workers/jobs/{job.pk}/").content.decode()
     assert "Test 2 of 3 is running (" in fragment and " s so far)" in fragment and "1 of 3 tests done" in fragment
-    assert "hx-swap-oob" not in fragment and 'hx-trigger="every 1s"' in fragment  # still polling
+    assert "hx-swap-oob" not in fragment and "data-poll-url=" in fragment  # still polling

@@ -80,6 +80,7 @@ def test_the_examiner_sees_the_runtime_with_its_versions_and_students_see_the_si
         "call": "ComputeCost(x)",
         "aliases": ["ComputeLoss"],
     }
+    services.suite_activate(suite=suite, by=examiner)  # uploads arrive as drafts; the page describes the live one
     python, numpy = versions_of("torch")
     page = client_for(examiner).get("/c/DD2424/workers/assignments/1/").content.decode()
     assert f"Runtime <strong>torch</strong>: Python {python}, numpy {numpy}" in page
