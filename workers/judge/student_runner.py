@@ -149,7 +149,11 @@ def main(argv: list[str]) -> int:
         sock = socket.socket(fileno=int(os.environ["SANDBOX_CHANNEL_SOCKET"]))
         sock.set_inheritable(False)
         fsize = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
-        shared = protocol.SharedMemory(sock, max_file_bytes=None if fsize == resource.RLIM_INFINITY else fsize)
+        shared = protocol.SharedMemory(
+            sock,
+            max_file_bytes=None if fsize == resource.RLIM_INFINITY else fsize,
+            keep_mappings=protocol.KEPT_MAPPING_BYTES,
+        )
     sys.path[:] = [entry for entry in sys.path if entry != os.path.dirname(__file__)]
     out, err = _LineCounter(sys.stdout), _LineCounter(sys.stderr)
     sys.stdout, sys.stderr = out, err  # type: ignore[assignment]
