@@ -115,6 +115,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=9)
     parser.add_argument("--scale", choices=("digits", "cifar"), default="digits")
+    parser.add_argument(
+        "--threads", type=int, help="BLAS threads of the student's process and of the bare run (default: each's own)"
+    )
     parser.add_argument("--data-dir", type=Path, default=Path(tempfile.gettempdir()) / "coursesite-bench-cifar")
     parser.add_argument("--in-process", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--suite", type=Path, default=SUITE, help=argparse.SUPPRESS)
@@ -128,6 +131,11 @@ def main() -> int:
         args.data_dir.chmod(0o755)
         suite_dir, target = cifar_suite(args.data_dir), 1.05
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO), "MPLBACKEND": "Agg", "HOME": "/tmp"}
+    bare_env = dict(env)
+    if args.threads:
+        env["COURSESITE_STUDENT_THREADS"] = str(args.threads)
+        for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            bare_env[variable] = str(args.threads)
     sandboxed, bare = [], []
     for _ in range(args.repeat):
         with tempfile.TemporaryDirectory() as scratch:
@@ -142,9 +150,13 @@ def main() -> int:
             summary = json.loads((work / "results.jsonl").read_text().splitlines()[-1])
             assert summary["outcome"] == "passed", summary
         with tempfile.TemporaryDirectory() as scratch:
-            bare.append(timed([sys.executable, __file__, "--in-process", scratch, "--suite", str(suite_dir)], env))
+            bare_argv = [sys.executable, __file__, "--in-process", scratch, "--suite", str(suite_dir)]
+            bare.append(timed(bare_argv, bare_env))
     judge_s, bare_s = statistics.median(sandboxed), statistics.median(bare)
-    print(f"A1 suite ({args.scale} scale), reference solution, median of {args.repeat} runs on {os.cpu_count()} cores")
+    threads = f", {args.threads} BLAS thread(s)" if args.threads else ""
+    cores = os.cpu_count()
+    print(f"A1 suite ({args.scale} scale), reference solution, median of {args.repeat} runs on {cores} cores{threads}")
+    print(f"  load average    : {' '.join(f'{load:.1f}' for load in os.getloadavg())} (at the end)")
     print(f"  judge + sandbox : {judge_s:6.2f} s  (runs: {', '.join(f'{t:.2f}' for t in sandboxed)})")
     print(f"  one process     : {bare_s:6.2f} s  (runs: {', '.join(f'{t:.2f}' for t in bare)})")
     fastest = min(sandboxed) / min(bare)
