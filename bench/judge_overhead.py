@@ -133,7 +133,7 @@ def main() -> int:
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO), "MPLBACKEND": "Agg", "HOME": "/tmp"}
     bare_env = dict(env)
     if args.threads:
-        env["COURSESITE_STUDENT_THREADS"] = str(args.threads)
+        env["COURSESITE_JUDGE_STUDENT_THREADS"] = str(args.threads)
         for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             bare_env[variable] = str(args.threads)
     sandboxed, bare = [], []

@@ -33,9 +33,9 @@ HELD_BYTES = 256 * 1024
 MAX_REPLY_BYTES = 256 * 1024 * 1024
 
 
-# The student's BLAS/OpenMP threads: the host's cores up to 4, or COURSESITE_STUDENT_THREADS (1 to 64; a host that
+# The student's BLAS/OpenMP threads: the host's cores up to 4, or COURSESITE_JUDGE_STUDENT_THREADS (1 to 64; a host that
 # runs several jobs at once gives each fewer, since idle OpenBLAS threads spin and fight over shared cores).
-THREADS_VARIABLE = "COURSESITE_STUDENT_THREADS"
+THREADS_VARIABLE = "COURSESITE_JUDGE_STUDENT_THREADS"
 
 
 def student_threads() -> int:
