@@ -613,6 +613,7 @@ class SharedMemory:
         self.keep_mappings = keep_mappings
         self.mappings: OrderedDict[tuple[int, int], mmap.mmap] = OrderedDict()
         self.mapped_bytes = 0
+        self.attached: set[tuple[int, int]] = set()  # kept mappings handed out since the last forget_written()
 
     def accepts(self, total: int, nbytes: int) -> bool:
         if nbytes < SHARED_MIN_BYTES or total > MAX_MESSAGE_BYTES:
@@ -708,6 +709,8 @@ class SharedMemory:
                 if mapping is None:
                     mapping = mmap.mmap(fd, info.st_size, access=mmap.ACCESS_COPY)
                     self._keep(key, mapping)
+                if key in self.mappings:
+                    self.attached.add(key)
             except OSError:  # out of file descriptors or address space: read it instead
                 mapping = bytearray(size)
                 view, done = memoryview(mapping), 0
@@ -732,6 +735,15 @@ class SharedMemory:
             return mapping
         self.mapped_bytes -= len(self.mappings.pop(key))
         return None
+
+    def forget_written(self) -> None:
+        """Let go of the kept mappings handed out since the last call that were written meanwhile: their copied
+        pages are this side's memory, not to be held once the arrays on them are gone (called after each call)."""
+        attached, self.attached = self.attached, set()
+        for key in attached:
+            mapping = self.mappings.get(key)
+            if mapping is not None and not _untouched(mapping):
+                self.mapped_bytes -= len(self.mappings.pop(key))
 
     def _keep(self, key: tuple[int, int], mapping: mmap.mmap) -> None:
         if len(mapping) > self.keep_mappings:

@@ -131,6 +131,8 @@ def serve(module: ModuleType, reader: protocol.FrameReader, fd_out: int, shared:
         else:
             reply = {"kind": "result", "id": call_id, "value": value}
         reply["seconds"] = time.monotonic() - started
+        if shared is not None:
+            shared.forget_written()
         try:
             parts = protocol.encode(reply, shared)
         except Exception as error:  # EncodeError, or a value whose own methods raise while it is encoded

@@ -256,6 +256,11 @@ def test_the_students_side_maps_an_array_sent_again_once_while_it_wrote_nothing_
         fresh = round_trip(X)
         assert fresh[5, 5] == X[5, 5] and fresh.ctypes.data != again.ctypes.data and again[5, 5] == 99.0
         assert round_trip(X).ctypes.data == fresh.ctypes.data
+        kept = student.mapped_bytes
+        round_trip(X)[0, 1] = 5.0  # written during a call: its copied pages are not held after the call
+        student.forget_written()
+        assert student.mapped_bytes < kept
+        student.forget_written()  # nothing handed out since: nothing to check
         X[0, 0] = 3.0  # changed by the judge: a new memfd, so a new mapping
         assert round_trip(X)[0, 0] == 3.0
         others = [round_trip(np.full(2**18, float(i))) for i in range(6)]  # 2 MB each: the oldest are let go
