@@ -53,6 +53,10 @@ SHARED_SEALS = fcntl.F_SEAL_SEAL | fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW | fcn
 REQUIRED_SEALS = fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_WRITE
 SHARED_MARK = b"M"
 FD_BYTES = array.array("i").itemsize
+# The student's side keeps its mappings of the memfds it received, up to this many bytes, and maps an array the
+# judge sends again (the same memfd) only once: a training set passed to several calls is faulted in once.
+KEPT_MAPPING_BYTES = 256 * 2**20
+PAGEMAP = "/proc/self/pagemap"
 
 
 class ProtocolError(Exception):
@@ -587,15 +591,29 @@ class SharedMemory:
     the seals and the size before it maps the file copy-on-write. Neither side can change what the other sees,
     and a mapping can never fault past the end of its file. With a `cache` (SentArrays), memfds that were sent
     stay open and are sent again for the same memory, once a byte-for-byte comparison shows it is unchanged (a
-    suite that passes its training data to several calls pays for one copy).
+    suite that passes its training data to several calls pays for one copy). With `keep_mappings` (the student's
+    side), the reader keeps its mapping of such a memfd and hands out the same pages again while none of them was
+    written (its pages are faulted in once); a written one means a fresh mapping, so every call still gets the
+    judge's bytes.
     """
 
-    def __init__(self, sock: socket.socket, max_file_bytes: int | None = None, cache: SentArrays | None = None):
+    def __init__(
+        self,
+        sock: socket.socket,
+        max_file_bytes: int | None = None,
+        cache: SentArrays | None = None,
+        keep_mappings: int = 0,
+    ):
         self.sock = sock
         self.max_file_bytes = max_file_bytes  # RLIMIT_FSIZE also caps a memfd
         self.cache = cache
         self.outgoing: list[int] = []
         self.owned: list[int] = []
+        # Mappings of received memfds by file (device, inode), most recently used last, up to `keep_mappings` bytes.
+        self.keep_mappings = keep_mappings
+        self.mappings: OrderedDict[tuple[int, int], mmap.mmap] = OrderedDict()
+        self.mapped_bytes = 0
+        self.attached: set[tuple[int, int]] = set()  # kept mappings handed out since the last forget_written()
 
     def accepts(self, total: int, nbytes: int) -> bool:
         if nbytes < SHARED_MIN_BYTES or total > MAX_MESSAGE_BYTES:
@@ -671,7 +689,8 @@ class SharedMemory:
 
     def attach(self, fd: int, offset: int, size: int) -> memoryview:
         """`size` bytes at `offset` of a received memfd, mapped copy-on-write once its seals and size are checked;
-        `fd` is closed."""
+        `fd` is closed. With `keep_mappings`, a memfd received again is not mapped again while this side wrote
+        nothing to its mapping (see _kept)."""
         try:
             info = os.fstat(fd)
             try:
@@ -684,8 +703,14 @@ class SharedMemory:
                 raise ProtocolError("a shared array does not fit its memfd")
             if size == 0:
                 return memoryview(bytearray())
+            key = (info.st_dev, info.st_ino)
+            mapping = self._kept(key)
             try:
-                mapping = mmap.mmap(fd, info.st_size, access=mmap.ACCESS_COPY)
+                if mapping is None:
+                    mapping = mmap.mmap(fd, info.st_size, access=mmap.ACCESS_COPY)
+                    self._keep(key, mapping)
+                if key in self.mappings:
+                    self.attached.add(key)
             except OSError:  # out of file descriptors or address space: read it instead
                 mapping = bytearray(size)
                 view, done = memoryview(mapping), 0
@@ -698,6 +723,57 @@ class SharedMemory:
             return memoryview(mapping)[offset : offset + size]
         finally:
             os.close(fd)
+
+    def _kept(self, key: tuple[int, int]) -> mmap.mmap | None:
+        """The mapping made before of the same memfd, while not one of its pages was written since (a written page
+        is a private copy by then: the next call gets the memfd's own bytes again, as if mapped afresh)."""
+        mapping = self.mappings.get(key)
+        if mapping is None:
+            return None
+        if _untouched(mapping):
+            self.mappings.move_to_end(key)
+            return mapping
+        self.mapped_bytes -= len(self.mappings.pop(key))
+        return None
+
+    def forget_written(self) -> None:
+        """Let go of the kept mappings handed out since the last call that were written meanwhile: their copied
+        pages are this side's memory, not to be held once the arrays on them are gone (called after each call)."""
+        attached, self.attached = self.attached, set()
+        for key in attached:
+            mapping = self.mappings.get(key)
+            if mapping is not None and not _untouched(mapping):
+                self.mapped_bytes -= len(self.mappings.pop(key))
+
+    def _keep(self, key: tuple[int, int], mapping: mmap.mmap) -> None:
+        if len(mapping) > self.keep_mappings:
+            return
+        self.mappings[key] = mapping
+        self.mapped_bytes += len(mapping)
+        while self.mapped_bytes > self.keep_mappings:  # forgotten, not closed: arrays may still use them
+            self.mapped_bytes -= len(self.mappings.popitem(last=False)[1])
+
+
+def _untouched(mapping: mmap.mmap) -> bool:
+    """Whether no page of a private (copy-on-write) file mapping was written: by /proc/self/pagemap, each page is
+    either not mapped or still the file's own (a written page is an anonymous copy, perhaps swapped out)."""
+    page = mmap.PAGESIZE
+    pages = -(-len(mapping) // page)
+    address = np.frombuffer(mapping, dtype=np.uint8, count=1).ctypes.data
+    raw = bytearray(pages * 8)
+    view, done = memoryview(raw), 0
+    try:
+        with open(PAGEMAP, "rb", buffering=0) as pagemap:
+            while done < len(raw):
+                count = os.preadv(pagemap.fileno(), [view[done:]], address // page * 8 + done)
+                if not count:
+                    return False
+                done += count
+    except OSError:  # no /proc: every array is mapped afresh
+        return False
+    entries = np.frombuffer(raw, dtype=np.uint64)
+    present, swapped, file_page = ((entries >> np.uint64(bit)) & np.uint64(1) for bit in (63, 62, 61))
+    return not np.any(swapped | (present & (file_page ^ np.uint64(1))))
 
 
 def _sealed_memfd(flat: np.ndarray) -> int:

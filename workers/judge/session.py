@@ -33,6 +33,18 @@ HELD_BYTES = 256 * 1024
 MAX_REPLY_BYTES = 256 * 1024 * 1024
 
 
+# The student's BLAS/OpenMP threads: the host's cores up to 4, or COURSESITE_JUDGE_STUDENT_THREADS (1 to 64; a host that
+# runs several jobs at once gives each fewer, since idle OpenBLAS threads spin and fight over shared cores).
+THREADS_VARIABLE = "COURSESITE_JUDGE_STUDENT_THREADS"
+
+
+def student_threads() -> int:
+    setting = os.environ.get(THREADS_VARIABLE, "")
+    if setting.isdigit() and 1 <= int(setting) <= 64:
+        return int(setting)
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
 class StudentProblem(Exception):
     """Something the student's code did; `status` and `reason` go into the test's result."""
 
@@ -130,7 +142,7 @@ class StudentSession:
         return mounts
 
     def _env(self) -> dict[str, str]:
-        threads = str(max(1, min(os.cpu_count() or 1, 4)))
+        threads = str(student_threads())
         return {
             "PATH": f"{RUNTIME_INSIDE}/bin:/usr/bin:/bin",
             "HOME": "/tmp",

@@ -131,6 +131,8 @@ def serve(module: ModuleType, reader: protocol.FrameReader, fd_out: int, shared:
         else:
             reply = {"kind": "result", "id": call_id, "value": value}
         reply["seconds"] = time.monotonic() - started
+        if shared is not None:
+            shared.forget_written()
         try:
             parts = protocol.encode(reply, shared)
         except Exception as error:  # EncodeError, or a value whose own methods raise while it is encoded
@@ -149,7 +151,11 @@ def main(argv: list[str]) -> int:
         sock = socket.socket(fileno=int(os.environ["SANDBOX_CHANNEL_SOCKET"]))
         sock.set_inheritable(False)
         fsize = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
-        shared = protocol.SharedMemory(sock, max_file_bytes=None if fsize == resource.RLIM_INFINITY else fsize)
+        shared = protocol.SharedMemory(
+            sock,
+            max_file_bytes=None if fsize == resource.RLIM_INFINITY else fsize,
+            keep_mappings=protocol.KEPT_MAPPING_BYTES,
+        )
     sys.path[:] = [entry for entry in sys.path if entry != os.path.dirname(__file__)]
     out, err = _LineCounter(sys.stdout), _LineCounter(sys.stderr)
     sys.stdout, sys.stderr = out, err  # type: ignore[assignment]

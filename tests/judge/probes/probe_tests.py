@@ -39,6 +39,8 @@ def test_shared_arrays_are_private_copies(student):
     assert student.scale_in_place(X, 1.0) == X.size + 10.0
     back = student.echo(X)
     assert np.array_equal(back, X) and back.flags.writeable
+    # Sent again unchanged, and not written by the student: the same pages, mapped (and faulted in) once.
+    assert student.address(X) == student.address(X)
 
 
 def test_numerical_gradient_pipelined_or_not(student):

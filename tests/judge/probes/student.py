@@ -28,6 +28,14 @@ def scale_in_place(x, k):
     return float(x.sum())
 
 
+KEPT = []
+
+
+def address(x):
+    KEPT.append(x)  # kept alive: a second mapping could not take the same address
+    return int(x.ctypes.data)
+
+
 def square_sum(w):
     return float(np.sum(w * w))
 

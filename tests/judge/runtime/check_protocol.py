@@ -237,6 +237,43 @@ def test_an_array_sent_again_reuses_its_memfd_only_while_unchanged(channel):
     assert len(writer.cache.entries) == 1
 
 
+def test_the_students_side_maps_an_array_sent_again_once_while_it_wrote_nothing_to_it():
+    read_fd, write_fd = os.pipe()
+    judge_socket, student_socket = socket.socketpair()
+    writer = protocol.SharedMemory(judge_socket, cache=protocol.SentArrays())
+    student = protocol.SharedMemory(student_socket, keep_mappings=8 * 2**20)
+    reader = protocol.FrameReader(read_fd, student)
+
+    def round_trip(value):
+        send(writer, write_fd, value)
+        return reader.read(deadline=time.monotonic() + 5)
+
+    try:
+        X = np.random.default_rng(0).standard_normal((200, 1000))  # 1.6 MB
+        first, again = round_trip(X), round_trip(X)
+        assert again.ctypes.data == first.ctypes.data and np.array_equal(again, X)  # the same pages
+        again[5, 5] = 99.0  # the student writes to what it got: the next call gets the judge's bytes again
+        fresh = round_trip(X)
+        assert fresh[5, 5] == X[5, 5] and fresh.ctypes.data != again.ctypes.data and again[5, 5] == 99.0
+        assert round_trip(X).ctypes.data == fresh.ctypes.data
+        kept = student.mapped_bytes
+        round_trip(X)[0, 1] = 5.0  # written during a call: its copied pages are not held after the call
+        student.forget_written()
+        assert student.mapped_bytes < kept
+        student.forget_written()  # nothing handed out since: nothing to check
+        X[0, 0] = 3.0  # changed by the judge: a new memfd, so a new mapping
+        assert round_trip(X)[0, 0] == 3.0
+        others = [round_trip(np.full(2**18, float(i))) for i in range(6)]  # 2 MB each: the oldest are let go
+        assert student.mapped_bytes <= 8 * 2**20 and all(np.all(a == i) for i, a in enumerate(others))
+        assert protocol.SharedMemory(judge_socket).keep_mappings == 0  # the judge maps every reply afresh
+    finally:
+        writer.cache.close()
+        for fd in (read_fd, write_fd):
+            os.close(fd)
+        judge_socket.close()
+        student_socket.close()
+
+
 def test_the_cache_of_sent_arrays_is_bounded():
     cache = protocol.SentArrays(limit=3 * 2**20)
     judge_socket, student_socket = socket.socketpair()
