@@ -63,7 +63,7 @@ from accounts.services import token_create
 from assignments.models import Assignment
 from coursesite.models import Course, Membership, Role, User
 from workers.archives import zip_folder
-from workers.services import suite_upload
+from workers.services import suite_activate, suite_upload
 
 now = timezone.now()
 course = Course.objects.create(code="DD2424", name="Deep Learning", term="VT", first_lecture_on=now.date())
@@ -71,8 +71,9 @@ assignment = Assignment.objects.create(course=course, number=1, title="A1", rele
                                        deadline_at=now + dt.timedelta(hours=1))
 examiner = User.objects.create_user("examiner")
 Membership.objects.create(user=examiner, course=course, role=Role.INSTRUCTOR)
-suite_upload(assignment=assignment, upload=ContentFile(zip_folder(Path(SUITE)), name="suite.zip"), by=examiner,
-             runs_per_day=1000)
+suite = suite_upload(assignment=assignment, upload=ContentFile(zip_folder(Path(SUITE)), name="suite.zip"),
+                     by=examiner, runs_per_day=1000)
+suite_activate(suite=suite, by=examiner)  # uploads arrive as drafts
 people = []
 for n in range(STUDENTS):
     user = User.objects.create_user(f"s{n:03d}")

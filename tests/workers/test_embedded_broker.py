@@ -34,7 +34,7 @@ from django.utils import timezone
 from assignments.models import Assignment
 from coursesite.models import Course, Membership, Role, User
 from workers.archives import zip_folder
-from workers.services import suite_upload
+from workers.services import suite_activate, suite_upload
 
 now = timezone.now()
 course = Course.objects.create(code="DD2424", name="Deep Learning", term="VT", first_lecture_on=now.date())
@@ -45,8 +45,9 @@ examiner = User.objects.create_user("examiner")
 Membership.objects.create(user=examiner, course=course, role=Role.INSTRUCTOR)
 for n in range({students}):
     Membership.objects.create(user=User.objects.create_user(f"s{{n:02d}}"), course=course, role=Role.STUDENT)
-suite_upload(assignment=assignment, upload=ContentFile(zip_folder(Path({suite!r})), name="s.zip"), by=examiner,
-             runs_per_day=1000)
+suite = suite_upload(assignment=assignment, upload=ContentFile(zip_folder(Path({suite!r})), name="s.zip"),
+                     by=examiner, runs_per_day=1000)
+suite_activate(suite=suite, by=examiner)  # uploads arrive as drafts
 """
 
 SUBMIT = """
