@@ -121,3 +121,12 @@ def test_the_dashboard_tells_tas_what_waits_and_students_their_state(
     assert "1 claimed by you" in page
     student_page = client_for(student).get("/c/DD2424/").content.decode()
     assert "In review (submitted on time)" in student_page
+
+
+def test_the_review_queue_page_title_is_words_and_its_shortcuts_script_loads_once(
+    client_for, ta, student, assignment, submit
+) -> None:
+    submit(assignment, student)
+    page = client_for(ta).get("/c/DD2424/assignments/queue/").content.decode()
+    assert "<title>Review queue · DD2424</title>" in page
+    assert page.count("assignments/shortcuts.js") == 1
