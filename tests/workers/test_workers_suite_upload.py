@@ -179,3 +179,17 @@ def test_activation_is_the_examiners_own_audited_step_and_offers_rerunning_every
     audit = AuditLog.objects.filter(action="suite_activate").order_by("pk").last()
     assert audit is not None and audit.actor == examiner
     assert Suite.objects.get(is_active=True).version == 2
+
+
+def test_a_version_replaced_by_a_newer_live_one_is_called_earlier_not_a_draft(
+    assignment, examiner, client_for, tmp_path
+) -> None:
+    client = client_for(examiner)
+    for points in ("points = 2", "points = 5", "points = 3"):
+        folder = quick_suite_folder(tmp_path / points[-1], toml=QUICK_TOML.replace("points = 2", points))
+        client.post("/c/DD2424/workers/assignments/1/suites/", {"suite": zip_upload(zip_folder(folder))})
+    client.post("/c/DD2424/workers/assignments/1/suites/1/activate/")
+    client.post("/c/DD2424/workers/assignments/1/suites/2/activate/")
+    page = client.get("/c/DD2424/workers/assignments/1/").content.decode()
+    assert "v1 (earlier, not live," in page and "v2 (live," in page and "v3 (draft," in page
+    assert '<span class="badge">earlier, not live</span>' in page and '<span class="badge">draft</span>' in page
