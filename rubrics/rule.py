@@ -53,10 +53,10 @@ def outcome(
     if points < pass_points:
         return Outcome(points, max_points, (), False, 0, f"Fail: {points} points, {pass_points} needed to pass.")
     bonus = min(bonus_max, max(0, points - bonus_from) // max(1, bonus_step))
-    step = f" per {bonus_step} points" if bonus_step > 1 else ""
+    step = f"{bonus_step} points" if bonus_step > 1 else "point"
     why = (
         f"Pass: {points} of {max_points} points ({pass_points} needed)"
         + (", every pass/fail criterion passed" if any(m.pass_fail for m in marks) else "")
-        + f"; bonus {bonus}: one point{step} above {bonus_from}, at most {bonus_max}."
+        + f"; bonus {bonus}: one bonus point per {step} above {bonus_from}, at most {bonus_max}."
     )
     return Outcome(points, max_points, (), True, bonus, why)

@@ -189,7 +189,8 @@ def rerun_all(request: HttpRequest, code: str, number: int) -> HttpResponse:
     except ValidationError as error:
         _refused(request, error)
     else:
-        messages.success(request, f"Rerunning {rerun.total} latest submissions at low priority.")
+        counted = "submission" if rerun.total == 1 else "submissions"
+        messages.success(request, f"Rerunning {rerun.total} {counted} (each student's that counts) at low priority.")
     return _back(code, number)
 
 

@@ -1,6 +1,7 @@
 """The pages: the review page (PDF inline, highlighted code, file tree), the student's view, editing, the dashboard."""
 
 import datetime as dt
+import re
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
@@ -64,6 +65,7 @@ def test_a_ta_claims_and_passes_through_the_pages_and_the_student_sees_pass_and_
     ta_client.post(url, {"action": "review", "passed": "1", "bonus": "2", "feedback": "Good figures."})
     page = client_for(student).get(f"/c/DD2424/assignments/1/submissions/{submission.pk}/").content.decode()
     assert "Pass" in page and '<strong class="bonus">2</strong>' in page and "Good figures." in page
+    assert re.search(r"Possible until \w{3} \d+ \w{3} \d{4}, \d\d:\d\d (CET|CEST)\.", page)  # the regrade window, zoned
     detail = client_for(student).get("/c/DD2424/assignments/1/").content.decode()
     assert 'data-state="passed"' in detail
 
@@ -121,3 +123,12 @@ def test_the_dashboard_tells_tas_what_waits_and_students_their_state(
     assert "1 claimed by you" in page
     student_page = client_for(student).get("/c/DD2424/").content.decode()
     assert "In review (submitted on time)" in student_page
+
+
+def test_the_review_queue_page_title_is_words_and_its_shortcuts_script_loads_once(
+    client_for, ta, student, assignment, submit
+) -> None:
+    submit(assignment, student)
+    page = client_for(ta).get("/c/DD2424/assignments/queue/").content.decode()
+    assert "<title>Review queue · DD2424</title>" in page
+    assert page.count("assignments/shortcuts.js") == 1

@@ -111,3 +111,8 @@ def test_the_api_lists_my_courses_with_token_auth(course, student, client) -> No
             "role": "student",
         }
     ]
+
+
+def test_pages_name_an_inline_icon_so_browsers_do_not_ask_for_a_missing_favicon(client) -> None:
+    page = client.get("/accounts/login/").content.decode()
+    assert '<link rel="icon" href="data:,">' in page

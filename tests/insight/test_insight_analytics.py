@@ -9,8 +9,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from coursesite.models import AuditLog, Membership, Role
+from insight import selectors
 from insight.analytics import failure_key, outcome_kind
 from tests.insight.builders import build_class
+from workers.models import TestResult
 
 PAGE = "/c/DD2424/insight/assignments/1/"
 API = "/api/courses/DD2424/insight/assignments/1/"
@@ -180,3 +182,13 @@ def test_a_students_message_cannot_become_a_spreadsheet_formula(course, examiner
     cells = [cell for row in rows for cell in row]
     assert any(cell.startswith("'=HYPERLINK") for cell in cells)
     assert not any(cell.startswith("=") for cell in cells)
+
+
+def test_results_named_by_node_id_count_for_the_suites_test_of_that_name(course, assignment) -> None:  # type: ignore[no-untyped-def]
+    build_class(course, assignment, 4)
+    TestResult.objects.filter(name="test_load_batch").update(name="test_a1.py::test_load_batch")  # the judge
+    TestResult.objects.filter(name="test_compute_cost").update(name="test_a1.py::test_compute_cost[0.1]")
+    tests = {t.name: t for t in selectors.assignment_analytics(assignment=assignment).tests}
+    assert "test_a1.py::test_load_batch" not in tests and tests["test_load_batch"].ran == 4
+    assert tests["test_load_batch"].passed == 4
+    assert tests["test_a1.py::test_compute_cost[0.1]"].ran == 4 and tests["test_compute_cost"].ran == 0

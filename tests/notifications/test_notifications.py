@@ -202,3 +202,11 @@ def test_an_announcement_subject_is_one_line(course, examiner, student) -> None:
     )
     assert made.subject == "Hi Bcc: everyone@example.edu"
     assert Notification.objects.get(user=student).subject == "DD2424: Hi Bcc: everyone@example.edu"
+
+
+def test_each_notification_is_a_padded_card_not_a_bare_list_row(course, student, other_student, client_for) -> None:
+    group = projects.group_create(course=course, by=student, name="Alpha")
+    projects.group_invite(group=group, by=student, username="bob")
+    page = client_for(other_student).get("/notifications/").content.decode()
+    assert '<li class="card unread">' in page
+    assert 'class="items notifications"' not in page  # ul.items li would take the card's padding away

@@ -309,3 +309,9 @@ def test_pdfjs_is_served_by_the_app_from_the_locked_npm_package(assignment, ta, 
     submission = submit(assignment, student)
     page = client_for(ta).get(f"/c/DD2424/assignments/review/{submission.pk}/").content.decode()
     assert 'data-lib="/static/rubrics/pdfjs/pdf.min.mjs"' in page and "https://" not in page
+
+
+def test_the_explanation_says_how_the_bonus_is_counted_in_words() -> None:
+    assert "bonus 1: one bonus point per 2 points above 6, at most 2." in _rule(_marks(points=8)).explanation
+    per_point = _rule(_marks(), bonus_from=0, bonus_step=1)
+    assert "bonus 2: one bonus point per point above 0, at most 2." in per_point.explanation

@@ -179,3 +179,43 @@ def test_activation_is_the_examiners_own_audited_step_and_offers_rerunning_every
     audit = AuditLog.objects.filter(action="suite_activate").order_by("pk").last()
     assert audit is not None and audit.actor == examiner
     assert Suite.objects.get(is_active=True).version == 2
+
+
+def test_a_version_replaced_by_a_newer_live_one_is_called_earlier_not_a_draft(
+    assignment, examiner, client_for, tmp_path
+) -> None:
+    client = client_for(examiner)
+    for points in ("points = 2", "points = 5", "points = 3"):
+        folder = quick_suite_folder(tmp_path / points[-1], toml=QUICK_TOML.replace("points = 2", points))
+        client.post("/c/DD2424/workers/assignments/1/suites/", {"suite": zip_upload(zip_folder(folder))})
+    client.post("/c/DD2424/workers/assignments/1/suites/1/activate/")
+    client.post("/c/DD2424/workers/assignments/1/suites/2/activate/")
+    page = client.get("/c/DD2424/workers/assignments/1/").content.decode()
+    assert "v1 (earlier, not live," in page and "v2 (live," in page and "v3 (draft," in page
+    assert '<span class="badge">earlier, not live</span>' in page and '<span class="badge">draft</span>' in page
+
+
+def test_rerun_everyone_says_it_reruns_the_submission_that_counts(
+    assignment, examiner, student, client_for, tmp_path
+) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from assignments.services import submission_create
+    from coursesite.uploads import minimal_pdf
+
+    from .workers_support import RIGHT, purge_grading_queues
+
+    client = client_for(examiner)
+    client.post(
+        "/c/DD2424/workers/assignments/1/suites/", {"suite": zip_upload(zip_folder(quick_suite_folder(tmp_path)))}
+    )
+    client.post("/c/DD2424/workers/assignments/1/suites/1/activate/")
+    submission_create(
+        assignment=assignment,
+        student=student,
+        code=[SimpleUploadedFile("assignment1.py", RIGHT)],
+        report=SimpleUploadedFile("report.pdf", minimal_pdf("Report"), content_type="application/pdf"),
+    )
+    page = client.post("/c/DD2424/workers/assignments/1/rerun/", follow=True).content.decode()
+    purge_grading_queues()
+    assert "Rerunning 1 submission (each student&#x27;s that counts) at low priority." in page

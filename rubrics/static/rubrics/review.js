@@ -101,7 +101,7 @@ function placeComment(event, box, page, api) {
   const rect = box.getBoundingClientRect();
   const x = Math.min(Math.max((event.clientX - rect.left) / rect.width, 0), 1);
   const y = Math.min(Math.max((event.clientY - rect.top) / rect.height, 0), 1);
-  const holder = el("div", { class: "pin-form", style: `left:${Math.min(x * 100, 50)}%;top:${y * 100}%` });
+  const holder = el("div", { class: "pin-form", style: `left:min(${x * 100}%, calc(100% - min(18rem, 90%)));top:${y * 100}%` });  // the form stays on the page (its width: review.css)
   holder.addEventListener("click", (e) => e.stopPropagation());
   holder.append(commentForm(async (text) => {
     const comment = await post(api, { text, page, x, y });
