@@ -77,13 +77,17 @@ def submission_history(*, assignment: Assignment, student: User) -> list[Submiss
     for s in history:
         s.counts_now = s is current  # type: ignore[attr-defined]
         s.grading = grading_of(s)  # type: ignore[attr-defined]
-        s.choosable = (  # type: ignore[attr-defined]
-            closed is None
-            and s is not current
-            and review_of(s) is None
-            and (last_review is None or s.submitted_at > last_review)
-        )
+        s.choosable = closed is None and s is not current and may_count(s, last_review)  # type: ignore[attr-defined]
     return history
+
+
+def may_count(submission: Submission, last_review: dt.datetime | None) -> bool:
+    """Whether the student may make `submission` the one that counts, given when their last reviewed submission was
+    made: one newer than it (not reviewed yet), or that reviewed one itself (back to a pass after a resubmission
+    by mistake), never one from before it."""
+    if review_of(submission) is not None:
+        return submission.submitted_at == last_review
+    return last_review is None or submission.submitted_at > last_review
 
 
 def with_counting(submissions: QuerySet[Submission]) -> QuerySet[Submission]:

@@ -24,7 +24,7 @@ from notifications import events
 from .access import require_reviewer
 from .archives import CODE_MAX_BYTES, pack_code
 from .models import Assignment, Extension, RegradeRequest, Review, Submission
-from .selectors import choice_closed_reason, deadline_for, regrade_of, review_of
+from .selectors import choice_closed_reason, deadline_for, may_count, regrade_of, review_of
 from .signals import submission_received
 
 LATE_NOTICE = (
@@ -239,10 +239,11 @@ def submission_choose(*, submission: Submission, by: User) -> Submission:
     closed = choice_closed_reason(history=history, current=current)
     if closed is not None:
         raise ValidationError(closed, code="review_started")
-    reviewed = [s.submitted_at for s in history if review_of(s) is not None]
-    if review_of(target) is not None or (reviewed and target.submitted_at <= max(reviewed)):
+    last_review = max((s.submitted_at for s in history if review_of(s) is not None), default=None)
+    if not may_count(target, last_review):
         raise ValidationError(
-            "That submission was made before your last review; only newer ones can count now.", code="before_review"
+            "That submission was made before your last reviewed one; only that one or newer ones can count now.",
+            code="before_review",
         )
     for s in history:
         if s.chosen_at is not None:

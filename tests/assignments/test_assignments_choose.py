@@ -108,3 +108,28 @@ def test_the_schema_documents_the_choice_and_the_autograder_score(client_for, st
     assert set(schema["paths"][path]) == {"post"}
     fields = schema["components"]["schemas"]["SubmissionOutput"]["properties"]
     assert {"counts", "autograder"} <= set(fields)
+
+
+def test_after_a_pass_a_resubmission_by_mistake_can_be_undone_by_choosing_the_reviewed_one_again(
+    assignment, student, ta, submit, client_for
+) -> None:
+    now = timezone.now()
+    older = submit(assignment, student, now=now - dt.timedelta(hours=4))
+    passed = submit(assignment, student, now=now - dt.timedelta(hours=3))
+    services.submission_claim(submission=passed, by=ta)
+    services.review_record(submission=passed, by=ta, passed=True)
+    worse = submit(assignment, student, now=now - dt.timedelta(hours=1))  # counts now, waits for a review
+    worse.refresh_from_db()
+    assert worse.counts
+    assert f"/review/{worse.pk}/" in client_for(ta).get("/c/DD2424/assignments/queue/").content.decode()
+
+    page = client_for(student).get(DETAIL).content.decode()
+    assert page.count("Make this the one that counts") == 1  # the reviewed one, not the one before it
+    response = client_for(student).post(api_choose_url(older))
+    assert response.status_code == 409 and "before your last reviewed one" in response.json()["detail"]
+    assert client_for(student).post(api_choose_url(passed)).status_code == 200
+    passed.refresh_from_db()
+    worse.refresh_from_db()
+    assert passed.counts and not worse.counts  # the pass counts again; the worse one leaves the queue
+    queue = client_for(ta).get("/c/DD2424/assignments/queue/").content.decode()
+    assert f"/review/{worse.pk}/" not in queue
