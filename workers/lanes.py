@@ -20,6 +20,21 @@ LANES: dict[str, tuple[str, str, str]] = {CPU: (CPU, CPU_AGAIN, RERUN), GPU: (GP
 PRIORITY = {FIRST: 0, AGAIN: 3, STAFF: 9}  # message priorities (Redis: 0 is served first; priority_steps 0,3,6,9)
 
 
+# What each queue is, in words for people (students and staff read these, not the queue names).
+WORDS = {
+    CPU: "first runs",
+    CPU_AGAIN: "re-runs",
+    RERUN: "staff reruns",
+    GPU: "GPU first runs",
+    GPU_AGAIN: "GPU re-runs",
+    GPU_RERUN: "GPU staff reruns",
+}
+
+
+def words(queue: str) -> str:
+    return WORDS.get(queue, queue)
+
+
 def hardware_of(queue: str) -> str:
     return GPU if queue in LANES[GPU] else CPU
 

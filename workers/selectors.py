@@ -183,6 +183,11 @@ class JobView:
         return OUTCOME_WORDS.get(outcome, outcome.replace("_", " ").capitalize() or "Done")
 
     @property
+    def queue_words(self) -> str:
+        """The job's queue in words ("first runs", "re-runs"), as the waiting student reads it."""
+        return lanes.words(self.job.queue)
+
+    @property
     def import_problem(self) -> str:
         """An import error's message (with its hint), said once above the tests instead of in each of them."""
         return next((t.message for t in self.tests if t.reason == "import error" and t.message), "")
@@ -421,6 +426,10 @@ class QueueRow:
     waiting: int  # this course's jobs
     waiting_all: int  # every course's (the workers are shared)
     oldest_s: float | None  # this course's oldest waiting job, seconds since it was received
+
+    @property
+    def words(self) -> str:
+        return lanes.words(self.queue)
 
 
 @dataclass(frozen=True)

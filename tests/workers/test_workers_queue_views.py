@@ -33,7 +33,7 @@ def test_a_waiting_student_sees_position_and_an_estimate_or_that_grading_is_dela
     client = client_for(other_student)
     _pulse(slots=1)
     page = client.get(f"/c/DD2424/workers/jobs/{bob.pk}/").content.decode()
-    assert 'position <strong class="queue-position">2</strong>' in page
+    assert 'position <strong class="queue-position">2</strong> in the queue for first runs' in page  # words
     assert "Grading should start at about" in page and "and end at about" in page and "rough guess" in page
     api = client.get(f"/api/courses/DD2424/workers/submissions/{bob.submission_id}/grading/").json()["job"]
     assert api["queue_position"] == 2
@@ -116,7 +116,7 @@ def test_staff_see_the_queue_workers_and_last_hour_with_a_constant_number_of_que
     client = client_for(ta)
     with CaptureQueriesContext(connection) as few:
         page = client.get("/c/DD2424/workers/queue/").content.decode()
-    assert 'data-queue="cpu"><td>cpu</td><td class="waiting">1</td>' in page
+    assert 'data-queue="cpu"><td>first runs <code class="muted">cpu</code></td><td class="waiting">1</td>' in page
     assert "Workers (1 alive)" in page and f"job {alice.pk}: assignment 1, alice" in page
     assert '<strong class="finished-last-hour">2</strong>' in page and '<strong class="median-wait">20.0 s' in page
     assert 'data-outcome="failed"' in page and 'data-outcome="passed"' in page
