@@ -44,5 +44,5 @@ class PickSessionsForm(forms.Form):
 
     def __init__(self, *args, candidates=(), **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
-        self.fields["days"].choices = [(c.day.isoformat(), f"{c.day:%a %d %b %Y}") for c in candidates]
+        self.fields["days"].choices = [(c.day.isoformat(), f"{c.day:%a %-d %b %Y}") for c in candidates]
         self.fields["deadline_time"].widget = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")

@@ -109,7 +109,7 @@ class CandidateDate(models.Model):
         constraints = [models.UniqueConstraint(fields=["exam", "day"], name="one_candidate_per_day")]
 
     def __str__(self) -> str:
-        return f"{self.day:%a %d %b %Y}"
+        return f"{self.day:%a %-d %b %Y}"
 
 
 class PollVote(models.Model):
@@ -145,7 +145,7 @@ class ExamSession(models.Model):
         constraints = [models.UniqueConstraint(fields=["exam", "day"], name="one_session_per_day")]
 
     def __str__(self) -> str:
-        return f"Exam session {self.day:%a %d %b %Y}"
+        return f"Exam session {self.day:%a %-d %b %Y}"
 
     @property
     def releases_at(self) -> dt.datetime:

@@ -14,7 +14,7 @@ def local(course: Course, moment: dt.datetime | None) -> str:
     """A moment as students read it: in the course's time zone, e.g. 'Mon 25 May 2026, 10:00 CEST'."""
     if moment is None:
         return "—"
-    return timezone.localtime(moment, course.tz).strftime("%a %d %b %Y, %H:%M %Z")
+    return timezone.localtime(moment, course.tz).strftime("%a %-d %b %Y, %H:%M %Z")
 
 
 def choice_open(*, exam: Exam, now: dt.datetime) -> bool:

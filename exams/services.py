@@ -137,7 +137,7 @@ def poll_vote(*, course: Course, student: User, answers: dict[dt.date, str]) -> 
     candidates = {c.day: c for c in CandidateDate.objects.filter(exam=exam)}
     unknown = [day for day in answers if day not in candidates]
     if unknown:
-        raise ValidationError(f"{unknown[0]:%a %d %b %Y} is not one of the poll's dates.")
+        raise ValidationError(f"{unknown[0]:%a %-d %b %Y} is not one of the poll's dates.")
     bad = [a for a in answers.values() if a not in PollVote.Answer.values]
     if bad:
         raise ValidationError("Answer each date with yes, if need be, or no.")
@@ -175,7 +175,7 @@ def poll_reopen(*, exam: Exam, closes_at: dt.datetime, by: User) -> Exam:
     first = ExamSession.objects.filter(exam=exam).order_by("day").first()
     if first is not None:
         raise ValidationError(
-            f"The exam date is already picked ({first.day:%a %d %b %Y}); the poll cannot be reopened after that."
+            f"The exam date is already picked ({first.day:%a %-d %b %Y}); the poll cannot be reopened after that."
         )
     now = clock.now()
     if closes_at <= now:
@@ -220,7 +220,7 @@ def sessions_pick(
     course = exam.course
     existing = set(ExamSession.objects.filter(exam=exam, day__in=days).values_list("day", flat=True))
     if existing:
-        raise ValidationError(f"{min(existing):%a %d %b %Y} is already an exam session.")
+        raise ValidationError(f"{min(existing):%a %-d %b %Y} is already an exam session.")
     created = []
     for day in days:
         deadline = dt.datetime.combine(day + dt.timedelta(days=deadline_days_after), deadline_time, tzinfo=course.tz)
@@ -296,12 +296,12 @@ def _session_email(sitting: Sitting) -> tuple[str, str, str, list[str]]:
     url = f"{settings.SITE_URL}{reverse('exams:home', args=[course.code])}"
     body = (
         f"Hello {sitting.student.display_name},\n\n"
-        f"Your take-home exam in {course.code} {course.name} is on {session.day:%A %d %B %Y}.\n"
+        f"Your take-home exam in {course.code} {course.name} is on {session.day:%A %-d %B %Y}.\n"
         f"The questions are published on the course site at {rules.local(course, session.releases_at)}.\n"
         f"Upload your answers (PDF) before {rules.local(course, session.deadline_at)}; the deadline is hard.\n\n"
         f"{url}\n"
     )
-    subject = f"{course.code}: your exam date is {session.day:%A %d %B}"
+    subject = f"{course.code}: your exam date is {session.day:%A %-d %B}"
     return subject, body, settings.DEFAULT_FROM_EMAIL, [sitting.student.email]
 
 

@@ -158,7 +158,7 @@ def sessions_pick(request: HttpRequest, code: str) -> HttpResponse:
         )
     except ValidationError as error:
         return _refused(request, course, membership, exam, error, pick_form=form)
-    days = ", ".join(f"{s.day:%a %d %b}" for s in sessions)
+    days = ", ".join(f"{s.day:%a %-d %b}" for s in sessions)
     messages.success(request, f"Exam date picked: {days}. The students who chose the exam were told by email.")
     return redirect("exams:home", code)
 
@@ -179,7 +179,7 @@ def session_update(request: HttpRequest, code: str, session_id: int) -> HttpResp
                 services.session_update(session=session, deadline_at=deadline, by=request.user)
     except ValidationError as error:
         return _refused(request, course, membership, exam, error)
-    messages.success(request, f"Session of {session.day:%a %d %b} saved.")
+    messages.success(request, f"Session of {session.day:%a %-d %b} saved.")
     return redirect("exams:home", code)
 
 
@@ -195,7 +195,7 @@ def sitting_move(request: HttpRequest, code: str) -> HttpResponse:
         services.sitting_move(sitting=sitting, session=session, by=request.user)
     except ValidationError as error:
         return _refused(request, course, membership, exam, error)
-    messages.success(request, f"Your exam date is now {session.day:%a %d %b %Y}.")
+    messages.success(request, f"Your exam date is now {session.day:%a %-d %b %Y}.")
     return redirect("exams:home", code)
 
 

@@ -40,7 +40,7 @@ def reminder_default(*, assignment: Assignment) -> tuple[str, str]:
     subject = f"{course.code}: assignment {assignment.number} has not been submitted yet"
     body = (
         f"Hello,\n\nWe have no submission from you for assignment {assignment.number} ({assignment.title}) in "
-        f"{course.code}. The deadline is {deadline:%A %d %B %Y, %H:%M} ({course.timezone}); late work is accepted "
+        f"{course.code}. The deadline is {deadline:%A %-d %B %Y, %H:%M} ({course.timezone}); late work is accepted "
         f"and marked late.\n\nSubmit here: {url}\n\nIf you have left the course, please tell us.\n"
     )
     return subject, body

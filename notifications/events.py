@@ -12,7 +12,7 @@ from .services import notify
 
 
 def _local(course, moment: dt.datetime) -> str:  # type: ignore[no-untyped-def]
-    return timezone.localtime(moment, course.tz).strftime("%a %d %b %Y %H:%M %Z")
+    return timezone.localtime(moment, course.tz).strftime("%a %-d %b %Y %H:%M %Z")
 
 
 def _assignment_url(assignment) -> str:  # type: ignore[no-untyped-def]

@@ -78,7 +78,7 @@ def dashboard_items(membership: Membership) -> list[DashboardItem]:
             items.append(
                 DashboardItem(
                     f"{'OVERDUE: ' if overdue else ''}Proposal of {proposal.group.name} (v{proposal.version}) "
-                    f"due {proposal.due_on:%a %d %b}",
+                    f"due {proposal.due_on:%a %-d %b}",
                     "overdue" if overdue else "proposal",
                     queue_url,
                     None,
@@ -123,7 +123,7 @@ def _student_items(membership: Membership, home: str) -> list[DashboardItem]:
         proposal = selectors.latest_proposal(group)
         detail = f"{group.name}: {stage}."
         if proposal is not None and proposal.status == Proposal.Status.WAITING:
-            detail += f" You will hear back about your proposal by {proposal.due_on:%A %d %B}."
+            detail += f" You will hear back about your proposal by {proposal.due_on:%A %-d %B}."
         elif proposal is not None and proposal.status == Proposal.Status.CHANGES:
             detail += " The examiner asked for changes; resubmit your proposal."
         if group.locked and not group.compute_granted_on:

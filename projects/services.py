@@ -39,7 +39,7 @@ from .selectors import active_group_members
 
 
 def _local(course: Course, moment: dt.datetime) -> str:
-    return timezone.localtime(moment, course.tz).strftime("%a %d %b %H:%M")
+    return timezone.localtime(moment, course.tz).strftime("%a %-d %b %H:%M")
 
 
 def _student_membership(*, course: Course, user: User) -> Membership:

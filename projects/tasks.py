@@ -39,9 +39,9 @@ def send_proposal_reminders(now: dt.datetime | None = None) -> int:
         )
         url = settings.SITE_URL + reverse("projects:proposal_queue", args=[course.code])
         send_mail(
-            f"{course.code}: project proposal of {proposal.group.name} is due {proposal.due_on:%a %d %b}",
+            f"{course.code}: project proposal of {proposal.group.name} is due {proposal.due_on:%a %-d %b}",
             f'The proposal "{proposal.title}" (version {proposal.version}) of {proposal.group.name} waits for your '
-            f"decision; the group was told it would hear back by {proposal.due_on:%A %d %B}.\n\n{url}\n",
+            f"decision; the group was told it would hear back by {proposal.due_on:%A %-d %B}.\n\n{url}\n",
             None,
             examiners,
         )

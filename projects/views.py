@@ -68,7 +68,7 @@ def _run(request: HttpRequest, action: Callable[[], object], success: str | Call
 
 
 def _when(course, moment: dt.datetime) -> str:  # type: ignore[no-untyped-def]
-    return f"{timezone.localtime(moment, course.tz):%a %d %b %H:%M}"
+    return f"{timezone.localtime(moment, course.tz):%a %-d %b %H:%M}"
 
 
 def _names(names: list[str]) -> str:
@@ -168,7 +168,7 @@ def _student_action(request: HttpRequest, course, group: Group | None) -> str:  
         )
         return (
             f"Proposal \u201c{proposal.title}\u201d (version {proposal.version}) submitted; "
-            f"the examiner decides by {proposal.due_on:%A %d %B}."
+            f"the examiner decides by {proposal.due_on:%A %-d %B}."
         )
     if action == "compute_applied":
         services.compute_account_applied(
@@ -444,7 +444,7 @@ def help_withdraw(request: HttpRequest, code: str, availability_id: int) -> Http
     if not confirmed(request):
         return confirm_page(
             request,
-            question=f"Withdraw {availability.date:%a %d %b} {availability.start:%H:%M}\u2013{availability.end:%H:%M}?",
+            question=f"Withdraw {availability.date:%a %-d %b} {availability.start:%H:%M}\u2013{availability.end:%H:%M}?",
             detail=f"All {availability.slots.count()} slots of this time stop being offered to students.",
             confirm_label="Yes, withdraw these times",
             back_url=reverse("projects:help", args=[code]),
@@ -501,7 +501,7 @@ def _help_action(request: HttpRequest, course, membership) -> str:  # type: igno
         )
         n = availability.slots.count()
         return (
-            f"Published {availability.date:%a %d %b} {availability.start:%H:%M}\u2013{availability.end:%H:%M}: "
+            f"Published {availability.date:%a %-d %b} {availability.start:%H:%M}\u2013{availability.end:%H:%M}: "
             f"{n} slot{'s' if n != 1 else ''} students can book."
         )
     if action == "book":

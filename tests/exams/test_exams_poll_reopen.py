@@ -41,7 +41,7 @@ def test_the_examiner_reopens_a_closed_poll_and_the_votes_stay(
     assert PollVote.objects.filter(student=voter).count() == 1
     services.poll_vote(course=exam.course, student=voter, answers={dt.date(2026, 5, 25): "no"})
     row = AuditLog.objects.get(action="exam.poll_reopen")
-    assert row.data == {"old_closes": "Sat 02 May 2026, 23:59 CEST", "closes": "Mon 04 May 2026, 12:00 CEST"}
+    assert row.data == {"old_closes": "Sat 2 May 2026, 23:59 CEST", "closes": "Mon 4 May 2026, 12:00 CEST"}
 
 
 def test_a_poll_past_its_closing_date_reopens_through_the_api(exam: Exam, examiner: User, client_for, clock) -> None:

@@ -100,7 +100,7 @@ def test_the_group_sees_the_status_and_when_it_will_hear_back(complete_group, st
     assert "Waiting for the examiner" in page
     assert proposal.due_on.strftime("%A") in page
     dashboard = client_for(student).get(f"/c/{complete_group.course.code}/").content.decode()
-    assert f"You will hear back about your proposal by {proposal.due_on:%A %d %B}" in dashboard
+    assert f"You will hear back about your proposal by {proposal.due_on:%A %-d %B}" in dashboard
 
 
 def test_the_examiner_approves_from_the_queue_page(complete_group, examiner, student, client_for) -> None:
