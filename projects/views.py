@@ -444,7 +444,8 @@ def help_withdraw(request: HttpRequest, code: str, availability_id: int) -> Http
     if not confirmed(request):
         return confirm_page(
             request,
-            question=f"Withdraw {availability.date:%a %-d %b} {availability.start:%H:%M}\u2013{availability.end:%H:%M}?",
+            question=f"Withdraw {availability.date:%a %-d %b} "
+            f"{availability.start:%H:%M}\u2013{availability.end:%H:%M}?",
             detail=f"All {availability.slots.count()} slots of this time stop being offered to students.",
             confirm_label="Yes, withdraw these times",
             back_url=reverse("projects:help", args=[code]),
