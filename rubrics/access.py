@@ -24,8 +24,11 @@ def require_marker(*, user: User, submission: Submission) -> Membership:
     """The reviewer who holds the claim (or the examiner), while the review is not released."""
     require_submission_viewer(user=user, submission=submission)
     membership = require_reviewer(user=user, submission=submission)
-    if not submission.is_latest:
-        raise PermissionDenied("The student has submitted newer work; only the latest submission is reviewed.")
+    if not submission.counts:
+        raise PermissionDenied(
+            "This is not the submission that counts (the student's latest, or the one they chose); only that one is "
+            "reviewed."
+        )
     if is_released(submission):
         raise PermissionDenied("The review is released; marks and comments are kept as they were sent.")
     return membership

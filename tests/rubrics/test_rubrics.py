@@ -315,3 +315,21 @@ def test_the_explanation_says_how_the_bonus_is_counted_in_words() -> None:
     assert "bonus 1: one bonus point per 2 points above 6, at most 2." in _rule(_marks(points=8)).explanation
     per_point = _rule(_marks(), bonus_from=0, bonus_step=1)
     assert "bonus 2: one bonus point per point above 0, at most 2." in per_point.explanation
+
+
+def test_the_submission_the_student_chose_is_marked_and_commented_not_their_newer_one(
+    assignment, ta, student, submit, client_for
+) -> None:
+    chosen = submit(assignment, student)
+    newer = submit(assignment, student)
+    assignment_services.submission_choose(submission=chosen, by=student)
+    assignment_services.submission_claim(submission=chosen, by=ta)
+
+    def comment(submission):  # type: ignore[no-untyped-def]
+        body = {"text": "Vectorise this.", "file": "assignment1.py", "line": 1}
+        url = f"{API}/submissions/{submission.pk}/comments/"
+        return client_for(ta).post(url, body, content_type="application/json")
+
+    assert comment(chosen).status_code == 201  # the one that counts, though not the latest
+    refused = comment(newer)
+    assert refused.status_code == 403 and "not the submission that counts" in refused.content.decode()
