@@ -237,10 +237,11 @@ class QueueNeighbours:
 
 
 def queue_neighbours(*, submission: Submission, user: User) -> QueueNeighbours:
-    """The previous and next latest submissions in queue order (on-time first, then by time), and the next free one."""
+    """The previous and next submissions that count, in queue order (on-time first, then by time), and the next free
+    one."""
     assignment = submission.assignment
     rows = list(
-        Submission.objects.filter(assignment=assignment, is_latest=True)
+        Submission.objects.filter(counting(), assignment=assignment)
         .exclude(_withdrawn(assignment.course))
         .order_by("is_late", "submitted_at", "id")
         .values_list("pk", "is_late", "submitted_at", "claimed_by_id", "review__id")
