@@ -72,8 +72,13 @@ class Registry:
     # Run inside the transaction that marks a student withdrawn from a course.
     withdrawal: list[WithdrawalHandler] = field(default_factory=list)
 
-    def add_panel(self, place: str, panel: Panel) -> None:
-        self.panels.setdefault(place, []).append(panel)
+    def add_panel(self, place: str, panel: Panel, *, first: bool = False) -> None:
+        """`first`: ahead of the panels already there (the rubric's marks before the autograder's card)."""
+        panels = self.panels.setdefault(place, [])
+        if first:
+            panels.insert(0, panel)
+        else:
+            panels.append(panel)
 
     def render_panels(self, place: str, request: Any, obj: Any) -> str:
         return "".join(panel(request, obj) for panel in self.panels.get(place, []))

@@ -13,5 +13,5 @@ class RubricsConfig(AppConfig):
 
         registry.add_panel("review_workspace", hooks.review_workspace)
         registry.add_panel("review_form", hooks.review_form)
-        registry.add_panel("submission", hooks.submission_panel)
+        registry.add_panel("submission", hooks.submission_panel, first=True)  # right under the review
         registry.add_panel("assignment_staff", hooks.assignment_staff_panel)

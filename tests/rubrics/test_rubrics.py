@@ -264,6 +264,7 @@ def test_nobody_but_staff_reads_marks_or_comments_before_release_and_only_the_ow
     assert released.json()["comments"][0]["text"] == "Secret draft remark"
     page = client_for(student).get(student_page).content.decode()
     assert "Draft note" in page and "Secret draft remark" in page and "6 / 10" in page
+    assert page.index('id="rubric-marked"') < page.index('aria-label="Autograder"')  # right under the review
     for intruder in (other_student, outsider, foreign_ta):
         assert client_for(intruder).get(marks_url).status_code == 404
         assert client_for(intruder).get(student_page).status_code in (403, 404)
