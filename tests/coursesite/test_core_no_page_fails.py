@@ -31,8 +31,8 @@ def crawl(client: Client, start: str, limit: int) -> dict[str, int]:
         for href in LINK.findall(response.content.decode()):
             target = urljoin(url, href.replace("&amp;", "&"))
             parsed = urlparse(target)
-            if parsed.netloc and parsed.netloc != "testserver":
-                continue
+            if parsed.scheme not in ("", "http", "https") or (parsed.netloc and parsed.netloc != "testserver"):
+                continue  # data: (the empty icon), mailto: and other hosts are no pages of ours
             path = parsed.path + (f"?{parsed.query}" if parsed.query else "")
             if path.startswith(SKIP) or path in seen:
                 continue
