@@ -1,5 +1,6 @@
 """Plain helpers for tests: named users, polling, and the environment of worker processes."""
 
+import datetime as dt
 import os
 import socket
 import subprocess
@@ -9,8 +10,11 @@ from collections.abc import Callable
 import pytest
 from django.conf import settings as django_settings
 from django.db import connection
+from django.utils import timezone
 
 from coursesite.models import Course, Membership, User
+from projects import services as project_services
+from projects.models import HelpSlot
 
 
 def make_user(username: str, full_name: str = "", password: str = "pw") -> User:
@@ -22,6 +26,19 @@ def make_member(course: Course, username: str, role: str, full_name: str = "") -
     user = make_user(username, full_name)
     Membership.objects.create(user=user, course=course, role=role)
     return user
+
+
+def open_help_slot(course: Course, ta: User) -> HelpSlot:
+    """The first slot of an hour of help the TA publishes two days from today (13:00-14:00, Room 4523)."""
+    availability = project_services.help_availability_publish(
+        course=course,
+        ta=ta,
+        date=timezone.localdate() + dt.timedelta(days=2),
+        start=dt.time(13),
+        end=dt.time(14),
+        place="Room 4523",
+    )
+    return availability.slots.order_by("starts_at").first()
 
 
 def worker_env(**extra: str) -> dict[str, str]:

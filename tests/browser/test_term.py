@@ -2,16 +2,13 @@
 find it in their notifications; a student leaves a group through the confirmation step; the examiner's
 announcement reaches one group's dashboards; the new pages read at 390 px without sideways scrolling."""
 
-import datetime as dt
-
 import pytest
-from django.utils import timezone
 
 from coursesite.models import Role
 from notifications.models import Notification
 from projects import services
 from projects.models import HelpBooking
-from tests.support import make_member
+from tests.support import make_member, open_help_slot
 
 from .conftest import sign_in
 
@@ -33,15 +30,7 @@ def test_cancelled_help_announcements_and_confirmations(
     for person in people[1:]:
         invitation = services.group_invite(group=group, by=people[0], username=person.username)
         services.invitation_answer(invitation=invitation, by=person, accept=True)
-    availability = services.help_availability_publish(
-        course=course,
-        ta=ta,
-        date=timezone.localdate() + dt.timedelta(days=2),
-        start=dt.time(13),
-        end=dt.time(14),
-        place="Room 4523",
-    )
-    slot = availability.slots.order_by("starts_at").first()
+    slot = open_help_slot(course, ta)
     booking = services.help_book(slot=slot, by=people[0], kind="project", topic="Our GAN collapses")
     base = f"{live_server.url}/c/{course.code}"
 

@@ -7,11 +7,11 @@ import zoneinfo
 
 import icalendar
 import vobject
-from django.utils import timezone
 from ical.calendar_stream import IcsCalendarStream
 
 from coursesite.models import Course, Membership, Role, User
 from projects import services as project_services
+from tests.support import open_help_slot
 
 STOCKHOLM = zoneinfo.ZoneInfo("Europe/Stockholm")
 NEW_YORK = zoneinfo.ZoneInfo("America/New_York")
@@ -47,15 +47,7 @@ def test_the_feed_has_all_day_periods_timed_slots_and_a_vtimezone_for_every_zone
     abroad.report_deadline = dt.datetime(2026, 11, 2, 17, 0, tzinfo=NEW_YORK)
     abroad.save()
     Membership.objects.create(user=student, course=abroad, role=Role.STUDENT)
-    availability = project_services.help_availability_publish(
-        course=course,
-        ta=ta,
-        date=timezone.localdate() + dt.timedelta(days=2),
-        start=dt.time(13),
-        end=dt.time(14),
-        place="Room 4523",
-    )
-    slot = availability.slots.order_by("starts_at").first()
+    slot = open_help_slot(course, ta)
     project_services.help_book(slot=slot, by=student, kind="assignment", topic="Gradient check")
 
     response = client_for(student).get(f"/ical/{student.calendar_token}.ics")

@@ -16,7 +16,7 @@ from exams.models import ModuleChoice
 from notifications.models import Notification
 from projects import services
 from projects.models import GroupMember, HelpBooking, Invitation, OralGrade, OralSlot, Proposal
-from tests.support import make_member
+from tests.support import make_member, open_help_slot
 
 from .conftest import hold_oral, pdf_upload
 
@@ -38,15 +38,7 @@ def _grade(group, examiner) -> None:  # type: ignore[no-untyped-def]
 
 
 def _book_group_help(course, ta, student):  # type: ignore[no-untyped-def]
-    availability = services.help_availability_publish(
-        course=course,
-        ta=ta,
-        date=timezone.localdate() + dt.timedelta(days=2),
-        start=dt.time(13),
-        end=dt.time(14),
-        place="Room 4523",
-    )
-    slot = availability.slots.order_by("starts_at").first()
+    slot = open_help_slot(course, ta)
     return services.help_book(slot=slot, by=student, kind=HelpBooking.Kind.PROJECT, topic="Our GAN collapses")
 
 

@@ -27,18 +27,11 @@
         }
         etag = response.headers.get("ETag");
         return response.text().then(function (html) {
-          var holder = document.createElement("div");
-          holder.innerHTML = html.trim();
-          var fresh = holder.firstElementChild;
-          if (!fresh) return again();
-          element.replaceWith(fresh);
-          // Out-of-band parts after the job (the screen-reader announcement): "innerHTML:#target" only.
-          holder.querySelectorAll("[hx-swap-oob^='innerHTML:#']").forEach(function (part) {
-            var target = document.getElementById(part.getAttribute("hx-swap-oob").slice("innerHTML:#".length));
-            if (target) target.innerHTML = part.innerHTML;
-          });
-          if (window.htmx) window.htmx.process(fresh);
-          if (fresh.getAttribute("data-poll-url")) {
+          // htmx's own swap: the job's outerHTML, and its out-of-band parts (the screen-reader announcement).
+          var id = element.id;
+          window.htmx.swap(element, html.trim(), {swapStyle: "outerHTML"});
+          var fresh = document.getElementById(id);
+          if (fresh && fresh.getAttribute("data-poll-url")) {
             element = fresh;
             delay = FIRST;
             again();
