@@ -11,24 +11,15 @@ with the number of students.
 
 import argparse
 import datetime as dt
-import os
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DEBUG", "1")  # a development run: no SECRET_KEY needed
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coursesite.settings")
-os.environ.setdefault("DATABASE_URL", "sqlite:///:memory:")
+import benchdb  # bench/ is the script's folder, first on sys.path
 
-import django  # noqa: E402
-
-django.setup()
+benchdb.setup()
 
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext, setup_databases, setup_test_environment, teardown_databases  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from assignments.models import Assignment  # noqa: E402
@@ -70,10 +61,7 @@ def main() -> None:
     parser.add_argument("--submissions", type=int, default=3)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    setup_test_environment()
-    old = setup_databases(verbosity=0, interactive=False)
-    try:
-        print(f"database: {connection.vendor} ({connection.settings_dict['NAME']})")
+    with benchdb.throwaway_database():
         started = time.perf_counter()
         course, examiner = build(args.students, args.submissions)
         print(
@@ -92,8 +80,6 @@ def main() -> None:
                 print(
                     f"run {run}: analytics {name} ({kb:.0f} KiB) with {queries} SQL queries in {seconds * 1000:.0f} ms"
                 )
-    finally:
-        teardown_databases(old, verbosity=0)
 
 
 if __name__ == "__main__":

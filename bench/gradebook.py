@@ -9,24 +9,15 @@ with the number of students, and under 1 s to compute and render the staff grade
 
 import argparse
 import datetime as dt
-import os
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coursesite.settings")
-os.environ.setdefault("DATABASE_URL", "sqlite:///:memory:")
-os.environ.setdefault("DEBUG", "1")  # a development run: no SECRET_KEY needed
+import benchdb  # bench/ is the script's folder, first on sys.path
 
-import django  # noqa: E402
-
-django.setup()
+benchdb.setup()
 
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext, setup_databases, setup_test_environment, teardown_databases  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from coursesite.models import Course, Membership, Role, User  # noqa: E402
 from grading.selectors import gradebook  # noqa: E402
@@ -86,10 +77,7 @@ def main() -> None:
     parser.add_argument("--students", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    setup_test_environment()
-    old = setup_databases(verbosity=0, interactive=False)
-    try:
-        print(f"database: {connection.vendor} ({connection.settings_dict['NAME']})")
+    with benchdb.throwaway_database():
         started = time.perf_counter()
         course, examiner = build(args.students)
         print(f"built {args.students} students with results in {time.perf_counter() - started:.1f} s")
@@ -101,8 +89,6 @@ def main() -> None:
                 f"staff page ({m['page_kb']:.0f} KiB) rendered with {m['page_queries']} SQL queries "
                 f"in {m['page_s'] * 1000:.0f} ms"
             )
-    finally:
-        teardown_databases(old, verbosity=0)
 
 
 if __name__ == "__main__":

@@ -11,25 +11,16 @@ watching students would cost the web tier with a 1 s full poll against the condi
 
 import argparse
 import datetime as dt
-import os
 import statistics
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DEBUG", "1")  # a development run: no SECRET_KEY needed
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coursesite.settings")
-os.environ.setdefault("DATABASE_URL", "sqlite:///:memory:")
+import benchdb  # bench/ is the script's folder, first on sys.path
 
-import django  # noqa: E402
-
-django.setup()
+benchdb.setup()
 
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext, setup_databases, setup_test_environment, teardown_databases  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from assignments.models import Assignment, Submission  # noqa: E402
@@ -93,10 +84,7 @@ def main() -> None:
     parser.add_argument("--students", type=int, default=400)
     parser.add_argument("--runs", type=int, default=200)
     args = parser.parse_args()
-    setup_test_environment()
-    old = setup_databases(verbosity=0, interactive=False)
-    try:
-        print(f"database: {connection.vendor} ({connection.settings_dict['NAME']})")
+    with benchdb.throwaway_database():
         course, student, job = build(args.students)
         client = Client()
         client.force_login(student)
@@ -121,8 +109,6 @@ def main() -> None:
             f"conditional poll ({polls_per_min} polls a minute while unchanged, 2 of them full for the estimate's "
             f"refresh) = {new / 1000:.2f} s per second"
         )
-    finally:
-        teardown_databases(old, verbosity=0)
 
 
 def services_position(job: GradingJob) -> int | None:
