@@ -265,10 +265,7 @@ CELERY_TIMEZONE = TIME_ZONE
 # /metrics (Prometheus text format) answers only with `Authorization: Bearer <token>`; unset, it is a 404.
 METRICS_TOKEN = os.environ.get("COURSESITE_METRICS_TOKEN", "")
 
-# The default grading runtime's Python (a suite may name another: workers/runtimes.py, COURSESITE_RUNTIMES).
-GRADING_RUNTIME_PYTHON = os.environ.get(
-    "COURSESITE_RUNTIME_PYTHON", str(BASE_DIR / ".runtimes" / "python3.12" / "bin" / "python")
-)
+# The grading runtimes' Pythons (COURSESITE_RUNTIME_PYTHON, COURSESITE_RUNTIMES) are read by workers/runtimes.py.
 
 # Single sign-on (OpenID Connect, sso/): off unless OIDC_CLIENT_ID and OIDC_ISSUER (or OIDC_DISCOVERY_URL) are set.
 AUTHENTICATION_BACKENDS = [*AUTHENTICATION_BACKENDS, "sso.oidc.RosterOIDCBackend"]

@@ -47,13 +47,6 @@ def gpu_index() -> int | None:
     return int(value) if str(value).strip() != "" else None
 
 
-def runtime_python() -> str:
-    """The default runtime's Python (workers.runtimes has every runtime)."""
-    from workers import runtimes
-
-    return str(getattr(settings, "GRADING_RUNTIME_PYTHON", runtimes.BUILT_IN[runtimes.DEFAULT]))
-
-
 def suite_cache_dir() -> Path:
     """Where a worker keeps unpacked suites by their hash, so a suite is fetched once per host: under the worker's
     state folder (not a shared /tmp path another local user could make first)."""
