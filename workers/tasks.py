@@ -159,7 +159,6 @@ def run_job(job_id: int, dispatch: int, worker: str) -> GradingJob | None:
     beat.start()
     tests: list[dict[str, Any]] = []
     try:
-        os.environ.setdefault("COURSESITE_RUNTIME_PYTHON", conf.runtime_python())
         with tempfile.TemporaryDirectory(prefix=f"job-{job_id}-") as scratch:
             work = Path(scratch)
             work.chmod(0o711)  # noqa: S103 -- the judge's uid reaches its figures folder inside (not listable)

@@ -1,7 +1,6 @@
 """Grade a local file or folder synchronously with the real judge and sandbox, using an assignment's suite."""
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -69,7 +68,6 @@ class Command(BaseCommand):
         gpu = None
         if queue == "gpu":
             gpu = options["gpu"] if options["gpu"] is not None else conf.gpu_index()
-        os.environ.setdefault("COURSESITE_RUNTIME_PYTHON", conf.runtime_python())
 
         def show(test: dict[str, Any]) -> None:
             self.stderr.write(f"{test['status']:>8}  {test['points']:g}/{test['max_points']:g}  {test['name']}")
