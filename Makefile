@@ -46,6 +46,7 @@ services:
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	DEBUG=1 $(VENV)/bin/mypy
 
 compose-check: venv
 	SECRET_KEY=compose-check POSTGRES_PASSWORD=compose-check S3_SECRET_KEY=compose-check COURSESITE_HOST=host1 \

@@ -1,24 +1,13 @@
 """REST API of the course core, and the project-wide API error handler."""
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework.views import exception_handler as drf_exception_handler
 
 from . import access, calendar, selectors, services
-
-
-def exception_handler(exc: Exception, context: dict) -> Response | None:
-    """Turn a model/service ValidationError into a 400 with the words the service wrote."""
-    if isinstance(exc, DjangoValidationError):
-        detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
-        exc = ValidationError(detail)
-    return drf_exception_handler(exc, context)
 
 
 class CourseListApi(APIView):

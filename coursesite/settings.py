@@ -76,6 +76,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # NotFound, Forbidden and Refused (coursesite.errors) raised by a page become a page that says why.
+    "coursesite.errors.ErrorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last: turns a locked-out sign-in into the lock-out page (accounts.throttle.lockout_response).
     "axes.middleware.AxesMiddleware",
@@ -219,7 +221,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "coursesite.api.exception_handler",
+    "EXCEPTION_HANDLER": "coursesite.errors.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "coursesite API",
