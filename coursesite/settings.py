@@ -3,23 +3,14 @@
 import datetime as dt
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from coursesite.env import envbool, envfloat, envint, envlist
+
 BASE_DIR = Path(__file__).resolve().parent.parent
-
-
-def envbool(name: str, default: bool) -> bool:
-    return os.environ.get(name, str(default)).strip().lower() in {"1", "true", "yes", "on"}
-
-
-def envint(name: str, default: int) -> int:
-    return int(os.environ.get(name, default))
-
-
-def envlist(name: str, default: str) -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
 VAR_DIR = Path(os.environ.get("COURSESITE_VAR_DIR", BASE_DIR / "var"))
@@ -143,7 +134,7 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 FILE_UPLOAD_PERMISSIONS = 0o640
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750
 MEDIA_URL = "media/"
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     # Uploads go through Django's storage API so that workers on other hosts can read them
     # (point this at shared or object storage in production).
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -240,7 +231,7 @@ SPECTACULAR_SETTINGS = {
 _embedded_broker = f"sqlite:///{VAR_DIR / 'broker' / 'broker.sqlite3'}"
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", _embedded_broker)
 # Redis: serve queues by priority so `rerun` waits behind `cpu`; the visibility timeout outlasts any grading job.
-CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"queue_order_strategy": "priority", "visibility_timeout": 7200}
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {"queue_order_strategy": "priority", "visibility_timeout": 7200}
 if CELERY_BROKER_URL == _embedded_broker:
     (VAR_DIR / "broker").mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT = "coursesite.broker:Transport"
@@ -268,6 +259,23 @@ CELERY_TIMEZONE = TIME_ZONE
 METRICS_TOKEN = os.environ.get("COURSESITE_METRICS_TOKEN", "")
 
 # The grading runtimes' Pythons (COURSESITE_RUNTIME_PYTHON, COURSESITE_RUNTIMES) are read by workers/runtimes.py.
+
+# The autograder's knobs. One precedence: workers/conf.py reads only these settings; each setting's default comes
+# from its environment variable (COURSESITE_GRADING_*, COURSESITE_GPU_INDEX, COURSESITE_SUITE_CACHE), else the value
+# here. A settings override (a settings module, or a test's `settings` fixture) therefore wins over the environment.
+GRADING_HEARTBEAT_S = envfloat("COURSESITE_GRADING_HEARTBEAT_S", 5)  # a worker running a job says it is alive
+GRADING_STALE_AFTER_S = envfloat("COURSESITE_GRADING_STALE_AFTER_S", 60)  # no heartbeat this long: watchdog takes over
+GRADING_WATCHDOG_EVERY_S = envfloat("COURSESITE_GRADING_WATCHDOG_EVERY_S", 30)
+GRADING_MAX_TRIES = envint("COURSESITE_GRADING_MAX_TRIES", 3)
+GRADING_RETRY_DELAY_S = envfloat("COURSESITE_GRADING_RETRY_DELAY_S", 5)
+GRADING_JOB_TIMEOUT_S = envfloat("COURSESITE_GRADING_JOB_TIMEOUT_S", 3600)
+GRADING_PROMOTE_AFTER_S = envfloat("COURSESITE_GRADING_PROMOTE_AFTER_S", 600)
+GRADING_WORKER_PULSE_S = envfloat("COURSESITE_GRADING_WORKER_PULSE_S", 10)
+GRADING_WORKER_DEAD_AFTER_S = envfloat("COURSESITE_GRADING_WORKER_DEAD_AFTER_S", 60)
+GRADING_QUEUE_WARN_AFTER_S = envfloat("COURSESITE_GRADING_QUEUE_WARN_AFTER_S", 900)
+GRADING_GPU_INDEX: int | None = envint("COURSESITE_GPU_INDEX", 0)  # the GPU of a `-Q gpu` worker (one job per GPU)
+# Unpacked suites by hash; None: VAR_DIR/suite-cache (the worker's own state folder, not a shared /tmp path).
+GRADING_SUITE_CACHE = os.environ.get("COURSESITE_SUITE_CACHE") or None
 
 # Single sign-on (OpenID Connect, sso/): off unless OIDC_CLIENT_ID and OIDC_ISSUER (or OIDC_DISCOVERY_URL) are set.
 AUTHENTICATION_BACKENDS = [*AUTHENTICATION_BACKENDS, "sso.oidc.RosterOIDCBackend"]
