@@ -19,7 +19,7 @@ def token_create(*, user: User, name: str = "", by: User | None = None) -> tuple
     token = ApiToken.objects.create(
         user=user, name=name.strip()[:100], key_hash=hash_key(key), prefix=key[:PREFIX_LENGTH]
     )
-    audit_record(actor=by or user, action="api_token_created", target=token, user=user.username, prefix=token.prefix)
+    audit_record(actor=by or user, action="api_token.create", target=token, user=user.username, prefix=token.prefix)
     keep = max(1, settings.COURSESITE_TOKENS_PER_USER)
     surplus = list(
         ApiToken.objects.filter(user=user)
@@ -30,7 +30,7 @@ def token_create(*, user: User, name: str = "", by: User | None = None) -> tuple
         ApiToken.objects.filter(pk__in=[pk for pk, _ in surplus]).delete()
         audit_record(
             actor=by or user,
-            action="api_tokens_revoked",
+            action="api_token.revoke_all",
             target=user,
             reason=f"more than {keep} tokens: the least recently used were revoked",
             prefixes=[prefix for _, prefix in surplus],
@@ -40,7 +40,7 @@ def token_create(*, user: User, name: str = "", by: User | None = None) -> tuple
 
 @transaction.atomic
 def token_revoke(*, token: ApiToken, by: User) -> None:
-    audit_record(actor=by, action="api_token_revoked", target=token, user=token.user.username, prefix=token.prefix)
+    audit_record(actor=by, action="api_token.revoke", target=token, user=token.user.username, prefix=token.prefix)
     token.delete()
 
 
@@ -51,5 +51,5 @@ def tokens_revoke_all(*, user: User, reason: str, by: User | None = None) -> int
     if not prefixes:
         return 0
     ApiToken.objects.filter(user=user).delete()
-    audit_record(actor=by, action="api_tokens_revoked", target=user, reason=reason, prefixes=prefixes)
+    audit_record(actor=by, action="api_token.revoke_all", target=user, reason=reason, prefixes=prefixes)
     return len(prefixes)

@@ -94,7 +94,7 @@ class SignInThrottle(AxesDatabaseHandler):
             scopes = self.locked_scopes(request, credentials)
             audit_record(
                 actor=None,
-                action="signin_locked_out",
+                action="signin.lock_out",
                 target=User.objects.filter(username=username).first(),
                 username=username[:150],
                 address=request.axes_ip_address,

@@ -154,7 +154,7 @@ SENTENCES: dict[str, str | Callable[[Mapping[str, Any], str], str]] = {
     "project.report_upload": "uploaded the project's final report",
     "project.proposal_rejected": "rejected a project proposal",
     "project.oral_place": "placed a project group in an oral slot",
-    "notifications.announce": "sent the announcement to {audience} ({recipients} people)",
+    "announcement.send": "sent the announcement to {audience} ({recipients} people)",
     "exam.mark_record": _mark,
     "exam.extension_grant": "gave {whom} an exam deadline until {until}",
     "exam.module_choose": "chose the {choice} for the second module",
@@ -175,9 +175,9 @@ SENTENCES: dict[str, str | Callable[[Mapping[str, Any], str], str]] = {
     "extension.revoke": "took back the extension of {whom} on assignment {assignment} (it was until {deadline_at})",
     "assignment.create": "created assignment {number}",
     "assignment.update": "changed an assignment",
-    "course.dates_update": _settings("course dates"),
+    "course_dates.update": _settings("course dates"),
     "roster.import": "imported the roster: {created} new, {updated} updated, {unchanged} unchanged",
-    "lti.score_sent_again": "sent the score for {item} of {whom} to the LMS gradebook again",
+    "lti_score.resend": "sent the score for {item} of {whom} to the LMS gradebook again",
 }
 
 HIDDEN = {"reason", "student", "code_sha256", "report_sha256"}  # said elsewhere, or noise in a sentence

@@ -167,5 +167,5 @@ class InvitationAcceptView(auth_views.PasswordResetConfirmView):
 
     def form_valid(self, form):  # type: ignore[no-untyped-def]
         response = super().form_valid(form)
-        audit_record(actor=form.user, action="account.invitation_accepted", target=form.user)
+        audit_record(actor=form.user, action="invitation.accept", target=form.user)
         return response

@@ -342,7 +342,7 @@ def roster_import(
                 role_changes=[c.as_dict() for c in result.role_changes],
             )
     if refusals:
-        audit_record(actor=by, action="roster.import_refused", course=course, target=course, refused=refusals)
+        audit_record(actor=by, action="roster_import.refuse", course=course, target=course, refused=refusals)
     return result
 
 
@@ -456,7 +456,7 @@ def calendar_token_rotate(*, user: User) -> str:
     with transaction.atomic():
         user.calendar_token = _new_calendar_token()
         user.save(update_fields=["calendar_token"])
-        audit_record(actor=user, action="calendar.token_rotate", target=user)
+        audit_record(actor=user, action="calendar_token.rotate", target=user)
     return user.calendar_token
 
 
@@ -482,5 +482,5 @@ def course_dates_update(*, course: Course, by: User, **values: object) -> Course
     course.full_clean()
     course.save(update_fields=list(values))
     after = {name: _date_words(course, getattr(course, name)) for name in values}
-    audit_record(actor=by, action="course.dates_update", course=course, target=course, before=before, after=after)
+    audit_record(actor=by, action="course_dates.update", course=course, target=course, before=before, after=after)
     return course

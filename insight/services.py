@@ -71,7 +71,7 @@ def reminder_send(*, assignment: Assignment, by: User, subject: str, body: str, 
     sent = get_connection().send_messages(messages) or 0
     audit_record(
         actor=by,
-        action="insight.reminder_sent",
+        action="reminder.send",
         course=assignment.course,
         target=assignment,
         subject=subject,
@@ -121,7 +121,7 @@ def similarity_request(
     )
     audit_record(
         actor=by,
-        action="insight.similarity_requested",
+        action="similarity.request",
         course=assignment.course,
         target=check,
         assignment=assignment.number,
@@ -256,7 +256,7 @@ def pair_decide(*, pair: SimilarityPair, by: User, decision: str, note: str) -> 
     pair.save(update_fields=["decision", "note", "decided_by", "decided_at"])
     audit_record(
         actor=by,
-        action="insight.pair_decided",
+        action="similarity_pair.decide",
         course=pair.check_run.assignment.course,
         target=pair,
         a=pair.a.label,

@@ -92,5 +92,5 @@ def deep_link_response(*, session: dict, key: str, by: User) -> tuple[str, str, 
         claims[DL + "data"] = session["data"]
     key_row = tool_key_current()
     token = jwt.encode(claims, key_row.private_key_pem, algorithm="RS256", headers={"kid": key_row.kid})
-    audit_record(actor=by, action="lti.deep_link_sent", course=platform.course, target=platform, item=item["title"])
+    audit_record(actor=by, action="deep_link.send", course=platform.course, target=platform, item=item["title"])
     return session["return_url"], token, item

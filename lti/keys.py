@@ -35,7 +35,7 @@ def tool_key_rotate(*, retire_old: bool = False) -> ToolKey:
         retired = 0
         if retire_old:
             retired = ToolKey.objects.exclude(pk=key.pk).filter(active=True).update(active=False)
-        audit_record(actor=None, action="lti.tool_key_rotated", target=key, retired=retired)
+        audit_record(actor=None, action="lti_tool_key.rotate", target=key, retired=retired)
     return key
 
 

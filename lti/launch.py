@@ -169,7 +169,7 @@ def launch_accept(*, id_token: str, state: str, state_cookie: str | None) -> Lau
             membership.role = role
             membership.save(update_fields=["role"])
             audit_record(
-                actor=user, action="lti.role_updated", course=platform.course, target=membership, old=old, new=role
+                actor=user, action="membership_role.update", course=platform.course, target=membership, old=old, new=role
             )
     return Launch(
         platform=platform,

@@ -191,5 +191,5 @@ def _bind_lms_ids(*, platform: Platform, lms_ids: list[tuple[str, str]], by: Use
                 continue
             identity = ExternalIdentity.objects.create(user=users[0], issuer=platform.issuer, subject=subject)
             audit_record(
-                actor=by, action="sso.identity_bound", course=platform.course, target=identity, via="lti-roster-sync"
+                actor=by, action="identity.bind", course=platform.course, target=identity, via="lti-roster-sync"
             )

@@ -340,7 +340,7 @@ def score_send_again(*, send: ScoreSend, by: User) -> ScoreSend:
         locked.save(update_fields=["status", "reason", "updated_at"])
         audit_record(
             actor=by,
-            action="lti.score_sent_again",
+            action="lti_score.resend",
             course=send.platform.course,
             target=locked,
             student=locked.student.username,

@@ -52,7 +52,7 @@ def platform_add(
             keyset_url=keyset_url,
             course=course,
         )
-        audit_record(actor=None, action="lti.platform_added", course=course, target=platform, issuer=issuer)
+        audit_record(actor=None, action="lti_platform.add", course=course, target=platform, issuer=issuer)
     return platform
 
 
@@ -60,7 +60,7 @@ def platform_remove(*, platform: Platform) -> None:
     with transaction.atomic():
         audit_record(
             actor=None,
-            action="lti.platform_removed",
+            action="lti_platform.remove",
             course=platform.course,
             target=platform,
             issuer=platform.issuer,

@@ -90,7 +90,7 @@ def preferences_set(*, user: User, email_off: Iterable[str]) -> set[str]:
     EmailOptOut.objects.filter(user=user).exclude(kind__in=wanted_off).delete()
     for kind in wanted_off:
         EmailOptOut.objects.get_or_create(user=user, kind=kind)
-    audit_record(actor=user, action="notifications.preferences", email_off=sorted(wanted_off))
+    audit_record(actor=user, action="notification_preference.update", email_off=sorted(wanted_off))
     return wanted_off
 
 
@@ -158,7 +158,7 @@ def announcement_create(
     )
     audit_record(
         actor=by,
-        action="notifications.announce",
+        action="announcement.send",
         course=course,
         target=announcement,
         audience=announcement.audience_label,

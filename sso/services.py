@@ -76,7 +76,7 @@ def identity_sign_in(*, issuer: str, subject: str, username: str, via: str, cour
                     "university. Ask the site's administrator to check it."
                 )
             identity = ExternalIdentity.objects.create(user=user, issuer=issuer, subject=subject)
-            audit_record(actor=user, action="sso.identity_bound", target=identity, issuer=issuer, via=via)
+            audit_record(actor=user, action="identity.bind", target=identity, issuer=issuer, via=via)
     except IntegrityError:
         # The same person signing in twice at once: the other request bound it.
         identity = ExternalIdentity.objects.filter(issuer=issuer, subject=subject, user=user).first()

@@ -38,7 +38,7 @@ def test_the_examiner_places_an_assignment_and_a_student_s_launch_of_it_lands_th
     assert placed == [{"type": "ltiResourceLink", "title": title, "url": target, "lineItem": column}]
     # The LMS made the placed link's gradebook column, where grade passback will find it by its resourceId.
     assert [(i["resourceId"], i["label"]) for i in lms.ags_state()["lineitems"]] == [("assignment-1", title)]
-    assert AuditLog.objects.filter(action="lti.deep_link_sent", actor=examiner).count() == 1
+    assert AuditLog.objects.filter(action="deep_link.send", actor=examiner).count() == 1
 
     # Alice opens the placed link in the LMS (the platform's page links it as a launch).
     alice = new_page()

@@ -60,7 +60,7 @@ def test_the_lti_role_applies_to_a_person_already_on_the_roster(live_server, pag
     _launch(page, lms.course_url("bob-ta"))
     assert page.url == f"{live_server.url}/c/DD2424/"
     assert Membership.objects.get(user=other_student).role == Role.TA
-    assert AuditLog.objects.filter(action="lti.role_updated", actor=other_student, data__new="ta").count() == 1
+    assert AuditLog.objects.filter(action="membership_role.update", actor=other_student, data__new="ta").count() == 1
 
 
 @pytest.mark.parametrize(

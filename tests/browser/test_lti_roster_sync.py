@@ -54,7 +54,7 @@ def test_a_member_the_import_refuses_means_nothing_is_imported(
     lms.set_members([{"user": "ada"}, {"user": "zed"}, {"user": "nologin"}])
     _open_lti_page_as_examiner(page, live_server, lms)
     memberships_before = Membership.objects.count()
-    audit_before = AuditLog.objects.exclude(action="lti.tool_key_rotated").count()
+    audit_before = AuditLog.objects.exclude(action="lti_tool_key.rotate").count()
     responses: list = []
     page.on(
         "response", lambda r: responses.append(r) if r.url.endswith("/lti/") and r.request.method == "POST" else None
@@ -67,4 +67,4 @@ def test_a_member_the_import_refuses_means_nothing_is_imported(
     assert "LMS member Alice Student, username: is empty" in page.content()
     assert Membership.objects.count() == memberships_before
     assert not User.objects.filter(username="zed").exists()
-    assert AuditLog.objects.exclude(action="lti.tool_key_rotated").count() == audit_before  # the tool's first key
+    assert AuditLog.objects.exclude(action="lti_tool_key.rotate").count() == audit_before  # the tool's first key

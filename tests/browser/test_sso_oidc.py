@@ -43,7 +43,7 @@ def test_a_roster_student_signs_in_with_the_university_lands_on_the_dashboard_an
     page.screenshot(path=str(artifacts / "sso-dashboard.png"), full_page=True)
     identity = ExternalIdentity.objects.get(user=student)
     assert (identity.issuer, identity.subject) == (sso_on.issuer, "u1alice00")
-    assert AuditLog.objects.filter(action="sso.identity_bound", actor=student).count() == 1
+    assert AuditLog.objects.filter(action="identity.bind", actor=student).count() == 1
 
     page.click("text=Sign out")
     page.wait_for_load_state()

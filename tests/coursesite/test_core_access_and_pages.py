@@ -87,7 +87,7 @@ def test_replacing_the_calendar_link_revokes_the_old_one(course, student, client
     student.refresh_from_db()
     assert student.calendar_token != old
     assert client.get(f"/ical/{old}.ics").status_code == 404
-    assert AuditLog.objects.filter(action="calendar.token_rotate", actor=student).exists()
+    assert AuditLog.objects.filter(action="calendar_token.rotate", actor=student).exists()
 
 
 def test_password_reset_sends_a_link_to_the_registered_address(course, student, client, mailoutbox) -> None:

@@ -60,7 +60,7 @@ def test_an_account_is_locked_after_failures_even_with_the_right_password(limits
     assert ACCOUNT_MESSAGE in right.content.decode()
     assert int(right["Retry-After"]) > 0
     # An audited lock-out, once (attempts while locked are refused unrecorded and do not prolong it).
-    locks = AuditLog.objects.filter(action="signin_locked_out")
+    locks = AuditLog.objects.filter(action="signin.lock_out")
     assert [(row.data["username"], row.data["address"], row.target_id) for row in locks] == [
         ("alice", "203.0.113.7", str(student.pk))
     ]

@@ -53,7 +53,7 @@ def test_the_password_change_page_revokes_the_tokens(course, student) -> None:
     assert response.status_code == 302
     assert not works(key)
     assert "revoked" in api(key).get("/api/courses/").json()["detail"]
-    assert AuditLog.objects.filter(action="api_tokens_revoked", target_id=str(student.pk)).exists()
+    assert AuditLog.objects.filter(action="api_token.revoke_all", target_id=str(student.pk)).exists()
 
 
 def test_a_password_reset_revokes_the_tokens(course, student) -> None:

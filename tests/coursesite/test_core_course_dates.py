@@ -38,7 +38,7 @@ def test_the_examiner_saves_the_dates_in_the_course_time_zone_and_it_is_audited(
     assert course.proposal_deadline == dt.datetime(2026, 4, 13, 23, 59, tzinfo=STOCKHOLM)
     assert course.orals_end == dt.date(2026, 6, 6)
     assert course.exam_poll_closes == dt.datetime(2026, 5, 2, 23, 59, tzinfo=STOCKHOLM)
-    row = AuditLog.objects.get(action="course.dates_update")
+    row = AuditLog.objects.get(action="course_dates.update")
     assert row.actor == examiner
     assert row.data["before"]["orals_end"] is None
     assert row.data["after"]["proposal_deadline"] == "2026-04-13 23:59 CEST"
@@ -71,7 +71,7 @@ def test_dates_that_do_not_make_sense_are_refused_in_words_and_nothing_is_stored
     assert f'value="{(DATES | changes)["proposal_deadline"]}"' in page  # what was typed stays in the form
     course.refresh_from_db()
     assert course.orals_start is None and course.proposal_deadline is None
-    assert not AuditLog.objects.filter(action="course.dates_update").exists()
+    assert not AuditLog.objects.filter(action="course_dates.update").exists()
 
 
 def test_a_ta_reads_the_dates_but_cannot_change_them_and_students_do_not_see_the_page(

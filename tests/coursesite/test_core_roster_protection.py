@@ -41,7 +41,7 @@ def test_the_page_refuses_to_rewrite_a_superuser_and_a_reset_then_reaches_nobody
     assert (root.email, root.full_name) == ("root@university.example", "Site Admin")
     assert not User.objects.filter(username="newbie").exists()  # all or nothing
     assert not Membership.objects.filter(user=root).exists()
-    refusal = AuditLog.objects.get(action="roster.import_refused", course=course)
+    refusal = AuditLog.objects.get(action="roster_import.refuse", course=course)
     assert refusal.actor == examiner
     assert refusal.data["refused"] == [
         {"row": 3, "username": "root", "column": "email", "reason": "it is an administrator account"}
@@ -75,7 +75,7 @@ def test_the_api_refuses_to_rewrite_a_student_of_another_course(course, examiner
     assert by_number.json()["errors"][0]["column"] == "personal_id"
     olga.refresh_from_db()
     assert (olga.email, olga.personal_id) == ("olga@example.edu", "19811218-9876")
-    assert AuditLog.objects.filter(action="roster.import_refused").count() == 2
+    assert AuditLog.objects.filter(action="roster_import.refuse").count() == 2
 
 
 def test_an_existing_account_can_join_as_a_member_but_its_name_is_not_touched(course, examiner, client_for) -> None:

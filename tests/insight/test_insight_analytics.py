@@ -133,7 +133,7 @@ def test_the_reminder_is_confirmed_sent_one_each_and_audited(course, examiner, a
     assert "Reminder sent to 2 students" in response.content.decode()
     assert sorted(m.to[0] for m in mail.outbox) == ["s0009@example.edu", "s0019@example.edu"]
     assert all(len(m.to) == 1 and m.subject == "Assignment 1" for m in mail.outbox)
-    log = AuditLog.objects.get(action="insight.reminder_sent")
+    log = AuditLog.objects.get(action="reminder.send")
     assert log.actor == examiner and log.data["recipients"] == ["s0009", "s0019"]
 
 
@@ -150,7 +150,7 @@ def test_a_reminder_whose_list_changed_is_not_sent(course, examiner, assignment,
         f"{PAGE}remind/", {"subject": "", "body": "b", "confirm": "yes", "recipient": ids}, follow=True
     )
     assert response.status_code == 200 and "Write a subject" in response.content.decode()
-    assert not AuditLog.objects.filter(action="insight.reminder_sent").exists()
+    assert not AuditLog.objects.filter(action="reminder.send").exists()
 
 
 def _queries(client, url: str) -> int:  # type: ignore[no-untyped-def]

@@ -122,7 +122,7 @@ def test_staff_review_a_pair_side_by_side_and_decide_audited_students_see_nothin
     client.post(url, {"decision": "refer", "note": "Same structure and comments"})
     pair.refresh_from_db()
     assert pair.decision == "refer" and pair.decided_by == ta
-    log = AuditLog.objects.get(action="insight.pair_decided")
+    log = AuditLog.objects.get(action="similarity_pair.decide")
     assert log.data["decision"] == "refer" and log.data["note"] == "Same structure and comments"
     assert client.post(url, {"decision": "guilty"}, follow=True).status_code == 200
     pair.refresh_from_db()

@@ -41,7 +41,7 @@ def test_add_list_and_remove_a_platform(course) -> None:  # type: ignore[no-unty
     assert "Registered platform" in _run("lti_platform_add", *ADD)
     platform = Platform.objects.get()
     assert (platform.client_id, platform.deployment_id, platform.course) == ("10000000000042", "17:abc", course)
-    assert AuditLog.objects.filter(action="lti.platform_added").count() == 1
+    assert AuditLog.objects.filter(action="lti_platform.add").count() == 1
 
     listed = json.loads(_run("lti_platform_list", "--json"))
     assert listed[0]["course"] == "DD2424" and listed[0]["keyset_url"].endswith("/jwks")

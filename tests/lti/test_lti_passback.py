@@ -115,4 +115,4 @@ def test_a_refusal_is_listed_with_its_reason_and_sent_again_once_the_lms_accepts
     [line] = lms.ags_state()["lineitems"]  # the placed column, found by its resourceId: none made
     scores = [(s["userId"], s["scoreGiven"], s["lineitem"]) for s in lms.ags_state()["scores"]]
     assert scores == [(ALICE, 1, line["id"])]
-    assert AuditLog.objects.filter(action="lti.score_sent_again", actor=ta).count() == 2
+    assert AuditLog.objects.filter(action="lti_score.resend", actor=ta).count() == 2

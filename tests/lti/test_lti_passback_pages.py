@@ -66,7 +66,7 @@ def test_only_the_course_s_staff_see_the_sends_and_send_one_again(
     assert csrf.post(url).status_code == 403
     send.refresh_from_db()
     assert send.status == ScoreSend.Status.FAILED
-    assert not AuditLog.objects.filter(action="lti.score_sent_again").exists()
+    assert not AuditLog.objects.filter(action="lti_score.resend").exists()
 
     with django_capture_on_commit_callbacks() as queued:
         response = client_for(ta).post(url, follow=True)
@@ -76,9 +76,9 @@ def test_only_the_course_s_staff_see_the_sends_and_send_one_again(
     assert len(queued) == 1  # the task, once the transaction commits
     send.refresh_from_db()
     assert (send.status, send.reason) == (ScoreSend.Status.PENDING, "")
-    audit = AuditLog.objects.get(action="lti.score_sent_again")
+    audit = AuditLog.objects.get(action="lti_score.resend")
     assert (audit.actor, audit.data["student"]) == (ta, "alice")
-    trail = client_for(examiner).get("/c/DD2424/audit/?action=lti.score_sent_again").content.decode()
+    trail = client_for(examiner).get("/c/DD2424/audit/?action=lti_score.resend").content.decode()
     assert "Tara Assistant sent the score for Assignment 1: One-layer softmax classifier of Alice Student" in trail
 
     again = client_for(ta).post(url)  # it is on its way: not twice

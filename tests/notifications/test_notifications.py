@@ -167,7 +167,7 @@ def test_the_examiner_announces_to_the_course_a_module_or_a_group(
     history = client_for(ta).get(url).content.decode()
     assert all(s in history for s in ("Lecture 5 moved", "Exam rules", "Your oral"))
     assert "to exam students (1 person)" in history
-    assert AuditLog.objects.filter(action="notifications.announce").count() == 3
+    assert AuditLog.objects.filter(action="announcement.send").count() == 3
 
 
 def test_students_and_tas_cannot_announce(course, ta, student, client_for) -> None:

@@ -28,7 +28,7 @@ class Command(BaseCommand):
             raise CommandError("The threshold is a share between 0 and 1 (e.g. 0.5 for 50 %).")
         check = SimilarityCheck.objects.create(assignment=assignment, threshold=options["threshold"])
         audit_record(
-            actor=None, action="insight.similarity_requested", course=assignment.course, target=check, command=True
+            actor=None, action="similarity.request", course=assignment.course, target=check, command=True
         )
         check = services.similarity_run(check_id=check.pk)
         if check is None or check.state != SimilarityCheck.State.FINISHED:
