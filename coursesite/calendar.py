@@ -41,9 +41,10 @@ def course_dates(course: Course, membership: Membership | None) -> list[Calendar
     return events
 
 
-def event_when(event: CalendarEvent, tz: dt.tzinfo) -> str:
-    """When an event is, as people read it, in the course's time zone: whole days with their last day (not the
-    exclusive end), times with their end and zone ("Tue 2 Jun 2026, 10:00–10:15 CEST")."""
+def event_when(event: CalendarEvent, tz: dt.tzinfo | None = None) -> str:
+    """When an event is, as people read it, in the zone `tz` (default: the active one, the course's on its pages):
+    whole days with their last day (not the exclusive end), times with their end and zone
+    ("Tue 2 Jun 2026, 10:00–10:15 CEST")."""
     start = timezone.localtime(event.starts_at, tz)
     if event.all_day:
         last = (timezone.localtime(event.ends_at, tz) - dt.timedelta(days=1)).date() if event.ends_at else start.date()

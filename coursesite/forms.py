@@ -19,7 +19,7 @@ LABELS = {
 
 
 class CourseDatesForm(forms.ModelForm):
-    """Moments are typed in the course's time zone: the view activates it while the form parses and renders."""
+    """Moments are typed in the course's time zone: CourseTimezoneMiddleware activates it on the course's pages."""
 
     class Meta:
         model = Course

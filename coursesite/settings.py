@@ -67,6 +67,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # The course's time zone for every /c/<code>/ page and /api/courses/<code>/ API (coursesite.timezones).
+    "coursesite.timezones.CourseTimezoneMiddleware",
     # NotFound, Forbidden and Refused (coursesite.errors) raised by a page become a page that says why.
     "coursesite.errors.ErrorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

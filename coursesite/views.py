@@ -26,7 +26,6 @@ def course_page(request: HttpRequest, code: str):  # type: ignore[no-untyped-def
     """Resolve the course for a page and remember the membership for the navigation."""
     course, membership = access.access_course(user=request.user, code=code)
     request.course_membership = membership  # type: ignore[attr-defined]
-    timezone.activate(course.tz)  # the page's times in the course's zone; reset when the next request starts
     return course, membership
 
 
@@ -49,7 +48,7 @@ def dashboard(request: HttpRequest, code: str) -> HttpResponse:
     }
     now = timezone.now()
     upcoming = [
-        (event, calendar.event_when(event, course.tz))
+        (event, calendar.event_when(event))
         for event in calendar.course_events(course, membership)
         if (event.ends_at or event.starts_at) >= now  # a period under way is still coming up
     ][:6]
@@ -66,30 +65,30 @@ def course_settings(request: HttpRequest, code: str) -> HttpResponse:
     course, membership = course_page(request, code)
     access.require_staff(user=request.user, course=course)
     status = 200
-    with timezone.override(course.tz):  # moments are typed and shown in the course's time zone
-        if request.method == "POST":
-            access.require_instructor(user=request.user, course=course)
-            form = CourseDatesForm(request.POST, instance=Course.objects.get(pk=course.pk))
-            if form.is_valid():
-                try:
-                    services.course_dates_update(
-                        course=course, by=request.user, **{name: form.cleaned_data[name] for name in form.fields}
-                    )
-                except ValidationError as error:
-                    form.add_error(None, error)
-                else:
-                    messages.success(request, "The course dates are saved; the calendar and feeds show them now.")
-                    return redirect("course_settings", code)
-            status = 400
-        else:
-            form = CourseDatesForm(instance=course)
-        panels = mark_safe(registry.render_panels("course_settings", request, course))  # noqa: S308
-        return render(
-            request,
-            "coursesite/course_settings.html",
-            {"form": form, "panels": panels, "tz_name": timezone.localtime(timezone.now()).strftime("%Z")},
-            status=status,
-        )
+    # Moments are typed and shown in the course's time zone (CourseTimezoneMiddleware activates it).
+    if request.method == "POST":
+        access.require_instructor(user=request.user, course=course)
+        form = CourseDatesForm(request.POST, instance=Course.objects.get(pk=course.pk))
+        if form.is_valid():
+            try:
+                services.course_dates_update(
+                    course=course, by=request.user, **{name: form.cleaned_data[name] for name in form.fields}
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, "The course dates are saved; the calendar and feeds show them now.")
+                return redirect("course_settings", code)
+        status = 400
+    else:
+        form = CourseDatesForm(instance=course)
+    panels = mark_safe(registry.render_panels("course_settings", request, course))  # noqa: S308
+    return render(
+        request,
+        "coursesite/course_settings.html",
+        {"form": form, "panels": panels, "tz_name": timezone.localtime(timezone.now()).strftime("%Z")},
+        status=status,
+    )
 
 
 @login_required
@@ -98,7 +97,7 @@ def calendar_page(request: HttpRequest, code: str) -> HttpResponse:
     feed_url = invitations.site_url(reverse("ical_feed", args=[request.user.calendar_token]))
     now = timezone.now()
     events = [
-        (event, calendar.event_when(event, course.tz), (event.ends_at or event.starts_at) < now)
+        (event, calendar.event_when(event), (event.ends_at or event.starts_at) < now)
         for event in calendar.course_events(course, membership)
     ]
     return render(

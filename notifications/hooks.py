@@ -15,7 +15,7 @@ def dashboard_announcements(membership: Membership) -> list[DashboardItem]:
     return [
         DashboardItem(
             f"Announcement: {a.subject}",
-            f"{timezone.localtime(a.created_at, membership.course.tz):%d %b}, "
+            f"{timezone.localtime(a.created_at):%d %b}, "  # on the dashboard: the course's zone is active
             f"{a.author.display_name if a.author else 'the examiner'}: " + Truncator(a.body).chars(300),
             url,
             a.created_at,
