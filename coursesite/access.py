@@ -1,15 +1,13 @@
 """Who may see or do what in a course: helpers that return the membership or raise."""
 
-from django.core.exceptions import PermissionDenied
-from django.http import Http404
-
+from .errors import Forbidden, NotFound
 from .models import Course, Membership, Role, User
 
 
 def course_membership(*, user: User, course: Course) -> Membership | None:
     if not user.is_authenticated:
         return None
-    cached = getattr(user, "_membership_cache", {})
+    cached: dict[int, Membership | None] = getattr(user, "_membership_cache", {})
     if course.pk not in cached:
         cached[course.pk] = Membership.objects.filter(user=user, course=course).select_related("course").first()
         user._membership_cache = cached  # type: ignore[attr-defined]
@@ -21,33 +19,33 @@ def access_course(*, user: User, code: str) -> tuple[Course, Membership]:
     course = Course.objects.filter(code=code).first()
     membership = course_membership(user=user, course=course) if course else None
     if course is None or membership is None:
-        raise Http404("No such course, or you are not registered in it.")
+        raise NotFound("No such course, or you are not registered in it.")
     return course, membership
 
 
 def require_member(*, user: User, course: Course) -> Membership:
     membership = course_membership(user=user, course=course)
     if membership is None:
-        raise PermissionDenied("You are not registered in this course.")
+        raise Forbidden("You are not registered in this course.")
     return membership
 
 
 def require_staff(*, user: User, course: Course) -> Membership:
     membership = require_member(user=user, course=course)
     if not membership.is_staff_role:
-        raise PermissionDenied("Only the course's teachers can do this.")
+        raise Forbidden("Only the course's teachers can do this.")
     return membership
 
 
 def require_instructor(*, user: User, course: Course) -> Membership:
     membership = require_member(user=user, course=course)
     if membership.role != Role.INSTRUCTOR:
-        raise PermissionDenied("Only the examiner can do this.")
+        raise Forbidden("Only the examiner can do this.")
     return membership
 
 
 def require_student(*, user: User, course: Course) -> Membership:
     membership = require_member(user=user, course=course)
     if membership.role != Role.STUDENT:
-        raise PermissionDenied("Only students of this course can do this.")
+        raise Forbidden("Only students of this course can do this.")
     return membership

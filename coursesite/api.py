@@ -1,17 +1,19 @@
 """REST API of the course core, and the project-wide API error handler."""
 
+from typing import Any
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import MultiPartParser
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from . import access, calendar, selectors, services
+from .requests import AuthedRequest
 
 
 class CourseListApi(APIView):
-    class CourseOutputSerializer(serializers.Serializer):
+    class CourseOutputSerializer(serializers.Serializer[Any]):
         code = serializers.CharField(source="course.code")
         name = serializers.CharField(source="course.name")
         term = serializers.CharField(source="course.term")
@@ -19,13 +21,13 @@ class CourseListApi(APIView):
         role = serializers.CharField()
 
     @extend_schema(responses=CourseOutputSerializer(many=True))
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthedRequest) -> Response:
         memberships = selectors.memberships_of(user=request.user)
         return Response(self.CourseOutputSerializer(memberships, many=True).data)
 
 
 class CourseCalendarApi(APIView):
-    class CalendarEventSerializer(serializers.Serializer):
+    class CalendarEventSerializer(serializers.Serializer[Any]):
         title = serializers.CharField()
         starts_at = serializers.DateTimeField()
         ends_at = serializers.DateTimeField(allow_null=True, help_text="Exclusive: midnight after the last day.")
@@ -34,7 +36,7 @@ class CourseCalendarApi(APIView):
         url = serializers.CharField()
 
     @extend_schema(responses=CalendarEventSerializer(many=True))
-    def get(self, request: Request, code: str) -> Response:
+    def get(self, request: AuthedRequest, code: str) -> Response:
         course, membership = access.access_course(user=request.user, code=code)
         return Response(self.CalendarEventSerializer(calendar.course_events(course, membership), many=True).data)
 
@@ -42,7 +44,7 @@ class CourseCalendarApi(APIView):
 class RosterImportApi(APIView):
     parser_classes = [MultiPartParser]
 
-    class RosterInputSerializer(serializers.Serializer):
+    class RosterInputSerializer(serializers.Serializer[Any]):
         roster = serializers.FileField(
             help_text="CSV with columns username, full_name, email, role (optional: personal_id, status)"
         )
@@ -51,7 +53,7 @@ class RosterImportApi(APIView):
         )
 
     @extend_schema(request={"multipart/form-data": RosterInputSerializer}, responses={200: dict, 400: dict, 409: dict})
-    def post(self, request: Request, code: str) -> Response:
+    def post(self, request: AuthedRequest, code: str) -> Response:
         course, _ = access.access_course(user=request.user, code=code)
         access.require_instructor(user=request.user, course=course)
         data = self.RosterInputSerializer(data=request.data)

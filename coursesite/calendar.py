@@ -108,4 +108,5 @@ def personal_feed(user: User) -> bytes:
             first_date=min(moments).date() - dt.timedelta(days=366),
             last_date=max(moments).date() + dt.timedelta(days=366),
         )
-    return cal.to_ical()
+    document: bytes = cal.to_ical()
+    return document

@@ -1,11 +1,16 @@
 """Template context: the current course and its navigation, for pages under /c/<code>/."""
 
+from typing import TYPE_CHECKING, Any
+
 from django.http import HttpRequest
 
 from .hooks import NavLink, registry
 
+if TYPE_CHECKING:
+    from .models import Membership
 
-def course_nav(request: HttpRequest) -> dict:
+
+def course_nav(request: HttpRequest) -> dict[str, Any]:
     membership = getattr(request, "course_membership", None)
     if membership is None:
         return {}
@@ -17,7 +22,7 @@ def course_nav(request: HttpRequest) -> dict:
     }
 
 
-def core_nav(membership) -> list[NavLink]:  # type: ignore[no-untyped-def]
+def core_nav(membership: "Membership") -> list[NavLink]:
     from django.urls import reverse
 
     code = membership.course.code

@@ -3,6 +3,7 @@
 import datetime as dt
 import os
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import transaction
 
@@ -25,7 +26,7 @@ class DemoContext:
     instructor: User
     tas: list[User]
     students: list[User]
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
     def at(self, days: int, hour: int = 0, minute: int = 0) -> dt.datetime:
         """A moment `days` after lecture 1, in the course's time zone."""

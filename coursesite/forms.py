@@ -2,6 +2,7 @@
 
 from django import forms
 
+from .generic import ModelForm
 from .models import Course
 
 LABELS = {
@@ -18,7 +19,7 @@ LABELS = {
 }
 
 
-class CourseDatesForm(forms.ModelForm):
+class CourseDatesForm(ModelForm[Course]):
     """Moments are typed in the course's time zone: CourseTimezoneMiddleware activates it on the course's pages."""
 
     class Meta:

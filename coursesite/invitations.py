@@ -8,16 +8,22 @@ newer invitation each end it). Links in e-mails use `SITE_URL`, never the Host h
 
 import datetime as dt
 import smtplib
+import unicodedata
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import SetPasswordForm
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage, get_connection
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
+from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
@@ -37,12 +43,12 @@ def site_url(path: str = "") -> str:
 class InvitationTokenGenerator(PasswordResetTokenGenerator):
     key_salt = "coursesite.invitations.InvitationTokenGenerator"
 
-    def _make_hash_value(self, user: User, timestamp: int) -> str:  # type: ignore[override]
+    def _make_hash_value(self, user: User, timestamp: int) -> str:
         # Microseconds kept (PostgreSQL and SQLite store them): two invitations in one second still differ.
         invited = "" if user.invited_at is None else user.invited_at.replace(tzinfo=None).isoformat()
         return f"{super()._make_hash_value(user, timestamp)}{invited}"
 
-    def check_token(self, user: User | None, token: str | None) -> bool:  # type: ignore[override]
+    def check_token(self, user: User | None, token: str | None) -> bool:
         """As Django's, with the invitation's own validity (INVITATION_VALID_DAYS) instead of the reset's."""
         if not (user and token) or user.invited_at is None:
             return False
@@ -81,14 +87,14 @@ class InvitationResult:
         return " ".join(parts)
 
 
-def _names(names: object) -> str:
-    items = list(names)  # type: ignore[call-overload]
+def _names(names: Iterable[str]) -> str:
+    items = list(names)
     if len(items) > 12:
         return f"{', '.join(items[:12])} and {len(items) - 12} more"
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
-def _invitation_message(*, user: User, course: Course, by: User, connection: object) -> EmailMessage:
+def _invitation_message(*, user: User, course: Course, by: User, connection: BaseEmailBackend) -> EmailMessage:
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     context = {
         "user": user,
@@ -140,18 +146,24 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
     """Django's form, but it also reaches accounts without a usable password (made by a roster import), and its
     links use SITE_URL."""
 
-    def get_users(self, email: str):  # type: ignore[no-untyped-def]
+    def get_users(self, email: str) -> Iterator[User]:
         email_field = User.get_email_field_name()
         candidates = User._default_manager.filter(**{f"{email_field}__iexact": email, "is_active": True})
-        return (u for u in candidates if auth_forms._unicode_ci_compare(email, getattr(u, email_field)))
+        return (u for u in candidates if _same_address(email, getattr(u, email_field)))
 
-    def save(self, **kwargs):  # type: ignore[no-untyped-def]
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """As Django's (its view passes every option by keyword), with links to SITE_URL and plain-text mail."""
         parts = urlsplit(settings.SITE_URL)
         kwargs["domain_override"] = parts.netloc
         kwargs["use_https"] = parts.scheme == "https"
         kwargs["email_template_name"] = "registration/password_reset_email.txt"
         kwargs["subject_template_name"] = "registration/password_reset_subject.txt"
-        return super().save(**kwargs)
+        super().save(*args, **kwargs)
+
+
+def _same_address(one: str, other: str) -> bool:
+    """Django's comparison of e-mail addresses for a reset: case-insensitive, Unicode-normalised."""
+    return unicodedata.normalize("NFKC", one).casefold() == unicodedata.normalize("NFKC", other).casefold()
 
 
 class PasswordResetView(auth_views.PasswordResetView):
@@ -165,7 +177,7 @@ class InvitationAcceptView(auth_views.PasswordResetConfirmView):
     template_name = "registration/invitation_accept.html"
     success_url = reverse_lazy("password_reset_complete")
 
-    def form_valid(self, form):  # type: ignore[no-untyped-def]
+    def form_valid(self, form: SetPasswordForm[User]) -> HttpResponse:
         response = super().form_valid(form)
         audit_record(actor=form.user, action="invitation.accept", target=form.user)
         return response

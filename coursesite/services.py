@@ -4,6 +4,7 @@ import codecs
 import csv
 import datetime as dt
 import io
+import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
@@ -189,7 +190,7 @@ def _parse_roster(data: bytes) -> tuple[list[_RosterRow], list[RosterError]]:
                     error("personal_id", str(exc))
             if not username:
                 error("username", "is empty")
-            elif not User.username_validator.regex.match(username) or len(username) > 150:
+            elif not re.match(User.username_validator.regex, username) or len(username) > 150:
                 error("username", f"{username!r} may only hold letters, digits and @.+-_")
             elif username.lower() in seen:
                 error("username", f"{username!r} already appears on row {seen[username.lower()]}")

@@ -1,5 +1,7 @@
 """Checks and storage for uploaded files, shared by every app: real PDFs, size caps, content-hash names."""
 
+from __future__ import annotations
+
 import hashlib
 import io
 import logging
@@ -25,7 +27,7 @@ class StoredFile:
     original_name: str
 
 
-def check_size(upload: UploadedFile, *, max_bytes: int, what: str) -> None:
+def check_size(upload: UploadedFile[bytes], *, max_bytes: int, what: str) -> None:
     if upload.size is not None and upload.size > max_bytes:
         raise ValidationError(
             f"The {what} is {upload.size / MB:.1f} MB; the limit is {max_bytes // MB} MB.", code="too_large"
@@ -34,7 +36,7 @@ def check_size(upload: UploadedFile, *, max_bytes: int, what: str) -> None:
         raise ValidationError(f"The {what} is empty.", code="empty")
 
 
-def check_pdf(upload: UploadedFile, *, max_bytes: int = REPORT_MAX_BYTES, what: str = "report") -> int:
+def check_pdf(upload: UploadedFile[bytes], *, max_bytes: int = REPORT_MAX_BYTES, what: str = "report") -> int:
     """Refuse anything that is not a readable PDF, whatever its name or content type says. Returns the page count."""
     check_size(upload, max_bytes=max_bytes, what=what)
     upload.seek(0)
@@ -61,7 +63,7 @@ def check_pdf(upload: UploadedFile, *, max_bytes: int = REPORT_MAX_BYTES, what: 
     return pages
 
 
-def sha256_of(upload: File) -> str:
+def sha256_of(upload: File[bytes]) -> str:
     digest = hashlib.sha256()
     upload.seek(0)
     for chunk in upload.chunks() if hasattr(upload, "chunks") else iter(lambda: upload.read(MB), b""):
@@ -70,7 +72,7 @@ def sha256_of(upload: File) -> str:
     return digest.hexdigest()
 
 
-def store_by_hash(upload: File, *, folder: str, extension: str) -> StoredFile:
+def store_by_hash(upload: File[bytes], *, folder: str, extension: str) -> StoredFile:
     """Save through the storage API under a name derived from the content; an identical file is stored once."""
     sha = sha256_of(upload)
     name = f"{folder}/{sha[:2]}/{sha}{extension}"

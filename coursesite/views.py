@@ -2,6 +2,7 @@
 
 import base64
 import dataclasses
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -20,17 +21,18 @@ from .confirm import confirm_page, confirmed
 from .forms import CourseDatesForm
 from .hooks import registry
 from .models import Course, Membership, User
+from .requests import AuthedHttpRequest
 
 
-def course_page(request: HttpRequest, code: str):  # type: ignore[no-untyped-def]
+def course_page(request: AuthedHttpRequest, code: str) -> tuple[Course, Membership]:
     """Resolve the course for a page and remember the membership for the navigation."""
     course, membership = access.access_course(user=request.user, code=code)
-    request.course_membership = membership  # type: ignore[attr-defined]
+    request.course_membership = membership  # type: ignore[attr-defined]  # read by context_processors.course_nav
     return course, membership
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthedHttpRequest) -> HttpResponse:
     memberships = list(selectors.memberships_of(user=request.user))
     if len(memberships) == 1:
         return redirect("dashboard", memberships[0].course.code)
@@ -38,7 +40,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def dashboard(request: HttpRequest, code: str) -> HttpResponse:
+def dashboard(request: AuthedHttpRequest, code: str) -> HttpResponse:
     course, membership = course_page(request, code)
     items = [item for provider in registry.dashboard for item in provider(membership)]
     sections = {
@@ -60,7 +62,7 @@ def dashboard(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @login_required
-def course_settings(request: HttpRequest, code: str) -> HttpResponse:
+def course_settings(request: AuthedHttpRequest, code: str) -> HttpResponse:
     """The course-wide dates: every teacher reads them here, the examiner edits them."""
     course, membership = course_page(request, code)
     access.require_staff(user=request.user, course=course)
@@ -92,7 +94,7 @@ def course_settings(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @login_required
-def calendar_page(request: HttpRequest, code: str) -> HttpResponse:
+def calendar_page(request: AuthedHttpRequest, code: str) -> HttpResponse:
     course, membership = course_page(request, code)
     feed_url = invitations.site_url(reverse("ical_feed", args=[request.user.calendar_token]))
     now = timezone.now()
@@ -109,7 +111,7 @@ def calendar_page(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def calendar_token_rotate(request: HttpRequest) -> HttpResponse:
+def calendar_token_rotate(request: AuthedHttpRequest) -> HttpResponse:
     back = request.POST.get("next") or reverse("home")
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
         back = reverse("home")
@@ -139,7 +141,7 @@ _PENDING_ROSTER = "roster_pending"
 
 
 @login_required
-def roster(request: HttpRequest, code: str) -> HttpResponse:
+def roster(request: AuthedHttpRequest, code: str) -> HttpResponse:
     """The examiner's roster: import (with a confirmation step for role changes), invitations, withdrawal."""
     course, membership = course_page(request, code)
     access.require_instructor(user=request.user, course=course)
@@ -177,7 +179,7 @@ def roster(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "coursesite/roster.html", _roster_context(course, result), status=status)
 
 
-def _roster_context(course: Course, result: services.RosterResult | None) -> dict:
+def _roster_context(course: Course, result: services.RosterResult | None) -> dict[str, Any]:
     members = list(selectors.course_members(course=course))
     return {
         "members": members,
@@ -190,7 +192,7 @@ def _roster_context(course: Course, result: services.RosterResult | None) -> dic
 
 @login_required
 @require_POST
-def roster_invite(request: HttpRequest, code: str) -> HttpResponse:
+def roster_invite(request: AuthedHttpRequest, code: str) -> HttpResponse:
     """Send invitations: to everyone in the course who never signed in, or to the chosen people."""
     course, membership = course_page(request, code)
     access.require_instructor(user=request.user, course=course)
@@ -214,7 +216,7 @@ def roster_invite(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def roster_status(request: HttpRequest, code: str, member_id: int) -> HttpResponse:
+def roster_status(request: AuthedHttpRequest, code: str, member_id: int) -> HttpResponse:
     """Mark a student withdrawn, or active again."""
     course, membership = course_page(request, code)
     access.require_instructor(user=request.user, course=course)
