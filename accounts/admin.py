@@ -3,11 +3,13 @@
 from django.contrib import admin
 from django.http import HttpRequest
 
+from coursesite.generic import ModelAdmin
+
 from .models import ApiToken
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(ModelAdmin[ApiToken]):
     list_display = ("prefix", "user", "name", "created_at", "last_used_at")
     search_fields = ("user__username", "name", "prefix")
     fields = readonly_fields = ("user", "name", "prefix", "created_at", "last_used_at")

@@ -1,18 +1,24 @@
 """REST API of accounts: get a token with a password (throttled like the sign-in page), list and revoke yours."""
 
+from collections.abc import Sequence
+from typing import Any
+
 from django.contrib.auth import authenticate
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
+from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from coursesite.requests import AuthedRequest
+
 from . import selectors, services, throttle
 
 
-class ApiTokenSerializer(serializers.Serializer):
+class ApiTokenSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     name = serializers.CharField()
     prefix = serializers.CharField(help_text="the key's first characters; the key itself is shown only once")
@@ -22,10 +28,10 @@ class ApiTokenSerializer(serializers.Serializer):
 
 
 class ObtainTokenApi(APIView):
-    authentication_classes: list = []
+    authentication_classes: Sequence[type[BaseAuthentication]] = []
     permission_classes = [AllowAny]
 
-    class ObtainTokenInputSerializer(serializers.Serializer):
+    class ObtainTokenInputSerializer(serializers.Serializer[Any]):
         username = serializers.CharField()
         password = serializers.CharField(trim_whitespace=False, style={"input_type": "password"})
         name = serializers.CharField(required=False, allow_blank=True, max_length=100, help_text="e.g. 'laptop'")
@@ -60,13 +66,13 @@ class ObtainTokenApi(APIView):
 
 class TokenListApi(APIView):
     @extend_schema(responses=ApiTokenSerializer(many=True), summary="Your API tokens (never their keys)")
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthedRequest) -> Response:
         return Response(ApiTokenSerializer(selectors.tokens_of(user=request.user), many=True).data)
 
 
 class TokenDetailApi(APIView):
     @extend_schema(request=None, responses={204: None, 404: dict}, summary="Revoke one of your API tokens")
-    def delete(self, request: Request, pk: int) -> Response:
+    def delete(self, request: AuthedRequest, pk: int) -> Response:
         token = selectors.token_of(user=request.user, pk=pk)
         if token is None:
             raise NotFound("No such token among yours.")

@@ -13,12 +13,14 @@ out from everywhere; a password reset ends the account's lock-out at once.
 import datetime as dt
 import ipaddress
 import math
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 from axes.handlers.database import AxesDatabaseHandler
 from axes.helpers import get_client_username
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
-from django.db.models import Max, Sum
+from django.db.models import Max, QuerySet, Sum
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -26,6 +28,10 @@ from django.utils import timezone
 from coursesite.audit import audit_record
 from coursesite.models import User
 
+if TYPE_CHECKING:
+    from axes.models import AccessAttempt
+
+Credentials = dict[str, Any]  # what django.contrib.auth.authenticate() was given (username, password, ...)
 ACCOUNT, ADDRESS = "account", "address"
 # In the order of settings.AXES_LOCKOUT_PARAMETERS: (account, address), account, address.
 SCOPES = (
@@ -65,28 +71,34 @@ def _normalised(text: str) -> str | None:
     return str(address)
 
 
-class SignInThrottle(AxesDatabaseHandler):
+class SignInThrottle(AxesDatabaseHandler):  # type: ignore[misc]  # axes ships no types
     """axes' database handler with a limit of its own for each scope, audited lock-outs, and a success that
     clears its own account's failures from its own address (never the address's failures for other accounts)."""
 
-    def _scope_attempts(self, request: HttpRequest, credentials: dict | None):  # type: ignore[no-untyped-def]
+    def _scope_attempts(
+        self, request: HttpRequest, credentials: Credentials | None
+    ) -> Iterator[tuple[str, int, QuerySet["AccessAttempt"]]]:
         for (scope, limit_setting), attempts in zip(SCOPES, self.get_user_attempts(request, credentials), strict=True):
             yield scope, getattr(settings, limit_setting), attempts
 
-    def locked_scopes(self, request: HttpRequest, credentials: dict | None = None) -> list[tuple[str, dt.datetime]]:
+    def locked_scopes(
+        self, request: HttpRequest, credentials: Credentials | None = None
+    ) -> list[tuple[str, dt.datetime]]:
         """(scope, until) for each scope at its limit now."""
-        locked = []
+        locked: list[tuple[str, dt.datetime]] = []
         for scope, limit, attempts in self._scope_attempts(request, credentials):
             totals = attempts.aggregate(failures=Sum("failures_since_start"), last=Max("attempt_time"))
             if (totals["failures"] or 0) >= limit:
                 locked.append((scope, totals["last"] + settings.AXES_COOLOFF_TIME))
         return locked
 
-    def get_failures(self, request, credentials: dict | None = None) -> int:  # type: ignore[no-untyped-def]
+    def get_failures(self, request: HttpRequest, credentials: Credentials | None = None) -> int:
         # Compared with AXES_FAILURE_LIMIT = 1: a request is locked out when any scope is at its own limit.
         return len(self.locked_scopes(request, credentials))
 
-    def user_login_failed(self, sender, credentials: dict, request=None, **kwargs):  # type: ignore[no-untyped-def]
+    def user_login_failed(
+        self, sender: object, credentials: Credentials, request: HttpRequest | None = None, **kwargs: Any
+    ) -> None:
         already_locked = bool(getattr(request, "axes_locked_out", False))
         super().user_login_failed(sender, credentials, request, **kwargs)
         if request is not None and not already_locked and getattr(request, "axes_locked_out", False):
@@ -97,18 +109,19 @@ class SignInThrottle(AxesDatabaseHandler):
                 action="signin.lock_out",
                 target=User.objects.filter(username=username).first(),
                 username=username[:150],
-                address=request.axes_ip_address,
+                address=getattr(request, "axes_ip_address", None),
                 scopes=sorted({scope for scope, _ in scopes}),
                 until=max(until for _, until in scopes).isoformat() if scopes else None,
             )
 
-    def user_logged_in(self, sender, request, user, **kwargs):  # type: ignore[no-untyped-def]
+    def user_logged_in(self, sender: object, request: HttpRequest, user: User, **kwargs: Any) -> None:
         super().user_logged_in(sender, request, user, **kwargs)
-        if request.axes_ip_address:
-            self.reset_attempts(username=user.get_username(), ip_address=request.axes_ip_address)
+        address = getattr(request, "axes_ip_address", None)  # axes.handlers.proxy.AxesProxyHandler.update_request
+        if address:
+            self.reset_attempts(username=user.get_username(), ip_address=address)
 
 
-def lockout_message(request: HttpRequest, credentials: dict | None = None) -> tuple[str, int]:
+def lockout_message(request: HttpRequest, credentials: Credentials | None = None) -> tuple[str, int]:
     """The words for a locked-out sign-in and the seconds until it may be tried again."""
     from axes.handlers.proxy import AxesProxyHandler
 
@@ -131,7 +144,7 @@ def lockout_message(request: HttpRequest, credentials: dict | None = None) -> tu
 
 
 def lockout_response(
-    request: HttpRequest, original_response: HttpResponse | None = None, credentials: dict | None = None
+    request: HttpRequest, original_response: HttpResponse | None = None, credentials: Credentials | None = None
 ) -> HttpResponse:
     """axes' AXES_LOCKOUT_CALLABLE: 429 with the reason, JSON for the API, the sign-in page with it otherwise."""
     text, seconds = lockout_message(request, credentials)

@@ -3,15 +3,17 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
+
+from coursesite.requests import AuthedHttpRequest
 
 from . import selectors, services
 
 
 @login_required
-def tokens_page(request: HttpRequest) -> HttpResponse:
+def tokens_page(request: AuthedHttpRequest) -> HttpResponse:
     new_key = None
     if request.method == "POST":
         # The key is shown in this answer only: never stored in the session or a message cookie.
@@ -29,7 +31,7 @@ def tokens_page(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+def token_revoke(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     token = selectors.token_of(user=request.user, pk=pk)
     if token is None:
         raise Http404("No such token among yours.")

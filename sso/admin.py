@@ -2,11 +2,13 @@
 
 from django.contrib import admin
 
+from coursesite.generic import ModelAdmin
+
 from .models import ExternalIdentity
 
 
 @admin.register(ExternalIdentity)
-class ExternalIdentityAdmin(admin.ModelAdmin):
+class ExternalIdentityAdmin(ModelAdmin[ExternalIdentity]):
     list_display = ("user", "issuer", "subject", "created_at", "last_seen_at")
     list_filter = ("issuer",)
     search_fields = ("user__username", "subject")

@@ -9,6 +9,7 @@ same subject, and matches the person to a roster user (`sso.services.identity_si
 
 import logging
 import re
+from typing import Any
 
 import jwt
 import requests
@@ -43,7 +44,7 @@ _ENDPOINTS = {
     "OIDC_OP_USER_ENDPOINT": "userinfo_endpoint",
     "OIDC_OP_JWKS_ENDPOINT": "jwks_uri",
 }
-_metadata_cache: dict[str, dict] = {}
+_metadata_cache: dict[str, dict[str, Any]] = {}
 
 
 class ProviderUnavailable(Exception):
@@ -71,13 +72,14 @@ def discovery_url() -> str:
     )
 
 
-def provider_metadata() -> dict:
+def provider_metadata() -> dict[str, Any]:
     url = discovery_url()
     if url not in _metadata_cache:
         try:
-            response = requests.get(url, timeout=oidc_setting("OIDC_TIMEOUT"))
+            timeout = oidc_setting("OIDC_TIMEOUT")
+            response = requests.get(url, timeout=float(timeout) if isinstance(timeout, int | float) else 10.0)
             response.raise_for_status()
-            metadata = response.json()
+            metadata: dict[str, Any] = response.json()
         except (requests.RequestException, ValueError) as exc:
             log.warning("OpenID provider discovery at %s failed: %s", url, exc)
             raise ProviderUnavailable(str(exc)) from exc
@@ -113,7 +115,7 @@ def _setting_property(name: str) -> property:
     return property(lambda self: oidc_setting(name))
 
 
-class RosterOIDCBackend(OIDCAuthenticationBackend):
+class RosterOIDCBackend(OIDCAuthenticationBackend):  # type: ignore[misc]  # mozilla-django-oidc ships no types
     """The library's backend, matched to the roster. Reads its settings when used, not when built: password
     sign-in goes through every backend, and must not depend on the identity provider being reachable."""
 
@@ -178,7 +180,7 @@ INVALID = (
 )
 
 
-class OIDCLoginView(OIDCAuthenticationRequestView):
+class OIDCLoginView(OIDCAuthenticationRequestView):  # type: ignore[misc]  # mozilla-django-oidc ships no types
     """Start: redirect to the provider with state, nonce and a PKCE challenge kept in the session."""
 
     get_settings = staticmethod(oidc_setting)
@@ -194,13 +196,14 @@ class OIDCLoginView(OIDCAuthenticationRequestView):
         except ProviderUnavailable:
             return sso_refused(request, 502, UNAVAILABLE)
         self.OIDC_RP_CLIENT_ID = oidc_setting("OIDC_RP_CLIENT_ID")
-        return super().get(request)
+        redirect: HttpResponse = super().get(request)
+        return redirect
 
 
 _ERROR_CODE = re.compile(r"^[a-z_]{1,40}$")
 
 
-class OIDCCallbackView(OIDCAuthenticationCallbackView):
+class OIDCCallbackView(OIDCAuthenticationCallbackView):  # type: ignore[misc]  # mozilla-django-oidc ships no types
     """The provider's redirect back: every way it can fail ends on a page that says why (4xx or 502), never a 500."""
 
     get_settings = staticmethod(oidc_setting)
@@ -209,7 +212,7 @@ class OIDCCallbackView(OIDCAuthenticationCallbackView):
         if not oidc_enabled():
             raise Http404("Single sign-on is not configured on this site.")
         try:
-            return super().get(request)
+            response: HttpResponse = super().get(request)
         except (SuspiciousOperation, jwt.InvalidTokenError) as exc:
             log.warning("OpenID Connect callback refused: %s", exc)
             return sso_refused(request, 400, INVALID)
@@ -219,6 +222,7 @@ class OIDCCallbackView(OIDCAuthenticationCallbackView):
         except (requests.RequestException, ProviderUnavailable) as exc:
             log.warning("OpenID provider unreachable: %s", exc)
             return sso_refused(request, 502, UNAVAILABLE)
+        return response
 
     def login_failure(self) -> HttpResponse:
         refusal = getattr(self.request, "sso_refusal", None)
