@@ -2,31 +2,33 @@
 
 from django.contrib import admin
 
+from coursesite.generic import ModelAdmin
+
 from .models import LineItem, Platform, ScoreSend, ToolKey
 
 
 @admin.register(Platform)
-class PlatformAdmin(admin.ModelAdmin):
+class PlatformAdmin(ModelAdmin[Platform]):
     list_display = ("issuer", "client_id", "deployment_id", "course", "created_at")
     list_filter = ("course",)
     search_fields = ("issuer", "client_id", "deployment_id")
 
 
 @admin.register(ToolKey)
-class ToolKeyAdmin(admin.ModelAdmin):
+class ToolKeyAdmin(ModelAdmin[ToolKey]):
     list_display = ("kid", "active", "created_at")
     fields = ("kid", "active", "created_at")
     readonly_fields = ("kid", "created_at")
 
 
 @admin.register(LineItem)
-class LineItemAdmin(admin.ModelAdmin):
+class LineItemAdmin(ModelAdmin[LineItem]):
     list_display = ("label", "item", "platform", "url", "created_at")
     list_filter = ("platform__course",)
 
 
 @admin.register(ScoreSend)
-class ScoreSendAdmin(admin.ModelAdmin):
+class ScoreSendAdmin(ModelAdmin[ScoreSend]):
     """Read only: the course's staff page sends again (audited)."""
 
     list_display = ("label", "student", "score_given", "score_maximum", "status", "attempts", "scored_at")

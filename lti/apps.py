@@ -1,12 +1,18 @@
 """App configuration of the LTI 1.3 tool."""
 
+from typing import TYPE_CHECKING
+
 from django.apps import AppConfig
 
+if TYPE_CHECKING:
+    from coursesite.hooks import NavLink
+    from coursesite.models import Membership
 
-def lti_nav(membership):  # type: ignore[no-untyped-def]
+
+def lti_nav(membership: "Membership") -> list["NavLink"]:
     from django.urls import reverse
 
-    from coursesite.context_processors import NavLink
+    from coursesite.hooks import NavLink
 
     if not membership.is_instructor:
         return []

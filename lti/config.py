@@ -1,5 +1,7 @@
 """The tool's own configuration, as an LMS administrator enters it: URLs and Canvas's developer-key JSON."""
 
+from typing import Any
+
 from django.conf import settings
 from django.urls import reverse
 
@@ -13,7 +15,7 @@ def tool_urls() -> dict[str, str]:
     }
 
 
-def canvas_developer_key() -> dict:
+def canvas_developer_key() -> dict[str, Any]:
     """Canvas: Admin > Developer Keys > + LTI Key > Method "Paste JSON" (and Redirect URIs: the launch URL)."""
     urls = tool_urls()
     return {

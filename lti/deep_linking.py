@@ -3,6 +3,7 @@ the tool answers the platform with a signed LtiDeepLinkingResponse of one LTI re
 
 import datetime as dt
 import secrets
+from typing import Any
 
 import jwt
 from django.conf import settings
@@ -21,7 +22,7 @@ DL = "https://purl.imsglobal.org/spec/lti-dl/claim/"
 SESSION_KEY = "lti_deep_link"
 
 
-def deep_link_settings(*, launch: Launch) -> dict:
+def deep_link_settings(*, launch: Launch) -> dict[str, Any]:
     """What the session keeps between the deep-linking launch and the examiner's choice."""
     if not launch.membership.is_instructor:
         raise LaunchRefused(
@@ -40,9 +41,9 @@ def deep_link_settings(*, launch: Launch) -> dict:
     }
 
 
-def placeable_items(*, course: Course) -> list[dict]:
+def placeable_items(*, course: Course) -> list[dict[str, Any]]:
     code = course.code
-    items: list[dict] = [
+    items: list[dict[str, Any]] = [
         {
             "key": f"assignment-{a.number}",
             "title": f"Assignment {a.number}: {a.title}",
@@ -63,7 +64,7 @@ def placeable_items(*, course: Course) -> list[dict]:
     return items
 
 
-def deep_link_response(*, session: dict, key: str, by: User) -> tuple[str, str, dict]:
+def deep_link_response(*, session: dict[str, Any], key: str, by: User) -> tuple[str, str, dict[str, Any]]:
     """(return URL, signed response JWT, the item) for the examiner's choice; audited."""
     platform = Platform.objects.select_related("course").get(pk=session["platform"])
     item = next((i for i in placeable_items(course=platform.course) if i["key"] == key), None)

@@ -2,6 +2,7 @@
 
 import json
 import secrets
+from typing import Any
 
 import jwt
 import requests
@@ -44,16 +45,18 @@ def tool_key_current() -> ToolKey:
     return key if key is not None else tool_key_rotate()
 
 
-def tool_jwks() -> dict:
+def tool_jwks() -> dict[str, Any]:
     keys = []
     for key in ToolKey.objects.filter(active=True):
         private = serialization.load_pem_private_key(key.private_key_pem.encode(), password=None)
+        if not isinstance(private, rsa.RSAPrivateKey):  # tool_key_rotate makes RSA keys only
+            raise ValueError(f"The tool key {key.kid} is not an RSA key.")
         public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(private.public_key()))
         keys.append({**public, "kid": key.kid, "alg": "RS256", "use": "sig"})
     return {"keys": keys}
 
 
-def _fetch_platform_jwks(url: str) -> dict:
+def _fetch_platform_jwks(url: str) -> dict[str, Any]:
     try:
         response = requests.get(url, timeout=10)
         response.raise_for_status()

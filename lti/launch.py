@@ -5,6 +5,7 @@ import datetime as dt
 import hmac
 import secrets
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 import jwt
@@ -65,13 +66,13 @@ def platforms_for_login(*, issuer: str, client_id: str, deployment_id: str) -> l
 @dataclass
 class Launch:
     platform: Platform
-    claims: dict
+    claims: dict[str, Any]
     user: User
     membership: Membership
     target_link_uri: str
 
 
-def _verify(*, id_token: str, login: LoginState) -> tuple[Platform, dict]:
+def _verify(*, id_token: str, login: LoginState) -> tuple[Platform, dict[str, Any]]:
     try:
         header = jwt.get_unverified_header(id_token)
         unverified = jwt.decode(id_token, options={"verify_signature": False})
@@ -127,7 +128,7 @@ def _role_from_lti(roles: object) -> str | None:
     return None
 
 
-def username_from_claims(claims: dict) -> str:
+def username_from_claims(claims: dict[str, Any]) -> str:
     """The roster username in the launch: a custom parameter (Canvas: `$Canvas.user.loginId`, the SIS login id)."""
     custom = claims.get(LTI + "custom")
     value = custom.get(settings.LTI_USERNAME_CUSTOM_FIELD) if isinstance(custom, dict) else None
@@ -169,7 +170,12 @@ def launch_accept(*, id_token: str, state: str, state_cookie: str | None) -> Lau
             membership.role = role
             membership.save(update_fields=["role"])
             audit_record(
-                actor=user, action="membership_role.update", course=platform.course, target=membership, old=old, new=role
+                actor=user,
+                action="membership_role.update",
+                course=platform.course,
+                target=membership,
+                old=old,
+                new=role,
             )
     return Launch(
         platform=platform,
@@ -184,7 +190,7 @@ NRPS_CLAIM = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
 AGS_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 
 
-def _remember_services(*, platform: Platform, claims: dict) -> None:
+def _remember_services(*, platform: Platform, claims: dict[str, Any]) -> None:
     """The course's membership service URL (and a resource link, for per-member custom parameters) and its
     gradebook's line items URL with the granted scopes, from a launch or a deep-linking request."""
     nrps = claims.get(NRPS_CLAIM)

@@ -9,6 +9,7 @@ import io
 import secrets
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import jwt
 import requests
@@ -97,7 +98,7 @@ def _role_of(roles: object) -> str:
     return ""  # the import names the row: a role it does not know
 
 
-def _username_of(member: dict) -> str:
+def _username_of(member: dict[str, Any]) -> str:
     """The launch's custom parameter, from the member's message section (NRPS 2.0, 3.7; Canvas: with rlid)."""
     for message in member.get("message") or []:
         custom = message.get(LTI + "custom") if isinstance(message, dict) else None
@@ -107,7 +108,7 @@ def _username_of(member: dict) -> str:
     return ""
 
 
-def memberships(*, platform: Platform) -> list[dict]:
+def memberships(*, platform: Platform) -> list[dict[str, Any]]:
     if not platform.memberships_url:
         raise LmsServiceError(
             "The LMS has not told coursesite where this course's members are yet: open coursesite once from the "
@@ -119,7 +120,7 @@ def memberships(*, platform: Platform) -> list[dict]:
     }
     params = {"rlid": platform.resource_link_id} if platform.resource_link_id else {}
     url: str | None = platform.memberships_url
-    members: list[dict] = []
+    members: list[dict[str, Any]] = []
     for _page in range(MAX_PAGES):
         if url is None:
             break

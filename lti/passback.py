@@ -181,7 +181,7 @@ def _call(method: str, url: str, *, token: str, **kwargs: Any) -> requests.Respo
     return response
 
 
-def _line_item_spec(send: ScoreSend) -> dict:
+def _line_item_spec(send: ScoreSend) -> dict[str, Any]:
     resource = send.item.replace(":", "-")  # "assignment-1", "final"
     label = send.label if send.item != "final" else FINAL_LABEL
     return {"scoreMaximum": float(send.score_maximum), "label": label, "resourceId": resource, "tag": TAG}
@@ -190,7 +190,7 @@ def _line_item_spec(send: ScoreSend) -> dict:
 def _line_item_find(lineitems: str, resource_id: str, token: str) -> str | None:
     """The LMS's line item with this resourceId (AGS 2.0, 3.2.5: filtered by resource_id and tag; paged)."""
     url: str | None = lineitems
-    params: dict | None = {"resource_id": resource_id, "tag": TAG}
+    params: dict[str, Any] | None = {"resource_id": resource_id, "tag": TAG}
     for _page in range(LOOKUP_PAGES):
         if url is None:
             break
@@ -199,8 +199,9 @@ def _line_item_find(lineitems: str, resource_id: str, token: str) -> str | None:
             return None  # no read access to the line items: only making one is left
         items = found.json()
         for item in items if isinstance(items, list) else []:
-            if isinstance(item, dict) and item.get("resourceId") == resource_id and isinstance(item.get("id"), str):
-                return item["id"]
+            item_id = item.get("id") if isinstance(item, dict) else None
+            if isinstance(item_id, str) and item.get("resourceId") == resource_id:
+                return item_id
         url, params = found.links.get("next", {}).get("url"), None
     return None
 

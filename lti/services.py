@@ -38,7 +38,7 @@ def platform_add(
     course = Course.objects.filter(code=course_code).first()
     if course is None:
         errors["--course"] = f"there is no course {course_code!r}"
-    if errors:
+    if errors or course is None:
         raise ValidationError([f"{name}: {message}" for name, message in errors.items()])
     with transaction.atomic():
         if Platform.objects.filter(issuer=issuer, client_id=client_id, deployment_id=deployment_id).exists():

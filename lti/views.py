@@ -16,6 +16,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from coursesite import access
+from coursesite.models import Course
+from coursesite.requests import AuthedHttpRequest
 from coursesite.views import course_page
 
 from . import deep_linking, nrps, passback, selectors
@@ -119,10 +121,11 @@ def _signed_in(request: HttpRequest, accepted: Launch) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def deep_link(request: HttpRequest) -> HttpResponse:
+def deep_link(request: AuthedHttpRequest) -> HttpResponse:
     """The examiner picks what to place in the LMS; the answer goes back to the LMS signed (Deep Linking 2.0)."""
     pending = request.session.get(deep_linking.SESSION_KEY)
-    platform = Platform.objects.select_related("course").filter(pk=(pending or {}).get("platform")).first()
+    platform_id = (pending or {}).get("platform")
+    platform = Platform.objects.select_related("course").filter(pk=platform_id).first() if platform_id else None
     if pending is None or platform is None:
         return _refused(request, "No request from the LMS to place content is open. Start it again from the LMS.")
     access.require_instructor(user=request.user, course=platform.course)
@@ -147,7 +150,7 @@ def jwks(request: HttpRequest) -> JsonResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def tool_config(request: HttpRequest, code: str) -> HttpResponse:
+def tool_config(request: AuthedHttpRequest, code: str) -> HttpResponse:
     course, _membership = course_page(request, code)
     access.require_instructor(user=request.user, course=course)
     platforms = Platform.objects.filter(course=course)
@@ -187,7 +190,7 @@ def tool_config(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
-def _scores_page(request: HttpRequest, course, error: str = "", status: int = 200) -> HttpResponse:  # type: ignore[no-untyped-def]
+def _scores_page(request: AuthedHttpRequest, course: Course, error: str = "", status: int = 200) -> HttpResponse:
     shown = request.GET.get("status", "")
     shown = shown if shown in ScoreSend.Status.values else ""
     page = Paginator(selectors.score_sends(course=course, status=shown), 50).get_page(request.GET.get("page"))
@@ -207,7 +210,7 @@ def _scores_page(request: HttpRequest, course, error: str = "", status: int = 20
 
 @login_required
 @require_GET
-def scores(request: HttpRequest, code: str) -> HttpResponse:
+def scores(request: AuthedHttpRequest, code: str) -> HttpResponse:
     """The course's staff see what went to the LMS gradebook, what failed and why."""
     course, _membership = course_page(request, code)
     access.require_staff(user=request.user, course=course)
@@ -216,7 +219,7 @@ def scores(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def score_send_again(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+def score_send_again(request: AuthedHttpRequest, code: str, pk: int) -> HttpResponse:
     course, _membership = course_page(request, code)
     access.require_staff(user=request.user, course=course)
     send = get_object_or_404(

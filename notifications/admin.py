@@ -2,11 +2,13 @@
 
 from django.contrib import admin
 
+from coursesite.generic import ModelAdmin
+
 from .models import Announcement, Notification
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(ModelAdmin[Notification]):
     list_display = ("created_at", "user", "kind", "subject", "emailed")
     list_filter = ("kind",)
     search_fields = ("user__username", "subject")
@@ -16,7 +18,7 @@ class NotificationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Announcement)
-class AnnouncementAdmin(admin.ModelAdmin):
+class AnnouncementAdmin(ModelAdmin[Announcement]):
     list_display = ("created_at", "course", "audience", "subject")
 
     def has_change_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]

@@ -4,10 +4,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
 from coursesite import access as core_access
+from coursesite.requests import AuthedHttpRequest
 from coursesite.views import course_page
 from projects.models import Group
 
@@ -16,7 +17,7 @@ from .models import OPTIONAL_KINDS, REQUIRED_KINDS, Announcement, EmailOptOut, K
 
 
 @login_required
-def notification_list(request: HttpRequest) -> HttpResponse:
+def notification_list(request: AuthedHttpRequest) -> HttpResponse:
     if request.method == "POST":
         count = services.notifications_mark_read(user=request.user)
         messages.success(request, f"Marked {count} notification{'s' if count != 1 else ''} as read.")
@@ -26,7 +27,7 @@ def notification_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def preferences(request: HttpRequest) -> HttpResponse:
+def preferences(request: AuthedHttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST":
         off = [k for k in OPTIONAL_KINDS if request.POST.get(k) != "1"]
@@ -45,19 +46,19 @@ def preferences(request: HttpRequest) -> HttpResponse:
                 + ".",
             )
             return redirect("notifications:preferences")
-    off = set(EmailOptOut.objects.filter(user=request.user).values_list("kind", flat=True))
+    kept_off = set(EmailOptOut.objects.filter(user=request.user).values_list("kind", flat=True))
     context = {
-        "optional": [(k, Kind(k).label, k not in off) for k in OPTIONAL_KINDS],
+        "optional": [(k, Kind(k).label, k not in kept_off) for k in OPTIONAL_KINDS],
         "required": [Kind(k).label for k in Kind if k in REQUIRED_KINDS],
     }
     return render(request, "notifications/preferences.html", context, status=status)
 
 
 @login_required
-def announcements(request: HttpRequest, code: str) -> HttpResponse:
+def announcements(request: AuthedHttpRequest, code: str) -> HttpResponse:
     course, membership = course_page(request, code)
     status = 200
-    typed = {}
+    typed: dict[str, str] = {}
     if request.method == "POST":
         core_access.require_instructor(user=request.user, course=course)
         post = request.POST
