@@ -1,36 +1,38 @@
 """Read-only REST API of insight (staff only): an assignment's analytics and its latest similarity check."""
 
+from typing import Any
+
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from assignments.models import Assignment
 from coursesite.access import access_course
+from coursesite.requests import AuthedRequest
 
 from . import access, selectors
 
 
-def _assignment(request: Request, code: str, number: int) -> Assignment:
+def _assignment(request: AuthedRequest, code: str, number: int) -> Assignment:
     course, _ = access_course(user=request.user, code=code)
     access.require_insight_staff(user=request.user, course=course)
     return get_object_or_404(Assignment.objects.select_related("course"), course=course, number=number)
 
 
-class BinSerializer(serializers.Serializer):
+class BinSerializer(serializers.Serializer[Any]):
     bin = serializers.CharField()
     count = serializers.IntegerField()
 
 
-class FailureGroupSerializer(serializers.Serializer):
+class FailureGroupSerializer(serializers.Serializer[Any]):
     message = serializers.CharField(help_text="The message with numbers, arrays, addresses and paths normalised")
     count = serializers.IntegerField()
     example = serializers.CharField()
 
 
-class TestAnalyticsSerializer(serializers.Serializer):
+class TestAnalyticsSerializer(serializers.Serializer[Any]):
     name = serializers.CharField()
     visibility = serializers.CharField(help_text="visible | hidden | secret (staff see all)")
     points = serializers.FloatField()
@@ -41,15 +43,16 @@ class TestAnalyticsSerializer(serializers.Serializer):
     failures = FailureGroupSerializer(many=True)
 
 
-class KindSerializer(serializers.Serializer):
+class KindSerializer(serializers.Serializer[Any]):
     kind = serializers.CharField()
-    label = serializers.CharField()
+    # A declared field, taken off the class by DRF's metaclass: `Field.label` is not overridden.
+    label = serializers.CharField()  # type: ignore[assignment]
     results = serializers.IntegerField()
     students = serializers.IntegerField()
 
 
 class AssignmentAnalyticsApi(APIView):
-    class AssignmentAnalyticsOutputSerializer(serializers.Serializer):
+    class AssignmentAnalyticsOutputSerializer(serializers.Serializer[Any]):
         assignment = serializers.IntegerField()
         counts = serializers.DictField(child=serializers.IntegerField())
         not_submitted = serializers.ListField(child=serializers.DictField(child=serializers.CharField()))
@@ -63,14 +66,14 @@ class AssignmentAnalyticsApi(APIView):
         timing = serializers.DictField(child=serializers.DictField(child=serializers.FloatField(allow_null=True)))
 
     @extend_schema(responses=AssignmentAnalyticsOutputSerializer, summary="An assignment's analytics (staff only)")
-    def get(self, request: Request, code: str, number: int) -> Response:
+    def get(self, request: AuthedRequest, code: str, number: int) -> Response:
         assignment = _assignment(request, code, number)
         data = selectors.analytics_as_dict(selectors.assignment_analytics(assignment=assignment))
         return Response(self.AssignmentAnalyticsOutputSerializer(data).data)
 
 
 class SimilarityApi(APIView):
-    class SimilarityPairOutputSerializer(serializers.Serializer):
+    class SimilarityPairOutputSerializer(serializers.Serializer[Any]):
         id = serializers.IntegerField()
         a = serializers.CharField()
         b = serializers.CharField()
@@ -78,7 +81,7 @@ class SimilarityApi(APIView):
         decision = serializers.CharField()
         note = serializers.CharField()
 
-    class SimilarityOutputSerializer(serializers.Serializer):
+    class SimilarityOutputSerializer(serializers.Serializer[Any]):
         check_id = serializers.IntegerField(allow_null=True)
         state = serializers.CharField(allow_null=True)
         threshold = serializers.FloatField(allow_null=True)
@@ -88,7 +91,7 @@ class SimilarityApi(APIView):
         responses=SimilarityOutputSerializer,
         summary="The latest similarity check's pairs at or above its threshold, highest first (staff only)",
     )
-    def get(self, request: Request, code: str, number: int) -> Response:
+    def get(self, request: AuthedRequest, code: str, number: int) -> Response:
         assignment = _assignment(request, code, number)
         check = selectors.check_latest(assignment=assignment)
         pairs = []

@@ -7,7 +7,7 @@ from django.urls import reverse
 from assignments.models import Assignment
 from coursesite.access import course_membership
 from coursesite.hooks import NavLink
-from coursesite.models import Membership
+from coursesite.models import Membership, User
 
 
 def nav_links(membership: Membership) -> list[NavLink]:
@@ -17,7 +17,8 @@ def nav_links(membership: Membership) -> list[NavLink]:
 
 
 def assignment_staff_panel(request: HttpRequest, assignment: Assignment) -> str:
-    membership = course_membership(user=request.user, course=assignment.course)
+    user = request.user
+    membership = course_membership(user=user, course=assignment.course) if isinstance(user, User) else None
     if membership is None or not membership.is_staff_role:
         return ""
     return render_to_string(

@@ -1,6 +1,7 @@
 """Reads for insight: an assignment's analytics in a fixed number of queries, and similarity results."""
 
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,7 +40,7 @@ class TestStats:
     points: float
     ran: int = 0
     passed: int = 0
-    kinds: Counter = field(default_factory=Counter)
+    kinds: Counter[str] = field(default_factory=Counter)
     failures: list[FailureGroup] = field(default_factory=list)
 
     @property
@@ -134,7 +135,7 @@ def assignment_analytics(*, assignment: Assignment) -> Analytics:
             grading_time=ExpressionWrapper(F("finished_at") - F("running_at"), output_field=DurationField()),
         )
     )
-    chosen: dict[int, dict[str, Any]] = {}
+    chosen: dict[int, Mapping[str, Any]] = {}
     grading_seconds: list[float] = []
     queue_seconds: list[float] = []
     for job in jobs:
@@ -157,8 +158,8 @@ def assignment_analytics(*, assignment: Assignment) -> Analytics:
         name: TestStats(name, spec.get("visibility", "visible"), float(spec.get("points", 0)))
         for name, spec in specs.items()
     }
-    messages: dict[str, dict[str, list]] = defaultdict(dict)
-    kind_results: Counter = Counter()
+    messages: dict[str, dict[str, list[Any]]] = defaultdict(dict)  # [count, example]
+    kind_results: Counter[str] = Counter()
     kind_students: dict[str, set[int]] = defaultdict(set)
     student_of_job = {job["id"]: job["submission_id"] for job in chosen.values()}
     results = TestResult.objects.filter(job_id__in=sorted(chosen_ids)).values_list(
@@ -190,10 +191,10 @@ def assignment_analytics(*, assignment: Assignment) -> Analytics:
         tests[name].failures = [FailureGroup(key, count, example) for key, (count, example) in ranked]
 
     scores = []
-    for job in chosen.values():
-        top = job["max_score"] or max_score
-        if job["score"] is not None and top:
-            scores.append(max(0.0, min(1.0, job["score"] / top)))
+    for latest_job in chosen.values():
+        top = latest_job["max_score"] or max_score
+        if latest_job["score"] is not None and top:
+            scores.append(max(0.0, min(1.0, latest_job["score"] / top)))
     outcomes = Counter(job["outcome"] or "unknown" for job in chosen.values())
     kinds = [(kind, label, kind_results[kind], len(kind_students[kind])) for kind, label in KINDS.items()]
     return Analytics(

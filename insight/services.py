@@ -1,5 +1,7 @@
 """State changes of insight (keyword-only, transactional, audited): reminders, similarity checks and decisions."""
 
+from __future__ import annotations
+
 import logging
 import zipfile
 
@@ -82,7 +84,9 @@ def reminder_send(*, assignment: Assignment, by: User, subject: str, body: str, 
     return sent
 
 
-def _store_optional(upload: UploadedFile | None, *, folder: str, max_bytes: int, what: str, zip_only: bool) -> str:
+def _store_optional(
+    upload: UploadedFile[bytes] | None, *, folder: str, max_bytes: int, what: str, zip_only: bool
+) -> str:
     if upload is None:
         return ""
     check_size(upload, max_bytes=max_bytes, what=what)
@@ -104,8 +108,8 @@ def similarity_request(
     assignment: Assignment,
     by: User,
     threshold: float,
-    archive: UploadedFile | None = None,
-    base_code: UploadedFile | None = None,
+    archive: UploadedFile[bytes] | None = None,
+    base_code: UploadedFile[bytes] | None = None,
 ) -> SimilarityCheck:
     """Queue a similarity check of every student's latest code on the `cpu` queue (runs after the commit)."""
     if not 0 < threshold <= 1:
@@ -137,7 +141,7 @@ def _send_check(check_id: int) -> None:
     from .tasks import similarity_check
 
     try:
-        similarity_check.apply_async(args=[check_id], queue="cpu")
+        similarity_check.apply_async(args=(check_id,), queue="cpu")
     except Exception:  # the broker is down: say so on the page instead of leaving it queued forever
         log.exception("could not send similarity check %s to the broker", check_id)
         SimilarityCheck.objects.filter(pk=check_id, state=SimilarityCheck.State.QUEUED).update(
@@ -171,12 +175,12 @@ def similarity_run(*, check_id: int) -> SimilarityCheck | None:
 def _compute(check: SimilarityCheck) -> None:
     assignment = check.assignment
     base_texts, base_names = [], []
-    if assignment.handout:
+    if assignment.handout and assignment.handout.name:
         text = _read(assignment.handout.name, assignment.handout_name or assignment.handout.name)
         if text.strip():
             base_texts.append(text)
             base_names.append(assignment.handout_name or "handout")
-    if check.base_code:
+    if check.base_code and check.base_code.name:
         base_texts.append(_read(check.base_code.name, check.base_code.name))
         base_names.append("uploaded starter code")
     latest = (
@@ -184,7 +188,7 @@ def _compute(check: SimilarityCheck) -> None:
         .select_related("student")
         .order_by("student__username")
     )
-    documents: list[similarity.Document] = []
+    documents: list[similarity.Document[SimilarityDocument]] = []
     rows: list[SimilarityDocument] = []
     unreadable = []
     for submission in latest:
@@ -201,7 +205,7 @@ def _compute(check: SimilarityCheck) -> None:
         row.text = text
         rows.append(row)
         documents.append(similarity.Document(row, text))
-    if check.archive:
+    if check.archive and check.archive.name:
         with default_storage.open(check.archive.name, "rb") as handle:
             for label, text in similarity.archive_documents(handle):
                 row = SimilarityDocument(check_run=check, label=f"archive:{label}"[:300], text=text)

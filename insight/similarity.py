@@ -13,7 +13,7 @@ import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import combinations
-from typing import IO
+from typing import IO, Generic, TypeVar
 
 import numpy as np
 
@@ -122,17 +122,20 @@ def archive_documents(handle: IO[bytes]) -> Iterator[tuple[str, str]]:
             yield label, code
 
 
+K = TypeVar("K")  # the key a caller finds a document by
+
+
 @dataclass
-class Document:
-    key: object  # whatever the caller uses to find it again
+class Document(Generic[K]):
+    key: K  # whatever the caller uses to find it again
     text: str
     is_archive: bool = False
 
 
 @dataclass
-class Match:
-    a: Document
-    b: Document
+class Match(Generic[K]):
+    a: Document[K]
+    b: Document[K]
     similarity: float
     similarity_a: float
     similarity_b: float
@@ -158,7 +161,7 @@ def _slices(array: np.ndarray) -> list[list[int]]:
     return [[int(start), int(end)] for start, end in zip(array[0], array[1], strict=True)]
 
 
-def compare(documents: list[Document], base: Iterable[str] = ()) -> list[Match]:
+def compare(documents: list[Document[K]], base: Iterable[str] = ()) -> list[Match[K]]:
     """Every pair of documents with any shared code (archive documents are compared with students only),
     ranked by similarity, highest first. A pair's similarity is the larger of the two shares of each document's
     fingerprinted code that is found in the other."""
@@ -172,7 +175,7 @@ def compare(documents: list[Document], base: Iterable[str] = ()) -> list[Match]:
         )
         for doc in documents
     ]
-    matches = []
+    matches: list[Match[K]] = []
     for (i, a), (j, b) in combinations(enumerate(documents), 2):
         if a.is_archive and b.is_archive:
             continue

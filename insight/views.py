@@ -1,29 +1,31 @@
 """Staff pages of insight: assignment analytics (with CSV and the reminder), similarity checks and pairs."""
 
 import csv
+from collections.abc import Iterable
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from assignments.models import Assignment
+from coursesite.requests import AuthedHttpRequest
 from coursesite.views import course_page
 
 from . import access, charts, selectors, services, similarity
 from .models import DEFAULT_THRESHOLD, SimilarityCheck, SimilarityPair
 
 
-def _staff_assignment(request: HttpRequest, code: str, number: int) -> Assignment:
+def _staff_assignment(request: AuthedHttpRequest, code: str, number: int) -> Assignment:
     course, _ = course_page(request, code)
     access.require_insight_staff(user=request.user, course=course)
     return get_object_or_404(Assignment.objects.select_related("course"), course=course, number=number)
 
 
 @login_required
-def index(request: HttpRequest, code: str) -> HttpResponse:
+def index(request: AuthedHttpRequest, code: str) -> HttpResponse:
     course, _ = course_page(request, code)
     access.require_insight_staff(user=request.user, course=course)
     assignments = Assignment.objects.filter(course=course).order_by("number")
@@ -31,7 +33,7 @@ def index(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @login_required
-def analytics_page(request: HttpRequest, code: str, number: int) -> HttpResponse:
+def analytics_page(request: AuthedHttpRequest, code: str, number: int) -> HttpResponse:
     assignment = _staff_assignment(request, code, number)
     data = selectors.assignment_analytics(assignment=assignment)
     a = assignment.number
@@ -73,10 +75,10 @@ class _SafeWriter:
             return "'" + value
         return value
 
-    def writerow(self, row) -> None:  # type: ignore[no-untyped-def]
+    def writerow(self, row: Iterable[object]) -> None:
         self.writer.writerow([self._cell(value) for value in row])
 
-    def writerows(self, rows) -> None:  # type: ignore[no-untyped-def]
+    def writerows(self, rows: Iterable[Iterable[object]]) -> None:
         for row in rows:
             self.writerow(row)
 
@@ -85,7 +87,7 @@ CSV_TABLES = ("scores", "tests", "failures", "outcomes", "grading-time", "queue-
 
 
 @login_required
-def analytics_csv(request: HttpRequest, code: str, number: int, table: str) -> HttpResponse:
+def analytics_csv(request: AuthedHttpRequest, code: str, number: int, table: str) -> HttpResponse:
     assignment = _staff_assignment(request, code, number)
     if table not in CSV_TABLES:
         raise Http404("No such table.")
@@ -117,7 +119,7 @@ def analytics_csv(request: HttpRequest, code: str, number: int, table: str) -> H
 
 @login_required
 @require_POST
-def remind(request: HttpRequest, code: str, number: int) -> HttpResponse:
+def remind(request: AuthedHttpRequest, code: str, number: int) -> HttpResponse:
     """Two steps: the first POST shows whom the e-mail goes to; the second (confirm=yes) sends it."""
     assignment = _staff_assignment(request, code, number)
     subject = request.POST.get("subject", "")
@@ -159,7 +161,7 @@ def _threshold(raw: str | None, default: float) -> float:
 
 
 @login_required
-def similarity_page(request: HttpRequest, code: str, number: int) -> HttpResponse:
+def similarity_page(request: AuthedHttpRequest, code: str, number: int) -> HttpResponse:
     assignment = _staff_assignment(request, code, number)
     check = selectors.check_latest(assignment=assignment)
     threshold = _threshold(request.GET.get("threshold"), check.threshold if check else DEFAULT_THRESHOLD)
@@ -185,7 +187,7 @@ def similarity_page(request: HttpRequest, code: str, number: int) -> HttpRespons
 
 @login_required
 @require_POST
-def similarity_run(request: HttpRequest, code: str, number: int) -> HttpResponse:
+def similarity_run(request: AuthedHttpRequest, code: str, number: int) -> HttpResponse:
     assignment = _staff_assignment(request, code, number)
     try:
         services.similarity_request(
@@ -203,7 +205,7 @@ def similarity_run(request: HttpRequest, code: str, number: int) -> HttpResponse
     return redirect("insight:similarity", code, number)
 
 
-def _pair(request: HttpRequest, code: str, pair_id: int) -> SimilarityPair:
+def _pair(request: AuthedHttpRequest, code: str, pair_id: int) -> SimilarityPair:
     course, _ = course_page(request, code)
     access.require_insight_staff(user=request.user, course=course)
     pair = selectors.pair_detail(pair_id=pair_id)
@@ -213,7 +215,7 @@ def _pair(request: HttpRequest, code: str, pair_id: int) -> SimilarityPair:
 
 
 @login_required
-def pair_page(request: HttpRequest, code: str, pair_id: int) -> HttpResponse:
+def pair_page(request: AuthedHttpRequest, code: str, pair_id: int) -> HttpResponse:
     pair = _pair(request, code, pair_id)
     return render(
         request,
@@ -231,7 +233,7 @@ def pair_page(request: HttpRequest, code: str, pair_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def pair_decide(request: HttpRequest, code: str, pair_id: int) -> HttpResponse:
+def pair_decide(request: AuthedHttpRequest, code: str, pair_id: int) -> HttpResponse:
     pair = _pair(request, code, pair_id)
     try:
         services.pair_decide(
