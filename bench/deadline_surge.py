@@ -40,6 +40,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -175,7 +176,7 @@ class Stack:
         beat = [PY, "-m", "celery", "-A", "coursesite", "beat", "--schedule", str(var / "celerybeat-schedule")]
         self.beat = self._start([*beat, "--loglevel", "WARNING"], "beat")
 
-    def _start(self, argv: list[str], log: str) -> subprocess.Popen:
+    def _start(self, argv: list[str], log: str) -> subprocess.Popen[bytes]:
         with (self.var / f"{log}.log").open("ab") as out:
             process = subprocess.Popen(argv, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT)
         self.processes.append(process)
@@ -185,14 +186,14 @@ class Stack:
         argv = [PY, "manage.py", "shell", "-v0", "-c", code]
         return subprocess.run(argv, cwd=ROOT, env=self.env, check=True, capture_output=True, text=True).stdout
 
-    def rows(self) -> list[list]:
+    def rows(self) -> list[list[Any]]:
         """Every submission's grading job: submission, student, state, outcome, epoch times, tries."""
         import psycopg
 
         with psycopg.connect(self.env["DATABASE_URL"]) as db:
             return [[float(v) if isinstance(v, Decimal) else v for v in row] for row in db.execute(RESULTS)]
 
-    def start_worker(self, n: int) -> subprocess.Popen:
+    def start_worker(self, n: int) -> subprocess.Popen[bytes]:
         argv = [PY, "-m", "celery", "-A", "coursesite", "worker", "-Q", "cpu,rerun", "--concurrency", "1"]
         argv += ["-n", f"surge{n}@%h", "--loglevel", "WARNING"]
         return self._start(argv, f"worker{n}")
@@ -234,7 +235,7 @@ class Student:
     POLL_ETAG = re.compile(r'data-etag="([^"]+)"')
     FIRST_S, MAX_S, GROWTH = 1.0, 10.0, 1.5  # as poll.js
 
-    def __init__(self, base: str, person: dict, report: bytes, code: bytes, stats: dict) -> None:
+    def __init__(self, base: str, person: dict[str, Any], report: bytes, code: bytes, stats: dict[str, Any]) -> None:
         self.base, self.report, self.code, self.stats = base, report, code, stats
         self.api = requests.Session()
         self.api.headers["Authorization"] = f"Token {person['token']}"
@@ -244,7 +245,10 @@ class Student:
         self.changed = threading.Event()
 
     def submit(self) -> None:
-        files = {"code": ("assignment1.py", self.code, "text/x-python"), "report": ("report.pdf", self.report)}
+        files: dict[str, tuple[str, bytes, str] | tuple[str, bytes]] = {
+            "code": ("assignment1.py", self.code, "text/x-python"),
+            "report": ("report.pdf", self.report),
+        }
         started = time.perf_counter()
         try:
             response = self.api.post(f"{self.base}/api/courses/DD2424/assignments/1/submissions/", files=files)
@@ -373,7 +377,14 @@ def run(stack: Stack, seed: int, window: float, workers: int, bare: float) -> No
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coursesite.settings")
     from coursesite.uploads import minimal_pdf
 
-    stats: dict = {"accepted": [], "refused": [], "submit_ms": [], "poll_ms": [], "poll_errors": 0, "not_modified": 0}
+    stats: dict[str, Any] = {
+        "accepted": [],
+        "refused": [],
+        "submit_ms": [],
+        "poll_ms": [],
+        "poll_errors": 0,
+        "not_modified": 0,
+    }
     code, report = REFERENCE.read_bytes(), minimal_pdf("Surge")
     people = [Student(base, person, report, code, stats) for person in stack.people]
     rng = random.Random(seed)
@@ -422,14 +433,16 @@ def run(stack: Stack, seed: int, window: float, workers: int, bare: float) -> No
     report_figures(stats, rows, workers, bare, faults, stack)
 
 
-def report_figures(stats: dict, rows: list, workers: int, bare: float, faults: list[str], stack: Stack) -> None:
+def report_figures(
+    stats: dict[str, Any], rows: list[list[Any]], workers: int, bare: float, faults: list[str], stack: Stack
+) -> None:
     by_submission = {row[0]: row for row in rows}
     accepted = stats["accepted"]
     # An infrastructure error that stayed one after every try is no result either.
     lost = [s for s in accepted if s not in by_submission or by_submission[s][2] not in ("finished", "skipped")]
     superseded = [row for row in rows if row[3] == "superseded"]
     ran = [row for row in rows if row[5] is not None and row[3] != "superseded"]
-    latest: dict[str, list] = {}
+    latest: dict[str, list[Any]] = {}
     for row in sorted(rows, key=lambda row: row[0]):
         latest[row[1]] = row
     waits = [row[6] - row[4] for row in latest.values() if row[2] == "finished" and row[6] is not None]

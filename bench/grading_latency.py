@@ -24,6 +24,7 @@ import urllib.error
 import urllib.request
 import uuid
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = str(ROOT / ".venv" / "bin" / "python")
@@ -86,7 +87,8 @@ print("TOKEN", token_create(user=student, name="bench")[1])
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def multipart(files: list[tuple[str, str, bytes, str]]) -> tuple[bytes, str]:
@@ -104,16 +106,19 @@ def multipart(files: list[tuple[str, str, bytes, str]]) -> tuple[bytes, str]:
     return body + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
 
 
-def call(url: str, token: str, data: bytes | None = None, content_type: str = "") -> dict:
+def call(url: str, token: str, data: bytes | None = None, content_type: str = "") -> dict[str, Any]:
     request = urllib.request.Request(url, data=data, method="POST" if data is not None else "GET")  # noqa: S310
     request.add_header("Authorization", f"Token {token}")
     if content_type:
         request.add_header("Content-Type", content_type)
     with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 (our own local server)
-        return json.loads(response.read())
+        answer: dict[str, Any] = json.loads(response.read())
+        return answer
 
 
-def submit_and_wait(base: str, token: str, code: bytes, report: bytes, timeout: float = 120) -> tuple[float, dict]:
+def submit_and_wait(
+    base: str, token: str, code: bytes, report: bytes, timeout: float = 120
+) -> tuple[float, dict[str, Any]]:
     body, content_type = multipart(
         [("code", "assignment1.py", code, "text/x-python"), ("report", "report.pdf", report, "application/pdf")]
     )

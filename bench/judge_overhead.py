@@ -40,7 +40,7 @@ class InProcessCaller:
         self.module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(self.module)
 
-    def call(self, name: str, args: tuple, kwargs: dict[str, Any], deadline: float) -> Any:
+    def call(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any], deadline: float) -> Any:
         return getattr(self.module, name)(*args, **kwargs)
 
 

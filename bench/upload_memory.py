@@ -21,6 +21,7 @@ import time
 import uuid
 import zipfile
 from pathlib import Path
+from typing import IO, Any
 
 REPO = Path(__file__).resolve().parent.parent
 MB = 1024 * 1024
@@ -30,7 +31,8 @@ PASSWORD = "bench-pass"
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def proc_status_kb(pid: int, field: str) -> int:
@@ -67,7 +69,9 @@ def multipart_body(path: Path, parts: list[tuple[str, Path, str]]) -> str:
     return boundary
 
 
-def request(port: int, method: str, url: str, body=None, headers=None) -> tuple[int, dict]:  # type: ignore[no-untyped-def]
+def request(
+    port: int, method: str, url: str, body: IO[bytes] | bytes | str | None = None, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, Any]]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
     conn.request(method, url, body=body, headers=headers or {})
     response = conn.getresponse()
@@ -79,7 +83,7 @@ def request(port: int, method: str, url: str, body=None, headers=None) -> tuple[
         return response.status, {"raw": data[:500].decode(errors="replace")}
 
 
-def submit(port: int, token: str, work: Path, code: Path, report: Path) -> tuple[int, dict, float]:
+def submit(port: int, token: str, work: Path, code: Path, report: Path) -> tuple[int, dict[str, Any], float]:
     body = work / f"body-{code.stem}.bin"
     boundary = multipart_body(body, [("code", code, "application/zip"), ("report", report, "application/pdf")])
     started = time.monotonic()
