@@ -1,6 +1,7 @@
 """Builds a class with submissions, autograder jobs and test results in bulk (for the analytics tests and bench)."""
 
 import datetime as dt
+from typing import Any, TypedDict
 
 from django.utils import timezone
 
@@ -8,7 +9,13 @@ from assignments.models import Assignment, Review, Submission
 from coursesite.models import Course, Membership, Role, User
 from workers.models import GradingJob, Suite, TestResult
 
-TESTS = {
+
+class Spec(TypedDict):
+    points: int
+    visibility: str
+
+
+TESTS: dict[str, Spec] = {
     "test_load_batch": {"points": 1, "visibility": "visible"},
     "test_compute_cost": {"points": 1, "visibility": "visible"},
     "test_gradients_without_regularisation": {"points": 2, "visibility": "visible"},
@@ -29,7 +36,7 @@ def make_suite(assignment: Assignment) -> Suite:
     )
 
 
-def _result(i: int, name: str, points: float) -> dict:
+def _result(i: int, name: str, points: float) -> dict[str, Any]:
     """What student i gets on a test: a few ways to fail, with numbers that differ from student to student."""
     if name == "test_load_batch" or (name == "test_compute_cost" and i % 5):
         return {"status": "passed", "points": points}
