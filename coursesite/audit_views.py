@@ -25,6 +25,7 @@ from . import access
 from .audit import AuditEntry, audit_entries, audit_kinds, audit_rows
 from .models import AuditLog, Course
 from .requests import AuthedHttpRequest, AuthedRequest
+from .spreadsheets import inert
 from .views import course_page
 
 if TYPE_CHECKING:
@@ -132,12 +133,7 @@ def _csv_lines(writer: "_csv.Writer", course: Course, chunk: list[AuditLog]) -> 
         target = f"{row.target_type}#{row.target_id}" if row.target_type else ""
         username = row.actor.username if row.actor is not None else ""
         cells = [_local(entry, course), entry.actor, username, row.action, entry.whom, entry.old, entry.new]
-        yield writer.writerow([_inert(cell) for cell in cells + [entry.sentence, target]])
-
-
-def _inert(cell: str) -> str:
-    """Text that a spreadsheet would run as a formula (a group name "=HYPERLINK(...)") is kept as text."""
-    return f"'{cell}" if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
+        yield writer.writerow([inert(cell) for cell in cells + [entry.sentence, target]])
 
 
 class AuditEntrySerializer(serializers.Serializer[Any]):

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from assignments.models import Assignment
 from coursesite.requests import AuthedHttpRequest
+from coursesite.spreadsheets import inert
 from coursesite.views import course_page
 
 from . import access, charts, selectors, services, similarity
@@ -69,14 +70,8 @@ class _SafeWriter:
     def __init__(self, response: HttpResponse) -> None:
         self.writer = csv.writer(response)
 
-    @staticmethod
-    def _cell(value: object) -> object:
-        if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-            return "'" + value
-        return value
-
     def writerow(self, row: Iterable[object]) -> None:
-        self.writer.writerow([self._cell(value) for value in row])
+        self.writer.writerow([inert(value) for value in row])
 
     def writerows(self, rows: Iterable[Iterable[object]]) -> None:
         for row in rows:
