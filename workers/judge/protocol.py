@@ -79,7 +79,8 @@ def _as_numpy(value: Any) -> np.ndarray | None:
     """Torch tensors become numpy arrays; torch is never imported here for that."""
     kind = type(value)
     if kind.__name__ == "Tensor" and kind.__module__.split(".")[0] == "torch":
-        return value.detach().cpu().numpy()
+        array: np.ndarray = value.detach().cpu().numpy()
+        return array
     return None
 
 
@@ -712,8 +713,8 @@ class SharedMemory:
                 if key in self.mappings:
                     self.attached.add(key)
             except OSError:  # out of file descriptors or address space: read it instead
-                mapping = bytearray(size)
-                view, done = memoryview(mapping), 0
+                copy = bytearray(size)
+                view, done = memoryview(copy), 0
                 while done < size:
                     count = os.preadv(fd, [view[done:]], offset + done)
                     if not count:

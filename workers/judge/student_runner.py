@@ -158,7 +158,7 @@ def main(argv: list[str]) -> int:
         )
     sys.path[:] = [entry for entry in sys.path if entry != os.path.dirname(__file__)]
     out, err = _LineCounter(sys.stdout), _LineCounter(sys.stderr)
-    sys.stdout, sys.stderr = out, err  # type: ignore[assignment]
+    sys.stdout, sys.stderr = out, err
     started = time.monotonic()
     try:
         module = import_student(argv[1])
