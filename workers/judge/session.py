@@ -19,6 +19,7 @@ from workers.sandbox import Job, Limits, Outcome, SandboxUnavailable
 JUDGE_DIR = Path(__file__).resolve().parent
 RUNTIME_INSIDE = "/opt/runtime"
 RUNNER_INSIDE = "/judge/student_runner.py"
+PROTOCOL_INSIDE = "/judge/protocol"
 DATA_INSIDE = "/data"
 WORK_INSIDE = "/work"
 MESSAGE_CHARS = 2000
@@ -135,7 +136,7 @@ class StudentSession:
         mounts = [
             (sys.prefix, RUNTIME_INSIDE),
             (str(JUDGE_DIR / "student_runner.py"), RUNNER_INSIDE),
-            (str(JUDGE_DIR / "protocol.py"), "/judge/protocol.py"),
+            (str(JUDGE_DIR / "protocol"), PROTOCOL_INSIDE),  # the package, imported as `protocol` by the runner
         ]
         if self.suite.public_data.is_dir():
             mounts.append((str(self.suite.public_data), DATA_INSIDE))

@@ -12,7 +12,7 @@ import traceback
 from types import ModuleType
 from typing import Any, TextIO
 
-try:  # mounted next to this file inside the sandbox
+try:  # the package workers/judge/protocol, mounted next to this file inside the sandbox
     import protocol  # type: ignore[import-not-found]
 except ImportError:  # imported from the repository (by the judge, for the hint texts)
     from workers.judge import protocol
