@@ -14,7 +14,7 @@ from typing import Any
 
 from workers.judge import launcher, protocol
 from workers.judge.suite import Suite
-from workers.sandbox import Job, Limits, Outcome, SandboxUnavailable
+from workers.sandbox import Limits, Outcome, SandboxUnavailable
 
 JUDGE_DIR = Path(__file__).resolve().parent
 RUNTIME_INSIDE = "/opt/runtime"
@@ -118,7 +118,7 @@ class StudentSession:
         self.module_inside = f"{WORK_INSIDE}/{module.relative_to(submission).as_posix()}"
         self.gpu = gpu
         self.limits = Limits(**suite.sandbox_limits)
-        self.job: Job | None = None
+        self.job: launcher.StudentJob | None = None
         self.reader: protocol.FrameReader | None = None
         self.shared: protocol.SharedMemory | None = None
         # Large arrays already sent (as sealed memfds), kept across the student's processes for the whole run.
@@ -533,7 +533,7 @@ def _violation(name: str, error: Exception) -> StudentCrashed:
     )
 
 
-def _close_channels(job: Job) -> None:
+def _close_channels(job: launcher.StudentJob) -> None:
     for channel in (job.channel_in, job.channel_out, job.channel_socket):
         try:
             if channel is not None:

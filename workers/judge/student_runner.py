@@ -13,7 +13,7 @@ from types import ModuleType
 from typing import Any, TextIO
 
 try:  # the package workers/judge/protocol, mounted next to this file inside the sandbox
-    import protocol  # type: ignore[import-not-found]
+    import protocol  # type: ignore[import-not-found]  # a top-level name only in the sandbox, not for mypy
 except ImportError:  # imported from the repository (by the judge, for the hint texts)
     from workers.judge import protocol
 
