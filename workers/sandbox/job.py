@@ -6,7 +6,6 @@ anything is made); what the job holds on the host is given back by its Teardown 
 from __future__ import annotations
 
 import errno
-import json
 import os
 import resource
 import select
@@ -27,6 +26,7 @@ from .child import chown_tree, make_preexec, rlimits
 from .limits import Limits, Outcome, SandboxUnavailable
 from .slots import Slot
 from .teardown import Teardown, become_subreaper, mountpoints_to_clean
+from .verdict import Ending, classify, parse_status
 
 __all__ = ["Job", "JobSpec", "Placement", "run", "spawn"]
 
@@ -380,7 +380,7 @@ class Job:
         cg = self._cg
         inner_pid: int | None = None
         try:
-            started, bwrap_code, inner_pid = self._read_status()
+            started, _, inner_pid = self._read_status()
             # Output is complete once every writer is gone: the program and any daemon it
             # left, which the kernel kills as the namespace's pid 1 exits.
             for t in self._threads:
@@ -395,7 +395,13 @@ class Job:
             if cg_cpu is not None:
                 cpu = max(cpu, cg_cpu)
             rss = usage.ru_maxrss or (cg_peak or 0)
-            self._outcome = self._classify(status, cpu, wall, rss, oom, started, bwrap_code)
+            tail = bytes(self._out["stderr"][-4096:]).decode(errors="replace")
+            insecure = self.isolation["insecure"]
+            ending = Ending(status, cpu, oom, started, self._kill_reason, tail, exit_is_signal=not insecure)
+            verdict = classify(ending, self.limits)
+            self._outcome = self._make(
+                verdict.status, verdict.exit_code, verdict.signal, cpu, wall, rss, extra=verdict.note
+            )
         except BaseException as exc:  # the caller must always get an Outcome
             self._outcome = self._make("error", None, None, 0.0, wall, 0, extra=f"sandbox error: {exc!r}")
         finally:
@@ -410,8 +416,7 @@ class Job:
         return self._teardown.closed.wait(timeout)
 
     def _read_status(self) -> tuple[bool, int | None, int | None]:
-        """bwrap's JSON status: whether the program started, bwrap's exit code, and the
-        host pid of the namespace's pid-1 reaper."""
+        """bwrap's status report (see verdict.parse_status); the program alone (insecure) has none."""
         if self._status_r < 0:
             return True, None, None
         chunks = []
@@ -423,16 +428,7 @@ class Job:
             pass
         finally:
             self._teardown.close_fd(self._status_r)
-        started, code, inner = False, None, None
-        for line in b"".join(chunks).decode(errors="replace").splitlines():
-            try:
-                doc = json.loads(line)
-            except ValueError:
-                continue
-            if "child-pid" in doc:
-                started, inner = True, int(doc["child-pid"])
-            code = doc.get("exit-code", code)
-        return started, code, inner
+        return parse_status(b"".join(chunks).decode(errors="replace"))
 
     def _make(
         self, status: str, code: int | None, sig: int | None, cpu: float, wall: float, rss: int, extra: str = ""
@@ -453,43 +449,6 @@ class Job:
             stderr_truncated=self._truncated["stderr"],
             isolation=self.isolation,
         )
-
-    def _classify(
-        self, status: int, cpu: float, wall: float, rss: int, oom: int, started: bool, bwrap_code: int | None
-    ) -> Outcome:
-        code: int | None = None
-        sig: int | None = None
-        if os.WIFSIGNALED(status):
-            sig = os.WTERMSIG(status)
-        else:
-            raw = os.WEXITSTATUS(status)
-            # bwrap reports a program killed by signal N as exit 128+N, like a shell.
-            if raw > 128 and raw - 128 < signal.NSIG and not self.isolation["insecure"]:
-                sig = raw - 128
-            else:
-                code = raw
-        reason = self._kill_reason
-        tail = bytes(self._out["stderr"][-4096:]).decode(errors="replace")
-        if reason == "timeout" and oom:
-            # An OOM-killed worker often leaves its parent waiting forever (a Pool
-            # hangs): the memory limit, not the clock, is what the student must fix.
-            result = "memory"
-        elif reason in ("timeout", "cpu_limit", "output_limit"):
-            result = reason
-        elif not started and reason is None and not oom:
-            return self._make("error", code, sig, cpu, wall, rss, extra="sandbox failed to start")
-        elif oom and (sig is not None or code):
-            result = "memory"
-        elif sig == signal.SIGXCPU or (sig == signal.SIGKILL and cpu >= self.limits.cpu_s - 0.05):
-            result = "cpu_limit"
-        elif sig is not None:
-            result = "signal"
-        elif code:
-            memory_error = "MemoryError" in tail.strip().splitlines()[-1:][0] if tail.strip() else False
-            result = "memory" if memory_error else "exit_nonzero"
-        else:
-            result = "ok"
-        return self._make(result, code, sig, cpu, wall, rss)
 
     # -- public --------------------------------------------------------------------------
 
