@@ -8,7 +8,7 @@ from pathlib import Path
 
 from workers.sandbox import Limits
 from workers.sandbox.host import slot_range
-from workers.sandbox.job import slot_lock_path
+from workers.sandbox.slots import slot_lock_path
 
 RUNTIME = os.environ.get("COURSESITE_SANDBOX_RUNTIME", str(Path(__file__).resolve().parents[2] / ".runtime"))
 # Bound at a fixed place inside, like the judge does, so no host path (e.g. a clone under /tmp) shows in the sandbox.

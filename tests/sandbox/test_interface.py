@@ -14,8 +14,8 @@ import pytest
 from tests.sandbox.support import PYTHON, RUNTIME, RUNTIME_BIND, SMALL
 from workers.sandbox import Limits, check_host, run, spawn
 from workers.sandbox.bwrap import base_env, build_argv
+from workers.sandbox.child import rlimits
 from workers.sandbox.host import slot_range
-from workers.sandbox.job import _rlimits
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -134,11 +134,11 @@ def test_it_binds_only_the_chosen_gpu_and_its_control_nodes() -> None:
     assert base_env({}, channel=False, gpu=1)["CUDA_VISIBLE_DEVICES"] == "0"
     assert "--dev-bind" not in build_argv(["python"], bwrap="bwrap", workdir="/w", readonly=[], limits=Limits(),
                                           etc_dir="/e")  # fmt: skip
-    limited = {res for res, _, _ in _rlimits(Limits(), gpu=1)}
+    limited = {res for res, _, _ in rlimits(Limits(), gpu=1)}
     import resource
 
     assert resource.RLIMIT_AS not in limited
-    assert resource.RLIMIT_AS in {res for res, _, _ in _rlimits(Limits(), gpu=None)}
+    assert resource.RLIMIT_AS in {res for res, _, _ in rlimits(Limits(), gpu=None)}
 
 
 def test_it_refuses_a_gpu_this_host_does_not_have(workdir) -> None:

@@ -73,8 +73,8 @@ class Params:
             shown.append("*" + args.vararg.arg)
         elif args.kwonlyargs:
             shown.append("*")
-        for arg, default in zip(args.kwonlyargs, args.kw_defaults, strict=True):
-            shown.append(arg.arg + ("" if default is None else "=" + _source(default)))
+        for arg, kw_default in zip(args.kwonlyargs, args.kw_defaults, strict=True):
+            shown.append(arg.arg + ("" if kw_default is None else "=" + _source(kw_default)))
         if args.kwarg:
             shown.append("**" + args.kwarg.arg)
         return cls(
@@ -188,7 +188,7 @@ def collect(tree: ast.Module, file: str, module: str, cells: Sequence[tuple[int,
                     params = Params.of(node.value.args)
                     found.append(Definition(target.id, "function", "", params, file, where(node.lineno), module))
         elif isinstance(node, (ast.If, ast.Try, ast.With, ast.For, ast.While)):
-            guard = context == "module" and _is_main_guard(node)  # type: ignore[arg-type]
+            guard = context == "module" and _is_main_guard(node)
             inner = "guard" if guard else context
             blocks = [getattr(node, name, []) for name in ("body", "orelse", "finalbody")]
             blocks += [handler.body for handler in getattr(node, "handlers", [])]
@@ -293,8 +293,9 @@ class Advice:
         """The submission's definitions closest to required function `name`, best first."""
         taken = {alias for required in self.asked for alias in self.accepted(required)} - {name}
         wanted = self.accepted(name)
-        arity = self.spec(name).signature.arity if self.spec(name).signature else None
-        scored = []
+        signature = self.spec(name).signature
+        arity = signature.arity if signature else None
+        scored: list[tuple[float, bool, bool, int, Definition]] = []
         for definition in self.definitions:
             if definition.name in taken and definition.kind == "function":
                 continue  # another required function, defined as it should be

@@ -71,7 +71,10 @@ def value_of(result: Any) -> Any:
     return result.result() if isinstance(result, Pending) else result
 
 
-def _differences(cost: Callable[[], Any], param: np.ndarray, entries: Sequence[tuple[int, ...]], h: float) -> list:
+def _differences(
+    cost: Callable[[], Any], param: np.ndarray, entries: Sequence[tuple[int, ...]], h: float
+) -> list[tuple[Any, Any]]:
+    """The cost at each entry of `param` moved by +h and by -h (each a float or a pending reply)."""
     pairs = []
     for entry in entries:
         old = param[entry]

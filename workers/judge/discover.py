@@ -13,6 +13,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from workers.judge.advice import MAX_DEFINITIONS, BrokenFile, Definition, collect, place
 
@@ -74,7 +75,7 @@ def top_level_names(tree: ast.Module) -> set[str]:
     return names
 
 
-def _notebook_source(notebook: dict, starts: list[tuple[int, int]] | None = None) -> tuple[str, int]:
+def _notebook_source(notebook: dict[str, Any], starts: list[tuple[int, int]] | None = None) -> tuple[str, int]:
     """The code cells in order as one script, and how many magic/shell lines were dropped; `starts` gets each
     kept cell's first line in the script and its number among the code cells."""
     chunks: list[str] = []

@@ -33,7 +33,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
 from workers.sandbox import Limits, Outcome, SandboxUnavailable
 from workers.sandbox import spawn as sandbox_spawn
@@ -148,6 +148,28 @@ def _close_all(fds: Sequence[int]) -> None:
 _client: LauncherClient | None = None
 
 
+class StudentJob(Protocol):
+    """The judge's handle on the student's process, whoever started it: the sandbox's Job (a judge without the
+    launcher) or a RemoteJob (the launcher's). Both have the channel; a RemoteJob's ends are never None."""
+
+    @property
+    def channel_in(self) -> IO[bytes] | None: ...
+
+    @property
+    def channel_out(self) -> IO[bytes] | None: ...
+
+    @property
+    def channel_socket(self) -> socket.socket | None: ...
+
+    def wait(self, timeout: float | None = None) -> Outcome: ...
+
+    def kill(self) -> Outcome: ...
+
+    def request_kill(self) -> None: ...
+
+    def close(self, timeout: float | None = None) -> bool: ...
+
+
 def spawn(
     argv: Sequence[str],
     *,
@@ -156,7 +178,7 @@ def spawn(
     limits: Limits,
     env: dict[str, str] | None,
     gpu: int | None,
-) -> Any:
+) -> StudentJob:
     """Start the student's process: through the launcher when the judge runs under one (the launcher decides
     everything but the module), else with the sandbox right here (a judge started without the launcher)."""
     if _client is None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 TRACEBACK_HEADER = "Traceback (most recent call last):"
@@ -58,8 +58,13 @@ class Redactor:
     def paths(self, text: str) -> str:
         for path, label in self.labels:
             # The whole folder only (followed by a separator or the end), never a longer name that starts alike.
-            text = re.sub(re.escape(path) + r"(?=[/\s'\":,;)\]]|$)", lambda _match, label=label: label, text)
+            text = re.sub(re.escape(path) + r"(?=[/\s'\":,;)\]]|$)", _literal(label), text)
         return self.scratch.sub("<scratch>", text)
+
+
+def _literal(label: str) -> Callable[[re.Match[str]], str]:
+    """A replacement for re.sub that is `label` as it is (a string would have its backslashes read)."""
+    return lambda _match: label
 
 
 DEFAULT = Redactor()

@@ -14,11 +14,12 @@ from typing import Any
 
 from workers.judge import launcher, protocol
 from workers.judge.suite import Suite
-from workers.sandbox import Job, Limits, Outcome, SandboxUnavailable
+from workers.sandbox import Limits, Outcome, SandboxUnavailable
 
 JUDGE_DIR = Path(__file__).resolve().parent
 RUNTIME_INSIDE = "/opt/runtime"
 RUNNER_INSIDE = "/judge/student_runner.py"
+PROTOCOL_INSIDE = "/judge/protocol"
 DATA_INSIDE = "/data"
 WORK_INSIDE = "/work"
 MESSAGE_CHARS = 2000
@@ -117,7 +118,7 @@ class StudentSession:
         self.module_inside = f"{WORK_INSIDE}/{module.relative_to(submission).as_posix()}"
         self.gpu = gpu
         self.limits = Limits(**suite.sandbox_limits)
-        self.job: Job | None = None
+        self.job: launcher.StudentJob | None = None
         self.reader: protocol.FrameReader | None = None
         self.shared: protocol.SharedMemory | None = None
         # Large arrays already sent (as sealed memfds), kept across the student's processes for the whole run.
@@ -135,7 +136,7 @@ class StudentSession:
         mounts = [
             (sys.prefix, RUNTIME_INSIDE),
             (str(JUDGE_DIR / "student_runner.py"), RUNNER_INSIDE),
-            (str(JUDGE_DIR / "protocol.py"), "/judge/protocol.py"),
+            (str(JUDGE_DIR / "protocol"), PROTOCOL_INSIDE),  # the package, imported as `protocol` by the runner
         ]
         if self.suite.public_data.is_dir():
             mounts.append((str(self.suite.public_data), DATA_INSIDE))
@@ -174,14 +175,15 @@ class StudentSession:
         except SandboxUnavailable as error:
             raise InfrastructureError(f"sandbox unavailable: {error}") from error
         self.spawned += 1
-        for channel in (self.job.channel_in, self.job.channel_out):
+        requests, replies, sock = self.job.channel_in, self.job.channel_out, self.job.channel_socket
+        assert requests is not None and replies is not None and sock is not None  # spawn always makes the channel
+        for channel in (requests, replies):
             try:  # bigger pipes: arrays cross in fewer wake-ups
                 fcntl.fcntl(channel.fileno(), F_SETPIPE_SZ, PIPE_BYTES)
             except OSError:
                 pass
-        assert self.job.channel_socket is not None
-        self.shared = protocol.SharedMemory(self.job.channel_socket, cache=self.sent_arrays)
-        self.reader = protocol.FrameReader(self.job.channel_out.fileno(), self.shared)
+        self.shared = protocol.SharedMemory(sock, cache=self.sent_arrays)
+        self.reader = protocol.FrameReader(replies.fileno(), self.shared)
         self.import_deadline = time.monotonic() + self.suite.import_timeout_s
 
     def wait_ready(self) -> ImportReport:
@@ -214,8 +216,8 @@ class StudentSession:
         hint = message["hint"][:HINT_CHARS]
         if message["kind"] == "import_error":
             self.stop()
-            error = {k: message[k][:MESSAGE_CHARS] for k in ("type", "message", "traceback")}
-            return ImportReport(ok=False, error=error, hint=hint)
+            failure = {k: message[k][:MESSAGE_CHARS] for k in ("type", "message", "traceback")}
+            return ImportReport(ok=False, error=failure, hint=hint)
         return ImportReport(
             ok=True, functions=tuple(message["functions"]), seconds=float(message["import_seconds"]), hint=hint
         )
@@ -258,7 +260,7 @@ class StudentSession:
             _close_channels(job)
         self.sent_arrays.close()
 
-    def call(self, name: str, args: tuple, kwargs: dict[str, Any], deadline: float) -> Any:
+    def call(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any], deadline: float) -> Any:
         """Run one of the student's functions and return its value (or raise what went wrong, in plain words)."""
         self.begin()
         pending = self.send(name, args, kwargs, deadline)
@@ -270,7 +272,9 @@ class StudentSession:
         self.broken = None
         self.reply_bytes = 0
 
-    def send(self, name: str, args: tuple, kwargs: dict[str, Any], deadline: float, hold: bool = False) -> Pending:
+    def send(
+        self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any], deadline: float, hold: bool = False
+    ) -> Pending:
         """Send a call without waiting for its reply; `collect` reads the replies, in the order of the calls.
         Arguments are encoded now, so changing them afterwards does not change the call. With `hold`, a small
         request is kept back and written with the next ones (one wake-up of the student's process for many
@@ -298,10 +302,10 @@ class StudentSession:
         self.inflight.append(pending)
         if not self._send_shared(deadline):
             return pending
-        small = len(parts) == 1 and isinstance(parts[0], bytes)  # a copy: later changes cannot reach it
-        if hold and small:
-            self.held.append(parts[0])
-            self.held_bytes += len(parts[0])
+        first = parts[0]
+        if hold and len(parts) == 1 and isinstance(first, bytes):  # a copy: later changes cannot reach it
+            self.held.append(first)
+            self.held_bytes += len(first)
             if self.held_bytes >= HELD_BYTES:
                 self._write([], deadline)
         else:
@@ -329,6 +333,8 @@ class StudentSession:
             parts = [b"".join(held), *parts]
         if not parts or self.job is None or self.reader is None:
             return
+        requests = self.job.channel_in
+        assert requests is not None  # spawn always makes the channel
         name = self.inflight[0].name if self.inflight else "a call"  # the call the process is busy with
 
         def read_a_reply() -> bool:
@@ -338,9 +344,7 @@ class StudentSession:
             return self.job is not None
 
         try:
-            protocol.write_frame(
-                self.job.channel_in.fileno(), parts, deadline, readable=self.reader.fd, on_readable=read_a_reply
-            )
+            protocol.write_frame(requests.fileno(), parts, deadline, readable=self.reader.fd, on_readable=read_a_reply)
         except protocol.ChannelTimeout:
             self._timed_out(name)
         except (protocol.ChannelClosed, BrokenPipeError):
@@ -383,14 +387,16 @@ class StudentSession:
         name = pending.name
         if not isinstance(reply, dict) or type(reply.get("id")) is not int or reply["id"] != pending.call_id:
             self.stop()
-            pending.fail(StudentCrashed(f"an out-of-order reply arrived during {name}", "protocol violation"))
-            self._fail_inflight(pending.error)
+            crash = StudentCrashed(f"an out-of-order reply arrived during {name}", "protocol violation")
+            pending.fail(crash)
+            self._fail_inflight(crash)
             return
         problem = _reply_problem(reply)
         if problem is not None:
             self.stop()
-            pending.fail(StudentCrashed(f"a malformed reply arrived during {name} ({problem})", "protocol violation"))
-            self._fail_inflight(pending.error)
+            crash = StudentCrashed(f"a malformed reply arrived during {name} ({problem})", "protocol violation")
+            pending.fail(crash)
+            self._fail_inflight(crash)
             return
         kind = reply["kind"]
         if kind == "result":
@@ -527,7 +533,7 @@ def _violation(name: str, error: Exception) -> StudentCrashed:
     )
 
 
-def _close_channels(job: Job) -> None:
+def _close_channels(job: launcher.StudentJob) -> None:
     for channel in (job.channel_in, job.channel_out, job.channel_socket):
         try:
             if channel is not None:

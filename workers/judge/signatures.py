@@ -261,8 +261,10 @@ def _reordered(wanted: Sequence[Value], got: Sequence[Any], sizes: Mapping[str, 
     """The declared names in the order the returned shapes match them, when that is another order."""
     expected = [_expected(value, sizes) for value in wanted]
     shapes = [_shape(item) for item in got]
-    if None in expected or None in shapes or len(set(expected)) != len(expected):  # type: ignore[arg-type]
+    known = [shape for shape in expected if shape is not None]
+    returned = [shape for shape in shapes if shape is not None]
+    if len(known) != len(expected) or len(returned) != len(shapes) or len(set(known)) != len(known):
         return None
-    if sorted(expected) != sorted(shapes) or expected == shapes:  # type: ignore[type-var]
+    if sorted(known) != sorted(returned) or known == returned:
         return None
-    return ", ".join(wanted[expected.index(shape)].name or "..." for shape in shapes)
+    return ", ".join(wanted[known.index(shape)].name or "..." for shape in returned)

@@ -12,8 +12,8 @@ import traceback
 from types import ModuleType
 from typing import Any, TextIO
 
-try:  # mounted next to this file inside the sandbox
-    import protocol  # type: ignore[import-not-found]
+try:  # the package workers/judge/protocol, mounted next to this file inside the sandbox
+    import protocol  # type: ignore[import-not-found]  # a top-level name only in the sandbox, not for mypy
 except ImportError:  # imported from the repository (by the judge, for the hint texts)
     from workers.judge import protocol
 
@@ -158,7 +158,7 @@ def main(argv: list[str]) -> int:
         )
     sys.path[:] = [entry for entry in sys.path if entry != os.path.dirname(__file__)]
     out, err = _LineCounter(sys.stdout), _LineCounter(sys.stderr)
-    sys.stdout, sys.stderr = out, err  # type: ignore[assignment]
+    sys.stdout, sys.stderr = out, err
     started = time.monotonic()
     try:
         module = import_student(argv[1])

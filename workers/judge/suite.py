@@ -193,8 +193,8 @@ def _check_config(config: dict[str, Any], problems: list[str]) -> None:
         limits = {}
     for key, value in limits.items():
         if key not in SANDBOX_LIMITS and key not in JUDGE_LIMITS:
-            known = ", ".join((*SANDBOX_LIMITS, *JUDGE_LIMITS))
-            problems.append(f"unknown limit '{key}' (known: {known})")
+            known_limits = ", ".join((*SANDBOX_LIMITS, *JUDGE_LIMITS))
+            problems.append(f"unknown limit '{key}' (known: {known_limits})")
         elif not _positive_number(value) or (key in SANDBOX_LIMITS and not isinstance(value, int)):
             problems.append(f"limit '{key}' must be a positive {'integer' if key in SANDBOX_LIMITS else 'number'}")
     runtime = config.get("runtime", runtimes.default_for(config.get("queue", "cpu")))

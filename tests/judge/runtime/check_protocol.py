@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from workers.judge import protocol
+from workers.judge.protocol import codec
 
 
 def round_trip(value):
@@ -488,7 +489,7 @@ def test_what_the_encoder_sends_the_decoder_takes_and_what_it_would_refuse_is_no
     assert round_trip(np.zeros((1,) * protocol.MAX_DIMS)).ndim == protocol.MAX_DIMS
     # At the item cap (smaller here, so that values at it are quick to build): within the encoder's own count of
     # items, a value can still have more as JSON (brackets and separators); it is refused, not sent.
-    monkeypatch.setattr(protocol, "MAX_NODES", 1000)
+    monkeypatch.setattr(codec, "MAX_NODES", 1000)  # the encoder's own binding of the cap
     with pytest.raises(protocol.EncodeError, match="more than 1000 items"):
         protocol.encode([() for _ in range(600)])
     with pytest.raises(protocol.EncodeError, match="more than 1000 items"):
