@@ -3,6 +3,7 @@
 from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -11,7 +12,6 @@ from django.views.decorators.http import require_POST
 
 from assignments import selectors as assignment_selectors
 from assignments import services as assignment_services
-from assignments.views import course_view
 from coursesite.access import require_staff
 from coursesite.views import course_page
 
@@ -33,7 +33,7 @@ def _int(value: str | None, default: int | None = None) -> int | None:
         raise ValidationError(f"“{value[:20]}” is not a whole number.") from exc
 
 
-@course_view
+@login_required
 def rubric_edit(request: HttpRequest, code: str, number: int) -> HttpResponse:
     course, membership = course_page(request, code)
     require_staff(user=request.user, course=course)
@@ -111,7 +111,7 @@ def _marks_from_post(request: HttpRequest, rubric) -> list[dict]:  # type: ignor
     return marks
 
 
-@course_view
+@login_required
 @require_POST
 def review_save(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     """The marking form: save the marks as a draft, or record the review (and open the next in the queue)."""
@@ -160,7 +160,7 @@ def _back(code: str, submission, anchor: str = "") -> HttpResponse:  # type: ign
     return redirect(reverse("assignments:review", args=[code, submission.pk]) + anchor)
 
 
-@course_view
+@login_required
 @require_POST
 def comment_add(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     """An inline comment from the plain form (the page's script uses the API instead)."""
@@ -184,7 +184,7 @@ def comment_add(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     return redirect(reverse("assignments:review", args=[code, pk]) + query + f"#comment-{comment.pk}")
 
 
-@course_view
+@login_required
 @require_POST
 def comment_delete(request: HttpRequest, code: str, comment_id: int) -> HttpResponse:
     course, _ = course_page(request, code)
