@@ -1,6 +1,7 @@
 """Forms of the exam pages: the examiner's settings, and the date/time fields read in the course's time zone."""
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from django import forms
 
@@ -8,8 +9,18 @@ from coursesite.models import Course
 
 from .models import Exam
 
+if TYPE_CHECKING:
+    ModelForm = forms.ModelForm
+else:
 
-class ExamSettingsForm(forms.ModelForm):
+    class ModelForm(forms.ModelForm):
+        """`ModelForm[Model]` as the stubs write it; at run time (django_stubs_ext is a dev tool) the plain class."""
+
+        def __class_getitem__(cls, model):
+            return cls
+
+
+class ExamSettingsForm(ModelForm[Exam]):
     class Meta:
         model = Exam
         fields = Exam.SETTINGS_FIELDS
@@ -44,5 +55,7 @@ class PickSessionsForm(forms.Form):
 
     def __init__(self, *args, candidates=(), **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
-        self.fields["days"].choices = [(c.day.isoformat(), f"{c.day:%a %-d %b %Y}") for c in candidates]
+        days = self.fields["days"]
+        assert isinstance(days, forms.TypedMultipleChoiceField)
+        days.choices = [(c.day.isoformat(), f"{c.day:%a %-d %b %Y}") for c in candidates]
         self.fields["deadline_time"].widget = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")

@@ -112,7 +112,7 @@ def test_after_finalising_an_exam_mark_change_needs_a_reason(
         {"sitting": sitting.pk, "part1_points": "15", "part2_points": "30", "reason": "Question 4 was added up wrong."},
     )
     assert response.status_code == 302
-    audit = AuditLog.objects.filter(action="exam.mark_record").latest("id")
+    audit = AuditLog.objects.filter(action="exam_mark.record").latest("id")
     assert (audit.data["old_grade"], audit.data["grade"]) == ("C", "B")
     assert gradebook(course=course).rows[0].inputs_changed
 
