@@ -1,12 +1,24 @@
 """Forms of the examiner's grading pages."""
 
+from typing import TYPE_CHECKING
+
 from django import forms
 
 from .models import GradingSettings
 from .policy import GRADES
 
+if TYPE_CHECKING:
+    ModelForm = forms.ModelForm
+else:
 
-class GradingSettingsForm(forms.ModelForm):
+    class ModelForm(forms.ModelForm):
+        """`ModelForm[Model]` as the stubs write it; at run time (django_stubs_ext is a dev tool) the plain class."""
+
+        def __class_getitem__(cls, model):
+            return cls
+
+
+class GradingSettingsForm(ModelForm[GradingSettings]):
     class Meta:
         model = GradingSettings
         fields = ["bonus_threshold", "assignments_required", "require_assignments_for_final", "final_grade_module"]
