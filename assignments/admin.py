@@ -1,20 +1,9 @@
 """Django admin for assignments, extensions, submissions, reviews and regrade requests."""
 
-from typing import TYPE_CHECKING
-
 from django.contrib import admin
 
+from .generics import ModelAdmin
 from .models import Assignment, Extension, RegradeRequest, Review, Submission
-
-if TYPE_CHECKING:
-    ModelAdmin = admin.ModelAdmin
-else:
-
-    class ModelAdmin(admin.ModelAdmin):
-        """`ModelAdmin[Model]` as the stubs write it; at run time (django_stubs_ext is a dev tool) the plain class."""
-
-        def __class_getitem__(cls, model):
-            return cls
 
 
 @admin.register(Assignment)

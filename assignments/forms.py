@@ -1,21 +1,9 @@
 """Forms of the assignment pages (the services do the checking; these only parse the input)."""
 
-from typing import TYPE_CHECKING
-
 from django import forms
 
+from .generics import ModelForm
 from .models import Assignment
-
-if TYPE_CHECKING:
-    ModelForm = forms.ModelForm
-else:
-
-    class ModelForm(forms.ModelForm):
-        """`ModelForm[Model]` as the stubs write it; at run time (django_stubs_ext is a dev tool) the plain class."""
-
-        def __class_getitem__(cls, model):
-            return cls
-
 
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 

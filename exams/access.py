@@ -5,7 +5,7 @@ mark; a student chooses, votes, moves and hands in their own sitting. Another st
 questions before their release, do not exist for a student (NotFound); a member without the role gets Forbidden.
 """
 
-from coursesite.access import require_instructor, require_staff, require_student
+from coursesite.access import require_instructor, require_member, require_student
 from coursesite.errors import Forbidden, NotFound
 from coursesite.models import Course, Membership, User
 
@@ -36,7 +36,7 @@ def access_answer(*, answer: Answer, membership: Membership) -> Answer:
 
 
 def require_marker(*, user: User, course: Course) -> Membership:
-    membership = require_staff(user=user, course=course)
+    membership = require_member(user=user, course=course)
     if not membership.is_staff_role:
         raise Forbidden("Only the course's teachers mark exams.")
     return membership

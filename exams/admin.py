@@ -1,22 +1,12 @@
 """Admin views of the exam, read-only: every change goes through the audited services (pages and API)."""
 
-from typing import TYPE_CHECKING
-
 from django.contrib import admin
 from django.db.models import Model
 from django.http import HttpRequest
 
+from assignments.generics import ModelAdmin
+
 from .models import Answer, CandidateDate, Exam, ExamSession, Mark, ModuleChoice, PollVote, Sitting
-
-if TYPE_CHECKING:
-    ModelAdmin = admin.ModelAdmin
-else:
-
-    class ModelAdmin(admin.ModelAdmin):
-        """`ModelAdmin[Model]` as the stubs write it; at run time (django_stubs_ext is a dev tool) the plain class."""
-
-        def __class_getitem__(cls, model):
-            return cls
 
 
 class ReadOnlyAdmin(ModelAdmin[Model]):

@@ -1,23 +1,13 @@
 """Forms of the exam pages: the examiner's settings, and the date/time fields read in the course's time zone."""
 
 import datetime as dt
-from typing import TYPE_CHECKING
 
 from django import forms
 
+from assignments.generics import ModelForm
 from coursesite.models import Course
 
 from .models import Exam
-
-if TYPE_CHECKING:
-    ModelForm = forms.ModelForm
-else:
-
-    class ModelForm(forms.ModelForm):
-        """`ModelForm[Model]` as the stubs write it; at run time (django_stubs_ext is a dev tool) the plain class."""
-
-        def __class_getitem__(cls, model):
-            return cls
 
 
 class ExamSettingsForm(ModelForm[Exam]):

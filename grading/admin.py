@@ -1,27 +1,10 @@
 """Admin views of grading (read mostly: changes to locked grades go through the examiner's page)."""
 
-from typing import TYPE_CHECKING
-
 from django.contrib import admin
 
+from assignments.generics import ModelAdmin, TabularInline
+
 from .models import CanvasColumn, CanvasStudent, FinalGrade, FinalGradeChange, GradingSettings, RecordsExport
-
-if TYPE_CHECKING:
-    ModelAdmin = admin.ModelAdmin
-    TabularInline = admin.TabularInline
-else:
-
-    class TabularInline(admin.TabularInline):
-        """`TabularInline[Model, Parent]` as the stubs write it; at run time the plain class."""
-
-        def __class_getitem__(cls, models):
-            return cls
-
-    class ModelAdmin(admin.ModelAdmin):
-        """`ModelAdmin[Model]` as the stubs write it; at run time (django_stubs_ext is a dev tool) the plain class."""
-
-        def __class_getitem__(cls, model):
-            return cls
 
 
 @admin.register(GradingSettings)

@@ -1,21 +1,11 @@
 """Forms of the examiner's grading pages."""
 
-from typing import TYPE_CHECKING
-
 from django import forms
+
+from assignments.generics import ModelForm
 
 from .models import GradingSettings
 from .policy import GRADES
-
-if TYPE_CHECKING:
-    ModelForm = forms.ModelForm
-else:
-
-    class ModelForm(forms.ModelForm):
-        """`ModelForm[Model]` as the stubs write it; at run time (django_stubs_ext is a dev tool) the plain class."""
-
-        def __class_getitem__(cls, model):
-            return cls
 
 
 class GradingSettingsForm(ModelForm[GradingSettings]):
