@@ -6,11 +6,11 @@ questions before their release, do not exist for a student (NotFound); a member 
 """
 
 from coursesite.access import require_instructor, require_member, require_student
-from coursesite.errors import Forbidden, NotFound
+from coursesite.errors import Forbidden, NotFound, Refused
 from coursesite.models import Course, Membership, User
 
 from . import clock, rules
-from .models import Answer, ExamSession, Sitting
+from .models import Answer, Exam, ExamSession, Sitting
 
 
 def session_questions_visible(*, session: ExamSession, membership: Membership) -> bool:
@@ -57,3 +57,12 @@ def require_own_sitting(*, user: User, sitting: Sitting) -> Membership:
     if sitting.student_id != user.pk:
         raise NotFound("No such exam sitting.")
     return membership
+
+
+def access_own_sitting(*, user: User, exam: Exam) -> Sitting:
+    """The student's own sitting of the exam; a student who has none yet is told why (400), staff get 403."""
+    require_exam_student(user=user, course=exam.course)
+    sitting = Sitting.objects.filter(exam=exam, student=user).select_related("session", "exam__course").first()
+    if sitting is None:
+        raise Refused("You have no exam session; choose the exam and wait for the date to be picked.")
+    return sitting

@@ -14,7 +14,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from coursesite.access import access_course
-from coursesite.errors import Refused
 from coursesite.models import Course, Membership
 from coursesite.requests import AuthedRequest
 
@@ -177,8 +176,6 @@ class PollApi(APIView):
         data = self.ExamPollInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         answers = {a["day"]: a["answer"] for a in data.validated_data["answers"]}
-        if not answers:
-            raise Refused("Answer at least one date.")
         services.poll_vote(course=course, student=request.user, answers=answers)
         return Response(self.ExamPollOutputSerializer(self._output(request, course, membership, exam)).data)
 
@@ -267,11 +264,8 @@ class AnswerApi(APIView):
         request={"multipart/form-data": ExamAnswerInputSerializer}, responses={201: ExamAnswerOutputSerializer}
     )
     def post(self, request: AuthedRequest, code: str) -> Response:
-        course, _, exam = _exam(request, code)
-        access.require_exam_student(user=request.user, course=course)  # before saying whether they have a sitting
-        sitting = Sitting.objects.filter(exam=exam, student=request.user).first()
-        if sitting is None:
-            raise Refused("You have no exam session; choose the exam and wait for the date to be picked.")
+        _, _, exam = _exam(request, code)
+        sitting = access.access_own_sitting(user=request.user, exam=exam)
         data = self.ExamAnswerInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         answer = services.answer_upload(sitting=sitting, upload=data.validated_data["answer"], by=request.user)

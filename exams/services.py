@@ -124,6 +124,8 @@ def module_choose(*, course: Course, student: User, choice: str) -> ModuleChoice
 def poll_vote(*, course: Course, student: User, answers: dict[dt.date, str]) -> list[PollVote]:
     """Answer yes / if need be / no for candidate dates; editable while the poll is open."""
     access.require_exam_student(user=student, course=course)
+    if not answers:
+        raise Refused("Answer at least one date.")
     exam = exam_for(course=course)
     # Locking the student's choice row serialises their own parallel ballots (and a parallel change of choice).
     chosen = ModuleChoice.objects.select_for_update().filter(course=course, student=student).first()
@@ -385,9 +387,11 @@ def questions_upload(*, session: ExamSession, upload: UploadedFile[Any], by: Use
 
 
 @transaction.atomic
-def answer_upload(*, sitting: Sitting, upload: UploadedFile[Any], by: User) -> Answer:
+def answer_upload(*, sitting: Sitting, upload: UploadedFile[Any] | None, by: User) -> Answer:
     """Take the student's answer PDF (or replace it) between the release and the deadline; hard deadline."""
     access.require_own_sitting(user=by, sitting=sitting)
+    if upload is None:
+        raise Refused("Choose your answer PDF to upload.")
     sitting = Sitting.objects.select_for_update().select_related("session__exam__course", "student").get(pk=sitting.pk)
     course = sitting.exam.course
     now = clock.now()

@@ -114,8 +114,6 @@ def vote(request: AuthedHttpRequest, code: str) -> HttpResponse:
         if request.POST.get(f"day-{c.day.isoformat()}")
     }
     try:
-        if not answers:
-            raise Refused("Answer at least one date.")
         services.poll_vote(course=course, student=request.user, answers=answers)
     except ValidationError as error:
         return _refused(request, course, membership, exam, error)
@@ -194,9 +192,9 @@ def session_update(request: AuthedHttpRequest, code: str, session_id: int) -> Ht
 def sitting_move(request: AuthedHttpRequest, code: str) -> HttpResponse:
     course, membership = course_page(request, code)
     exam = services.exam_for(course=course)
-    sitting = get_object_or_404(Sitting, exam=exam, student=request.user)
     session = get_object_or_404(ExamSession, pk=request.POST.get("session") or 0, exam=exam)
     try:
+        sitting = access.access_own_sitting(user=request.user, exam=exam)
         services.sitting_move(sitting=sitting, session=session, by=request.user)
     except ValidationError as error:
         return _refused(request, course, membership, exam, error)
@@ -209,12 +207,9 @@ def sitting_move(request: AuthedHttpRequest, code: str) -> HttpResponse:
 def answer_upload(request: AuthedHttpRequest, code: str) -> HttpResponse:
     course, membership = course_page(request, code)
     exam = services.exam_for(course=course)
-    sitting = get_object_or_404(Sitting, exam=exam, student=request.user)
     try:
-        upload = request.FILES.get("answer")
-        if upload is None:
-            raise Refused("Choose your answer PDF to upload.")
-        services.answer_upload(sitting=sitting, upload=upload, by=request.user)
+        sitting = access.access_own_sitting(user=request.user, exam=exam)
+        services.answer_upload(sitting=sitting, upload=request.FILES.get("answer"), by=request.user)
     except ValidationError as error:
         return _refused(request, course, membership, exam, error)
     messages.success(request, "Your answers are handed in. You can replace them until the deadline.")
