@@ -215,7 +215,7 @@ def submission_detail(request: AuthedHttpRequest, code: str, number: int, pk: in
     form = RegradeRequestForm(request.POST or None)
     if request.method == "POST":
         if review is None:
-            raise NotFound("This submission has not been reviewed.")
+            raise Refused("This submission has not been reviewed yet.")  # as the API says
         if form.is_valid():
             try:
                 services.regrade_request(review=review, by=request.user, reason=form.cleaned_data["reason"])
