@@ -154,7 +154,7 @@ def marks_save(*, submission: Submission, by: User, marks: Iterable[dict[str, An
     saved = selectors.marks_of(locked)
     audit_record(
         actor=by,
-        action="mark.save",
+        action="rubric_mark.save",
         course=locked.assignment.course,
         target=locked,
         student=locked.student.username,
