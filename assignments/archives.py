@@ -1,9 +1,12 @@
 """Checks of students' code uploads and packing loose files into one zip, reading everything in chunks."""
 
+from __future__ import annotations
+
 import tempfile
 import unicodedata
 import zipfile
 from collections.abc import Sequence
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.files import File
@@ -20,14 +23,14 @@ LOOSE_EXTENSIONS = (".py", ".ipynb")
 _PACKED_DATE = (1980, 1, 1, 0, 0, 0)
 
 
-def _is_zip(upload: UploadedFile) -> bool:
+def _is_zip(upload: UploadedFile[Any]) -> bool:
     upload.seek(0)
     head = upload.read(4)
     upload.seek(0)
-    return head == b"PK\x03\x04" or head == b"PK\x05\x06"
+    return bool(head == b"PK\x03\x04" or head == b"PK\x05\x06")
 
 
-def check_zip(upload: File, *, what: str = "code archive") -> list[str]:
+def check_zip(upload: File[Any], *, what: str = "code archive") -> list[str]:
     """Refuse archives that could escape or flood the directory they are unpacked into. Returns the file names."""
     upload.seek(0)
     try:
@@ -69,7 +72,7 @@ def check_zip(upload: File, *, what: str = "code archive") -> list[str]:
     return names
 
 
-def pack_code(uploads: Sequence[UploadedFile]) -> File:
+def pack_code(uploads: Sequence[UploadedFile[Any]]) -> File[Any]:
     """One zip archive for the student's code: an uploaded zip (checked) as is, or loose .py/.ipynb files packed.
 
     The result is a Django File on a temporary file, named code.zip; the caller stores and closes it.

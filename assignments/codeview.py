@@ -3,13 +3,17 @@
 import json
 import zipfile
 from dataclasses import dataclass
+from typing import Any
 
-from django.http import Http404
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexer import Lexer
 from pygments.lexers import PythonLexer, TextLexer, get_lexer_for_filename
 from pygments.util import ClassNotFound
+
+from coursesite.errors import NotFound
+
+from .models import Submission
 
 SHOWN_MAX_BYTES = 512 * 1024  # larger files are offered for download, not highlighted
 
@@ -23,7 +27,7 @@ class Source:
     notice: str = ""
 
 
-def code_files(submission) -> list[dict]:  # type: ignore[no-untyped-def]
+def code_files(submission: Submission) -> list[dict[str, Any]]:
     """The archive's files as a tree listing: path, depth, size."""
     try:
         with submission.code.open("rb") as handle, zipfile.ZipFile(handle) as archive:
@@ -42,13 +46,13 @@ def code_files(submission) -> list[dict]:  # type: ignore[no-untyped-def]
         return []
 
 
-def source_of(submission, path: str) -> Source:  # type: ignore[no-untyped-def]
+def source_of(submission: Submission, path: str) -> Source:
     """The text of one file of the archive as the pages show it (404 for a name not in the archive)."""
     with submission.code.open("rb") as handle, zipfile.ZipFile(handle) as archive:
         try:
             info = archive.getinfo(path)
         except KeyError as exc:
-            raise Http404("No such file in the submission.") from exc
+            raise NotFound("No such file in the submission.") from exc
         if info.file_size > SHOWN_MAX_BYTES:
             return Source(notice="This file is too large to show here; download the code instead.")
         data = archive.read(info)
@@ -75,16 +79,23 @@ def source_of(submission, path: str) -> Source:  # type: ignore[no-untyped-def]
     return Source(text=text, lexer=lexer)
 
 
-def highlighted(submission, path: str) -> str:  # type: ignore[no-untyped-def]
+def highlighted(submission: Submission, path: str) -> str:
     """One file of the archive as highlighted HTML (pygments escapes the content)."""
     source = source_of(submission, path)
     if source.notice:
         return f'<p class="muted">{source.notice}</p>'
-    return highlight(source.text, source.lexer, HtmlFormatter(linenos="table", cssclass="highlight"))
+    lexer = source.lexer or TextLexer()
+    return str(highlight(source.text, lexer, HtmlFormatter(linenos="table", cssclass="highlight")))
 
 
-def default_file(files: list[dict]) -> str:
+def pygments_css() -> str:
+    """The stylesheet of the highlighted code (pygments has no type hints: its result is read as text)."""
+    formatter: Any = HtmlFormatter(cssclass="highlight")
+    return str(formatter.get_style_defs(".highlight"))
+
+
+def default_file(files: list[dict[str, Any]]) -> str:
     for f in files:
         if f["path"].endswith((".py", ".ipynb")):
-            return f["path"]
-    return files[0]["path"] if files else ""
+            return str(f["path"])
+    return str(files[0]["path"]) if files else ""

@@ -2,12 +2,13 @@
 
 from django import forms
 
+from .generics import ModelForm
 from .models import Assignment
 
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
-class AssignmentForm(forms.ModelForm):
+class AssignmentForm(ModelForm[Assignment]):
     handout = forms.FileField(required=False, help_text="Replaces the current handout when given.")
 
     class Meta:

@@ -5,9 +5,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
-from django.http import Http404
 from django.utils import timezone
 
+from coursesite.errors import NotFound
 from coursesite.models import Course, Membership, Role, User
 from coursesite.results import AssignmentResult
 
@@ -28,7 +28,7 @@ def assignment_visible_get(*, course: Course, membership: Membership, number: in
     """The assignment, or 404 when it does not exist or is not released yet (for students)."""
     assignment = assignments_visible(course=course, membership=membership).filter(number=number).first()
     if assignment is None:
-        raise Http404("No such assignment.")
+        raise NotFound("No such assignment.")
     return assignment
 
 
@@ -43,7 +43,7 @@ def counting() -> Q:
     chosen_sibling = Submission.objects.filter(
         assignment=OuterRef("assignment"), student=OuterRef("student"), chosen_at__isnull=False
     )
-    return Q(chosen_at__isnull=False) | (Q(is_latest=True) & ~Exists(chosen_sibling))
+    return Q(chosen_at__isnull=False) | (Q(is_latest=True) & Q(~Exists(chosen_sibling)))
 
 
 def _submissions_with_review() -> QuerySet[Submission]:
@@ -57,7 +57,7 @@ def submission_get(*, pk: int, course: Course) -> Submission:
         _submissions_with_review().select_related("assignment", "student").filter(pk=pk, assignment__course=course)
     ).first()
     if submission is None:
-        raise Http404("No such submission.")
+        raise NotFound("No such submission.")
     return submission
 
 
@@ -100,7 +100,8 @@ def with_counting(submissions: QuerySet[Submission]) -> QuerySet[Submission]:
 def grading_of(submission: Submission) -> object | None:
     """The submission's latest autograder run (workers' GradingJob, read through the relation), or None."""
     if hasattr(submission, "grading"):
-        return submission.grading
+        grading: object | None = submission.grading  # annotated by with_grading(), when it ran
+        return grading
     jobs = sorted(submission.grading_jobs.all(), key=lambda job: (job.attempt, job.pk))
     return jobs[-1] if jobs else None
 

@@ -1,27 +1,29 @@
 """State changes of assignments: submissions, claims, reviews, regrades, extensions. Each writes an audit row."""
 
+from __future__ import annotations
+
 import datetime as dt
 import os
 from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import send_mail
 from django.db import transaction
-from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
 from coursesite.access import require_instructor, require_staff, require_student
 from coursesite.audit import audit_record
+from coursesite.errors import Forbidden, NotFound, Refused
 from coursesite.models import Course, Membership, Role, User
 from coursesite.uploads import check_pdf, check_size, store_by_hash
 from lti import passback as lti_passback
 from notifications import events
 
-from .access import require_reviewer
+from .access import require_reviewer, require_submission_owner
 from .archives import CODE_MAX_BYTES, pack_code
 from .models import Assignment, Extension, RegradeRequest, Review, Submission
 from .selectors import choice_closed_reason, deadline_for, may_count, regrade_of, review_of
@@ -37,7 +39,7 @@ ASSIGNMENT_FIELDS = ("number", "title", "description", "released_at", "deadline_
 # Assignments -----------------------------------------------------------------------------------------------------
 
 
-def _store_handout(assignment: Assignment, handout: UploadedFile) -> None:
+def _store_handout(assignment: Assignment, handout: UploadedFile[Any]) -> None:
     check_size(handout, max_bytes=CODE_MAX_BYTES, what="handout")
     extension = os.path.splitext(handout.name or "")[1].lower()[:10]
     stored = store_by_hash(handout, folder="handouts", extension=extension if extension.isascii() else "")
@@ -46,7 +48,9 @@ def _store_handout(assignment: Assignment, handout: UploadedFile) -> None:
 
 
 @transaction.atomic
-def assignment_create(*, course: Course, by: User, handout: UploadedFile | None = None, **fields: Any) -> Assignment:
+def assignment_create(
+    *, course: Course, by: User, handout: UploadedFile[Any] | None = None, **fields: Any
+) -> Assignment:
     require_instructor(user=by, course=course)
     assignment = Assignment(course=course, **{k: v for k, v in fields.items() if k in ASSIGNMENT_FIELDS})
     assignment.full_clean(exclude=["handout"])
@@ -59,7 +63,7 @@ def assignment_create(*, course: Course, by: User, handout: UploadedFile | None 
 
 @transaction.atomic
 def assignment_update(
-    *, assignment: Assignment, by: User, handout: UploadedFile | None = None, **fields: Any
+    *, assignment: Assignment, by: User, handout: UploadedFile[Any] | None = None, **fields: Any
 ) -> Assignment:
     require_instructor(user=by, course=assignment.course)
     changed = {}
@@ -85,8 +89,8 @@ def submission_create(
     *,
     assignment: Assignment,
     student: User,
-    code: Sequence[UploadedFile],
-    report: UploadedFile | None,
+    code: Sequence[UploadedFile[Any]],
+    report: UploadedFile[Any] | None,
     now: dt.datetime | None = None,
 ) -> Submission:
     """Check the upload, store it by content hash, and make it the student's latest submission.
@@ -97,9 +101,9 @@ def submission_create(
     now = now or timezone.now()
     require_student(user=student, course=assignment.course)
     if not assignment.is_released(now):
-        raise ValidationError("This assignment is not released yet.", code="not_released")
+        raise Refused("This assignment is not released yet.", code="not_released")
     if report is None:
-        raise ValidationError("Choose your PDF report.", code="no_report")
+        raise Refused("Choose your PDF report.", code="no_report")
     check_pdf(report, what="report")
     archive = pack_code(list(code))
     try:
@@ -168,17 +172,17 @@ def submission_claim(*, submission: Submission, by: User) -> Submission:
     require_staff(user=by, course=submission.assignment.course)
     locked = _lock(submission)
     if not locked.counts:
-        raise ValidationError(
+        raise Refused(
             "This is not the submission that counts (the student submitted newer work or chose another one); "
             "claim that one instead.",
             code="not_latest",
         )
     if Review.objects.filter(submission=locked).exists():
-        raise ValidationError("This submission has already been reviewed.", code="reviewed")
+        raise Refused("This submission has already been reviewed.", code="reviewed")
     if locked.claimed_by_id == by.pk:
         return locked
     if locked.claimed_by_id is not None:
-        raise ValidationError(f"{User.objects.get(pk=locked.claimed_by_id)} has already claimed it.", code="claimed")
+        raise Refused(f"{User.objects.get(pk=locked.claimed_by_id)} has already claimed it.", code="claimed")
     locked.claimed_by = by
     locked.claimed_at = timezone.now()
     locked.save(update_fields=["claimed_by", "claimed_at"])
@@ -191,7 +195,7 @@ def submission_unclaim(*, submission: Submission, by: User) -> Submission:
     membership = require_staff(user=by, course=submission.assignment.course)
     locked = _lock(submission)
     if locked.claimed_by_id not in (None, by.pk) and not membership.is_instructor:
-        raise PermissionDenied("Only the teacher who claimed it, or the instructor, can release it.")
+        raise Forbidden("Only the teacher who claimed it, or the instructor, can release it.")
     locked.claimed_by = None
     locked.claimed_at = None
     locked.save(update_fields=["claimed_by", "claimed_at"])
@@ -205,10 +209,10 @@ def submission_assign_reviewer(*, submission: Submission, reviewer: User, by: Us
     course = submission.assignment.course
     require_instructor(user=by, course=course)
     if not Membership.objects.filter(user=reviewer, course=course, role__in=[Role.INSTRUCTOR, Role.TA]).exists():
-        raise ValidationError(f"{reviewer} is not a teacher of this course.", code="not_staff")
+        raise Refused(f"{reviewer} is not a teacher of this course.", code="not_staff")
     locked = _lock(submission)
     if Review.objects.filter(submission=locked).exists():
-        raise ValidationError("This submission has already been reviewed.", code="reviewed")
+        raise Refused("This submission has already been reviewed.", code="reviewed")
     locked.claimed_by = reviewer
     locked.claimed_at = timezone.now()
     locked.save(update_fields=["claimed_by", "claimed_at"])
@@ -220,10 +224,8 @@ def submission_assign_reviewer(*, submission: Submission, reviewer: User, by: Us
 def submission_choose(*, submission: Submission, by: User) -> Submission:
     """The student chooses which of their submissions counts (is reviewed), as Gradescope's "activate": only their
     own, only before its review has started (claimed or reviewed), and not one from before an earlier review."""
+    require_submission_owner(user=by, submission=submission, doing="choose which of their submissions counts")
     assignment = submission.assignment
-    if submission.student_id != by.pk:
-        raise PermissionDenied("You can only choose among your own submissions.")
-    require_student(user=by, course=assignment.course)
     # The lock a new submission takes, then every submission of theirs (a claim locks its row: it waits, or wins).
     Membership.objects.select_for_update().get(user=by, course=assignment.course)
     history = list(
@@ -238,12 +240,13 @@ def submission_choose(*, submission: Submission, by: User) -> Submission:
         return target
     closed = choice_closed_reason(history=history, current=current)
     if closed is not None:
-        raise ValidationError(closed, code="review_started")
+        raise Refused(closed, code="review_started", status=409)
     last_review = max((s.submitted_at for s in history if review_of(s) is not None), default=None)
     if not may_count(target, last_review):
-        raise ValidationError(
+        raise Refused(
             "That submission was made before your last reviewed one; only that one or newer ones can count now.",
             code="before_review",
+            status=409,
         )
     for s in history:
         if s.chosen_at is not None:
@@ -290,13 +293,13 @@ def review_record(*, submission: Submission, by: User, passed: bool, bonus: int 
     require_reviewer(user=by, submission=locked)
     assignment = locked.assignment
     if not locked.counts:
-        raise ValidationError(
+        raise Refused(
             "This is not the submission that counts (the student submitted newer work or chose another one); "
             "review that one instead.",
             code="not_latest",
         )
     if Review.objects.filter(submission=locked).exists():
-        raise ValidationError("This submission has already been reviewed.", code="reviewed")
+        raise Refused("This submission has already been reviewed.", code="reviewed")
     _check_bonus(assignment, passed, bonus)
     if locked.claimed_by_id is None:
         locked.claimed_by = by
@@ -326,20 +329,19 @@ def regrade_deadline(review: Review) -> dt.datetime:
 
 @transaction.atomic
 def regrade_request(*, review: Review, by: User, reason: str, now: dt.datetime | None = None) -> RegradeRequest:
-    now = now or timezone.now()
     submission = review.submission
-    if submission.student_id != by.pk:
-        raise PermissionDenied("Only the student who submitted can ask for a regrade.")
+    require_submission_owner(user=by, submission=submission, doing="ask for a regrade")
+    now = now or timezone.now()
     if not reason.strip():
         raise ValidationError({"reason": "Say what you think the review missed."}, code="no_reason")
     if now > regrade_deadline(review):
-        raise ValidationError(
+        raise Refused(
             f"Regrade requests close {submission.assignment.regrade_window_days} days after the review.",
             code="regrade_closed",
         )
     Review.objects.select_for_update().get(pk=review.pk)
     if regrade_of(review) is not None or RegradeRequest.objects.filter(review=review).exists():
-        raise ValidationError("You have already asked for a regrade of this review.", code="regrade_exists")
+        raise Refused("You have already asked for a regrade of this review.", code="regrade_exists")
     regrade = RegradeRequest.objects.create(review=review, reason=reason.strip(), requested_at=now)
     audit_record(
         actor=by, action="regrade.request", course=submission.assignment.course, target=regrade, review=review.pk
@@ -362,7 +364,7 @@ def regrade_answer(
     assignment = submission.assignment
     require_staff(user=by, course=assignment.course)
     if locked.answered_at is not None:
-        raise ValidationError("This regrade request has already been answered.", code="answered")
+        raise Refused("This regrade request has already been answered.", code="answered")
     if not answer.strip():
         raise ValidationError({"answer": "Write an answer to the student."}, code="no_answer")
     final_passed = review.passed if passed is None else passed
@@ -419,12 +421,21 @@ def _remark_lateness(*, assignment: Assignment, student: User) -> None:
 
 @transaction.atomic
 def extension_grant(
-    *, assignment: Assignment, student: User, deadline_at: dt.datetime, reason: str = "", by: User
+    *, assignment: Assignment, student: User | str, deadline_at: dt.datetime, reason: str = "", by: User
 ) -> Extension:
-    """A later deadline for one student; their submissions are re-marked on time or late against it."""
+    """A later deadline for one student (a user, or a username as typed); their submissions are re-marked on time or
+    late against it."""
     require_instructor(user=by, course=assignment.course)
+    if isinstance(student, str):
+        username = student.strip()
+        named = User.objects.filter(
+            username=username, memberships__course=assignment.course, memberships__role=Role.STUDENT
+        ).first()
+        if named is None:
+            raise ValidationError({"student": f"{username} is not a student of this course."}, code="not_student")
+        student = named
     if not Membership.objects.filter(user=student, course=assignment.course, role=Role.STUDENT).exists():
-        raise ValidationError(f"{student} is not a student of this course.", code="not_student")
+        raise Refused(f"{student} is not a student of this course.", code="not_student")
     if deadline_at <= assignment.deadline_at:
         raise ValidationError(
             {"deadline_at": "An extension must end after the assignment's own deadline."}, code="too_early"
@@ -464,7 +475,7 @@ def extension_revoke(*, extension: Extension, by: User) -> None:
         .first()
     )
     if locked is None:
-        raise Http404("This extension no longer exists; it may have been revoked already.")
+        raise NotFound("This extension no longer exists; it may have been revoked already.")
     assignment, student = locked.assignment, locked.student
     audit_record(
         actor=by,

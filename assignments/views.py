@@ -1,54 +1,36 @@
 """Assignment pages: students' assignment and submission pages, the review queue and page, progress, editing."""
 
-import functools
-import zoneinfo
-from collections.abc import Callable
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
-from pygments.formatters import HtmlFormatter
 
 from coursesite.access import require_instructor, require_staff
+from coursesite.errors import Forbidden, NotFound, Refused, flash
 from coursesite.hooks import registry
-from coursesite.models import Course, Role, User
+from coursesite.models import Membership, User
+from coursesite.requests import AuthedHttpRequest
 from coursesite.views import course_page
 
 from . import access, selectors, services
-from .access import require_submission_viewer
 from .codeview import code_files as _code_files
 from .codeview import default_file as _default_file
 from .codeview import highlighted as _highlighted
+from .codeview import pygments_css
 from .forms import AssignmentForm, ExtensionForm, RegradeAnswerForm, RegradeRequestForm, ReviewForm
 from .models import Assignment, Extension, Submission
 
 
-def course_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Sign-in required; times are read and shown in the course's time zone."""
-
-    @login_required
-    @functools.wraps(view)
-    def wrapper(request: HttpRequest, code: str, *args, **kwargs) -> HttpResponse:  # type: ignore[no-untyped-def]
-        tz_name = Course.objects.filter(code=code).values_list("timezone", flat=True).first()
-        with timezone.override(zoneinfo.ZoneInfo(tz_name or "UTC")):
-            return view(request, code, *args, **kwargs)
-
-    return wrapper
-
-
-def _error_text(exc: ValidationError) -> str:
-    return " ".join(exc.messages)
-
-
-@course_view
-def assignment_list(request: HttpRequest, code: str) -> HttpResponse:
+@login_required
+def assignment_list(request: AuthedHttpRequest, code: str) -> HttpResponse:
     course, membership = course_page(request, code)
     if membership.is_student:
         rows = selectors.student_overview(course=course, membership=membership)
@@ -60,11 +42,11 @@ def assignment_list(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
-@course_view
-def assignment_detail(request: HttpRequest, code: str, number: int) -> HttpResponse:
+@login_required
+def assignment_detail(request: AuthedHttpRequest, code: str, number: int) -> HttpResponse:
     course, membership = course_page(request, code)
-    assignment = selectors.assignment_visible_get(course=course, membership=membership, number=number)
-    context: dict = {"assignment": assignment, "now": timezone.now()}
+    assignment = access.access_assignment(user=request.user, course=course, number=number)
+    context: dict[str, Any] = {"assignment": assignment, "now": timezone.now()}
     if membership.is_student:
         status = 200
         if request.method == "POST":
@@ -76,7 +58,8 @@ def assignment_detail(request: HttpRequest, code: str, number: int) -> HttpRespo
                     report=request.FILES.get("report"),
                 )
             except ValidationError as exc:
-                messages.error(request, f"Nothing was submitted: {_error_text(exc)}")
+                messages.error(request, "Nothing was submitted:")
+                flash(request, exc)
                 status = 400
             else:
                 messages.success(request, "Your submission was received.")
@@ -85,7 +68,7 @@ def assignment_detail(request: HttpRequest, code: str, number: int) -> HttpRespo
                 return redirect("assignments:submission", code, number, submission.pk)
         return _student_detail(request, assignment, context, status)
     if request.method == "POST":
-        raise PermissionDenied("Only students submit.")
+        raise Forbidden("Only students submit.")
     context |= {
         "queue_size": selectors.review_queue(course=course, assignment=assignment).count(),
         "extensions": Extension.objects.filter(assignment=assignment).select_related("student", "granted_by"),
@@ -95,7 +78,9 @@ def assignment_detail(request: HttpRequest, code: str, number: int) -> HttpRespo
     return render(request, "assignments/detail_staff.html", context)
 
 
-def _student_detail(request: HttpRequest, assignment: Assignment, context: dict, status: int) -> HttpResponse:
+def _student_detail(
+    request: AuthedHttpRequest, assignment: Assignment, context: dict[str, Any], status: int
+) -> HttpResponse:
     history = selectors.submission_history(assignment=assignment, student=request.user)
     deadline = selectors.deadline_for(assignment=assignment, student=request.user)
     counting = next((s for s in history if s.counts_now), None)  # type: ignore[attr-defined]
@@ -109,18 +94,19 @@ def _student_detail(request: HttpRequest, assignment: Assignment, context: dict,
     return render(request, "assignments/detail_student.html", context, status=status)
 
 
-@course_view
+@login_required
 @require_POST
-def submission_choose(request: HttpRequest, code: str, number: int, pk: int) -> HttpResponse:
+def submission_choose(request: AuthedHttpRequest, code: str, number: int, pk: int) -> HttpResponse:
     """The student makes one of their submissions the one that counts, before its review starts."""
-    course, membership = course_page(request, code)
-    assignment = selectors.assignment_visible_get(course=course, membership=membership, number=number)
+    course, _ = course_page(request, code)
+    assignment = access.access_assignment(user=request.user, course=course, number=number)
     submission = get_object_or_404(Submission, pk=pk, assignment=assignment)
     try:
         chosen = services.submission_choose(submission=submission, by=request.user)
-    except ValidationError as exc:
-        messages.error(request, f"Nothing was changed: {_error_text(exc)}")
-        return _student_detail(request, assignment, {"assignment": assignment, "now": timezone.now()}, 409)
+    except Refused as exc:
+        messages.error(request, "Nothing was changed:")
+        flash(request, exc)
+        return _student_detail(request, assignment, {"assignment": assignment, "now": timezone.now()}, exc.status)
     messages.success(
         request,
         f"Your submission of {date_format(timezone.localtime(chosen.submitted_at), 'D j M Y, H:i')} now counts: "
@@ -129,10 +115,10 @@ def submission_choose(request: HttpRequest, code: str, number: int, pk: int) -> 
     return redirect("assignments:detail", code, number)
 
 
-@course_view
-def assignment_edit(request: HttpRequest, code: str, number: int | None = None) -> HttpResponse:
-    course, membership = course_page(request, code)
-    require_instructor(user=request.user, course=course)
+@login_required
+def assignment_edit(request: AuthedHttpRequest, code: str, number: int | None = None) -> HttpResponse:
+    course, _ = course_page(request, code)
+    require_instructor(user=request.user, course=course)  # the form itself is the examiner's to see
     assignment = get_object_or_404(course.assignments, number=number) if number is not None else None
     form = AssignmentForm(request.POST or None, request.FILES or None, instance=assignment)
     if request.method == "POST" and form.is_valid():
@@ -159,56 +145,49 @@ def assignment_edit(request: HttpRequest, code: str, number: int | None = None) 
     return render(request, "assignments/edit.html", {"form": form, "assignment": assignment}, status=status)
 
 
-@course_view
-def handout(request: HttpRequest, code: str, number: int) -> FileResponse:
-    course, membership = course_page(request, code)
-    assignment = selectors.assignment_visible_get(course=course, membership=membership, number=number)
+@login_required
+def handout(request: AuthedHttpRequest, code: str, number: int) -> FileResponse:
+    course, _ = course_page(request, code)
+    assignment = access.access_assignment(user=request.user, course=course, number=number)
     if not assignment.handout:
-        raise Http404("This assignment has no handout.")
+        raise NotFound("This assignment has no handout.")
     return FileResponse(
         assignment.handout.open("rb"), as_attachment=True, filename=assignment.handout_name or "handout"
     )
 
 
-@course_view
+@login_required
 @require_POST
-def extension_grant(request: HttpRequest, code: str, number: int) -> HttpResponse:
-    course, membership = course_page(request, code)
-    require_instructor(user=request.user, course=course)
-    assignment = get_object_or_404(course.assignments, number=number)
+def extension_grant(request: AuthedHttpRequest, code: str, number: int) -> HttpResponse:
+    course, _ = course_page(request, code)
+    assignment = access.access_assignment(user=request.user, course=course, number=number)
     form = ExtensionForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Give the student's username and a new deadline.")
         return redirect("assignments:detail", code, number)
-    student = User.objects.filter(
-        username=form.cleaned_data["student"].strip(), memberships__course=course, memberships__role=Role.STUDENT
-    ).first()
-    if student is None:
-        messages.error(request, f"{form.cleaned_data['student']} is not a student of this course.")
-        return redirect("assignments:detail", code, number)
     try:
-        services.extension_grant(
+        extension = services.extension_grant(
             assignment=assignment,
-            student=student,
+            student=form.cleaned_data["student"],
             deadline_at=form.cleaned_data["deadline_at"],
             reason=form.cleaned_data["reason"],
             by=request.user,
         )
     except ValidationError as exc:
-        messages.error(request, _error_text(exc))
+        flash(request, exc)
     else:
         messages.success(
-            request, f"{student.display_name} now has until {form.cleaned_data['deadline_at']:%d %b %H:%M}."
+            request,
+            f"{extension.student.display_name} now has until {form.cleaned_data['deadline_at']:%d %b %H:%M}.",
         )
     return redirect("assignments:detail", code, number)
 
 
-@course_view
+@login_required
 @require_POST
-def extension_revoke(request: HttpRequest, code: str, number: int, student: str) -> HttpResponse:
+def extension_revoke(request: AuthedHttpRequest, code: str, number: int, student: str) -> HttpResponse:
     course, _ = course_page(request, code)
-    require_instructor(user=request.user, course=course)
-    assignment = get_object_or_404(course.assignments, number=number)
+    assignment = access.access_assignment(user=request.user, course=course, number=number)
     extension = get_object_or_404(
         Extension.objects.select_related("student"), assignment=assignment, student__username=student
     )
@@ -221,21 +200,14 @@ def extension_revoke(request: HttpRequest, code: str, number: int, student: str)
 # Submissions -----------------------------------------------------------------------------------------------------
 
 
-def _submission(request: HttpRequest, code: str, number: int, pk: int):  # type: ignore[no-untyped-def]
+def _submission(request: AuthedHttpRequest, code: str, number: int, pk: int) -> tuple[Membership, Submission]:
     course, membership = course_page(request, code)
-    submission = selectors.submission_get(pk=pk, course=course)
-    if submission.assignment.number != number:
-        raise Http404("No such submission.")
-    require_submission_viewer(user=request.user, submission=submission)
-    if membership.is_student:
-        # A student's view of an unreleased assignment is a 404, like the assignment itself.
-        selectors.assignment_visible_get(course=course, membership=membership, number=number)
-    return course, membership, submission
+    return membership, access.access_submission(user=request.user, course=course, pk=pk, number=number)
 
 
-@course_view
-def submission_detail(request: HttpRequest, code: str, number: int, pk: int) -> HttpResponse:
-    course, membership, submission = _submission(request, code, number, pk)
+@login_required
+def submission_detail(request: AuthedHttpRequest, code: str, number: int, pk: int) -> HttpResponse:
+    membership, submission = _submission(request, code, number, pk)
     if membership.is_staff_role:
         return redirect("assignments:review", code, submission.pk)
     review = selectors.review_of(submission)
@@ -243,12 +215,12 @@ def submission_detail(request: HttpRequest, code: str, number: int, pk: int) -> 
     form = RegradeRequestForm(request.POST or None)
     if request.method == "POST":
         if review is None:
-            raise Http404("This submission has not been reviewed.")
+            raise Refused("This submission has not been reviewed yet.")  # as the API says
         if form.is_valid():
             try:
                 services.regrade_request(review=review, by=request.user, reason=form.cleaned_data["reason"])
             except ValidationError as exc:
-                messages.error(request, _error_text(exc))
+                flash(request, exc)
             else:
                 messages.success(request, "Your regrade request was sent; a teacher will answer it.")
                 return redirect("assignments:submission", code, number, pk)
@@ -274,10 +246,10 @@ def submission_detail(request: HttpRequest, code: str, number: int, pk: int) -> 
     )
 
 
-@course_view
-def submission_report(request: HttpRequest, code: str, number: int, pk: int) -> FileResponse:
+@login_required
+def submission_report(request: AuthedHttpRequest, code: str, number: int, pk: int) -> FileResponse:
     """The stored PDF, streamed inline (for the review page's viewer); the owner and staff only."""
-    _, _, submission = _submission(request, code, number, pk)
+    _, submission = _submission(request, code, number, pk)
     response = FileResponse(
         submission.report.open("rb"), content_type="application/pdf", filename=submission.report_name or "report.pdf"
     )
@@ -285,9 +257,9 @@ def submission_report(request: HttpRequest, code: str, number: int, pk: int) -> 
     return response
 
 
-@course_view
-def submission_code(request: HttpRequest, code: str, number: int, pk: int) -> FileResponse:
-    _, _, submission = _submission(request, code, number, pk)
+@login_required
+def submission_code(request: AuthedHttpRequest, code: str, number: int, pk: int) -> FileResponse:
+    _, submission = _submission(request, code, number, pk)
     filename = f"{submission.student.username}-a{number}-{submission.pk}.zip"
     return FileResponse(
         submission.code.open("rb"), as_attachment=True, filename=filename, content_type="application/zip"
@@ -297,8 +269,8 @@ def submission_code(request: HttpRequest, code: str, number: int, pk: int) -> Fi
 # Reviewing -------------------------------------------------------------------------------------------------------
 
 
-@course_view
-def review_queue(request: HttpRequest, code: str) -> HttpResponse:
+@login_required
+def review_queue(request: AuthedHttpRequest, code: str) -> HttpResponse:
     course, membership = course_page(request, code)
     require_staff(user=request.user, course=course)
     number = request.GET.get("assignment")
@@ -316,8 +288,8 @@ def review_queue(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
-@course_view
-def review_page(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+@login_required
+def review_page(request: AuthedHttpRequest, code: str, pk: int) -> HttpResponse:
     course, membership = course_page(request, code)
     require_staff(user=request.user, course=course)
     submission = selectors.submission_get(pk=pk, course=course)
@@ -344,19 +316,19 @@ def review_page(request: HttpRequest, code: str, pk: int) -> HttpResponse:
             elif action == "review":
                 review_form = ReviewForm(request.POST)
                 if not review_form.is_valid():
-                    raise ValidationError("Choose Pass or Fail and give the bonus points as a number.")
+                    raise Refused("Choose Pass or Fail and give the bonus points as a number.")
                 services.review_record(submission=submission, by=request.user, **review_form.cleaned_data)
                 messages.success(request, "Review saved; the student has been emailed.")
             elif action == "answer" and regrade is not None:
                 answer_form = RegradeAnswerForm(request.POST)
                 if not answer_form.is_valid():
-                    raise ValidationError("Write an answer; bonus points must be a number.")
+                    raise Refused("Write an answer; bonus points must be a number.")
                 services.regrade_answer(regrade=regrade, by=request.user, **answer_form.cleaned_data)
                 messages.success(request, "Regrade answered; the student has been emailed.")
             else:
-                raise ValidationError("Unknown action.")
+                raise Refused("Unknown action.")
         except ValidationError as exc:
-            messages.error(request, _error_text(exc))
+            flash(request, exc)
             status = 400
         else:
             return redirect("assignments:review", code, pk)
@@ -373,7 +345,7 @@ def review_page(request: HttpRequest, code: str, pk: int) -> HttpResponse:
             "files": files,
             "shown": shown,
             "code_html": mark_safe(_highlighted(submission, shown)) if shown else "",  # noqa: S308
-            "pygments_css": mark_safe(HtmlFormatter(cssclass="highlight").get_style_defs(".highlight")),  # noqa: S308
+            "pygments_css": mark_safe(pygments_css()),  # noqa: S308
             "review_form": review_form,
             "answer_form": answer_form,
             "staff": list(selectors.course_staff(course=course)) if membership.is_instructor else [],
@@ -391,9 +363,9 @@ def review_page(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     )
 
 
-@course_view
+@login_required
 @require_POST
-def claim_next(request: HttpRequest, code: str) -> HttpResponse:
+def claim_next(request: AuthedHttpRequest, code: str) -> HttpResponse:
     """Claim the first submission in the queue that nobody else holds (of one assignment, if chosen) and open it."""
     course, _ = course_page(request, code)
     require_staff(user=request.user, course=course)
@@ -406,13 +378,13 @@ def claim_next(request: HttpRequest, code: str) -> HttpResponse:
     try:
         services.submission_claim(submission=submission, by=request.user)
     except ValidationError as exc:
-        messages.error(request, _error_text(exc))
+        flash(request, exc)
         return redirect("assignments:queue", code)
     return redirect("assignments:review", code, submission.pk)
 
 
-@course_view
-def progress(request: HttpRequest, code: str) -> HttpResponse:
+@login_required
+def progress(request: AuthedHttpRequest, code: str) -> HttpResponse:
     course, membership = course_page(request, code)
     require_staff(user=request.user, course=course)
     assignments, rows = selectors.progress_table(course=course)

@@ -1,12 +1,15 @@
 """Admin views of the exam, read-only: every change goes through the audited services (pages and API)."""
 
 from django.contrib import admin
+from django.db.models import Model
 from django.http import HttpRequest
+
+from assignments.generics import ModelAdmin
 
 from .models import Answer, CandidateDate, Exam, ExamSession, Mark, ModuleChoice, PollVote, Sitting
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(ModelAdmin[Model]):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 

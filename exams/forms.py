@@ -4,12 +4,13 @@ import datetime as dt
 
 from django import forms
 
+from assignments.generics import ModelForm
 from coursesite.models import Course
 
 from .models import Exam
 
 
-class ExamSettingsForm(forms.ModelForm):
+class ExamSettingsForm(ModelForm[Exam]):
     class Meta:
         model = Exam
         fields = Exam.SETTINGS_FIELDS
@@ -44,5 +45,7 @@ class PickSessionsForm(forms.Form):
 
     def __init__(self, *args, candidates=(), **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
-        self.fields["days"].choices = [(c.day.isoformat(), f"{c.day:%a %-d %b %Y}") for c in candidates]
+        days = self.fields["days"]
+        assert isinstance(days, forms.TypedMultipleChoiceField)
+        days.choices = [(c.day.isoformat(), f"{c.day:%a %-d %b %Y}") for c in candidates]
         self.fields["deadline_time"].widget = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")

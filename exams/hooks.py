@@ -120,6 +120,8 @@ def course_settings_panel(request: HttpRequest, course: Course) -> str:
 
     from . import services
 
+    if not request.user.is_authenticated:
+        return ""
     membership = course_membership(user=request.user, course=course)
     if membership is None or not membership.is_staff_role:
         return ""

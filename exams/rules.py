@@ -1,6 +1,7 @@
 """The exam's time rules (poll window, choice cutoff, questions release) and the grade of a mark, in one place."""
 
 import datetime as dt
+from decimal import Decimal
 
 from django.utils import timezone
 
@@ -41,7 +42,9 @@ def questions_released(*, session: ExamSession, now: dt.datetime) -> bool:
 
 
 def grade_of(*, exam: Exam, mark: Mark) -> tuple[str, str]:
-    part1 = mark.part1_points if exam.part1_marking == Exam.Part1Marking.POINTS else bool(mark.part1_passed)
-    if part1 is None:
-        part1 = 0
+    part1: Decimal | bool
+    if exam.part1_marking == Exam.Part1Marking.POINTS:
+        part1 = mark.part1_points if mark.part1_points is not None else Decimal(0)
+    else:
+        part1 = bool(mark.part1_passed)
     return exam_grade(part1=part1, part2_points=mark.part2_points, thresholds=exam.thresholds)

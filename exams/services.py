@@ -1,9 +1,12 @@
 """Every state change of the exam app: transactional, checked, audited."""
 
+from __future__ import annotations
+
 import datetime as dt
 import secrets
 from collections.abc import Iterable
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -14,11 +17,12 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from coursesite.audit import audit_record
-from coursesite.models import Course, Membership, Role, User
+from coursesite.errors import Refused
+from coursesite.models import Course, User
 from coursesite.uploads import check_pdf, store_by_hash
 from grading.locks import require_reason_if_locked
 
-from . import clock, rules
+from . import access, clock, rules
 from .models import Answer, CandidateDate, Exam, ExamSession, Mark, ModuleChoice, PollVote, Sitting
 
 
@@ -47,9 +51,10 @@ def default_candidate_days(*, course: Course) -> list[dt.date]:
 
 @transaction.atomic
 def exam_update(*, exam: Exam, by: User, **fields: object) -> Exam:
+    access.require_examiner(user=by, course=exam.course)
     unknown = set(fields) - set(Exam.SETTINGS_FIELDS)
     if unknown:
-        raise ValidationError(f"These exam settings cannot be changed here: {', '.join(sorted(unknown))}.")
+        raise Refused(f"These exam settings cannot be changed here: {', '.join(sorted(unknown))}.")
     exam = Exam.objects.select_for_update().select_related("course").get(pk=exam.pk)
     for name, value in fields.items():
         setattr(exam, name, value)
@@ -57,7 +62,7 @@ def exam_update(*, exam: Exam, by: User, **fields: object) -> Exam:
     exam.save()
     audit_record(
         actor=by,
-        action="exam.settings_update",
+        action="exam_settings.update",
         course=exam.course,
         target=exam,
         **{k: str(v) for k, v in fields.items()},
@@ -67,80 +72,74 @@ def exam_update(*, exam: Exam, by: User, **fields: object) -> Exam:
 
 @transaction.atomic
 def candidates_set(*, exam: Exam, days: Iterable[dt.date], by: User) -> list[CandidateDate]:
+    access.require_examiner(user=by, course=exam.course)
     """Replace the poll's candidate dates (before anyone voted on the dates that go)."""
     days = sorted(set(days))
     if not days:
-        raise ValidationError("The poll needs at least one candidate date.")
+        raise Refused("The poll needs at least one candidate date.")
     going = CandidateDate.objects.filter(exam=exam).exclude(day__in=days)
     if PollVote.objects.filter(candidate__in=going).exists():
-        raise ValidationError("Students have already answered for a date you are removing; keep it in the poll.")
+        raise Refused("Students have already answered for a date you are removing; keep it in the poll.")
     going.delete()
     CandidateDate.objects.bulk_create([CandidateDate(exam=exam, day=d) for d in days], ignore_conflicts=True)
-    audit_record(actor=by, action="exam.candidates_set", course=exam.course, target=exam, days=[str(d) for d in days])
+    audit_record(actor=by, action="candidate_date.set", course=exam.course, target=exam, days=[str(d) for d in days])
     return list(CandidateDate.objects.filter(exam=exam))
-
-
-def _student_membership(*, course: Course, student: User) -> Membership:
-    membership = Membership.objects.filter(course=course, user=student, role=Role.STUDENT).first()
-    if membership is None:
-        raise ValidationError("Only students of this course can do this.")
-    return membership
 
 
 @transaction.atomic
 def module_choose(*, course: Course, student: User, choice: str) -> ModuleChoice:
     """Record or change the student's choice of project or exam, until the examiner's cutoff."""
-    _student_membership(course=course, student=student)
+    access.require_exam_student(user=student, course=course)
     if choice not in ModuleChoice.Option.values:
-        raise ValidationError("Choose either the project or the exam.")
+        raise Refused("Choose either the project or the exam.")
     exam = exam_for(course=course)
     now = clock.now()
     if not rules.choice_open(exam=exam, now=now):
-        raise ValidationError(
-            f"The choice between project and exam closed at {rules.local(course, exam.choice_cutoff)}."
-        )
+        raise Refused(f"The choice between project and exam closed at {rules.local(course, exam.choice_cutoff)}.")
     existing = ModuleChoice.objects.select_for_update().filter(course=course, student=student).first()
     if existing is not None and existing.choice == choice:
         return existing
     sitting = Sitting.objects.select_for_update().filter(exam=exam, student=student).first()
     if choice == ModuleChoice.Option.PROJECT and sitting is not None:
         if Answer.objects.filter(sitting=sitting).exists():
-            raise ValidationError("You have already handed in exam answers, so you cannot switch to the project.")
+            raise Refused("You have already handed in exam answers, so you cannot switch to the project.")
         sitting.delete()
     record, _ = ModuleChoice.objects.update_or_create(
         course=course, student=student, defaults={"choice": choice, "updated_at": now}
     )
     audit_record(
         actor=student,
-        action="exam.module_choose",
+        action="module.choose",
         course=course,
         target=record,
         choice=choice,
         previous=existing.choice if existing else None,
     )
     if choice == ModuleChoice.Option.EXAM and ExamSession.objects.filter(exam=exam).exists():
-        sittings_assign(exam=exam, by=student)
+        _seat(exam=exam, by=student, notify=True)
     return record
 
 
 @transaction.atomic
 def poll_vote(*, course: Course, student: User, answers: dict[dt.date, str]) -> list[PollVote]:
     """Answer yes / if need be / no for candidate dates; editable while the poll is open."""
-    _student_membership(course=course, student=student)
+    access.require_exam_student(user=student, course=course)
+    if not answers:
+        raise Refused("Answer at least one date.")
     exam = exam_for(course=course)
     # Locking the student's choice row serialises their own parallel ballots (and a parallel change of choice).
     chosen = ModuleChoice.objects.select_for_update().filter(course=course, student=student).first()
     if chosen is None or chosen.choice != ModuleChoice.Option.EXAM:
-        raise ValidationError("Only students who chose the exam answer the date poll. Choose the exam first.")
+        raise Refused("Only students who chose the exam answer the date poll. Choose the exam first.")
     if not rules.poll_open(exam=exam, now=clock.now()):
-        raise ValidationError("The exam date poll is not open.")
+        raise Refused("The exam date poll is not open.")
     candidates = {c.day: c for c in CandidateDate.objects.filter(exam=exam)}
     unknown = [day for day in answers if day not in candidates]
     if unknown:
-        raise ValidationError(f"{unknown[0]:%a %-d %b %Y} is not one of the poll's dates.")
+        raise Refused(f"{unknown[0]:%a %-d %b %Y} is not one of the poll's dates.")
     bad = [a for a in answers.values() if a not in PollVote.Answer.values]
     if bad:
-        raise ValidationError("Answer each date with yes, if need be, or no.")
+        raise Refused("Answer each date with yes, if need be, or no.")
     votes = []
     for day, answer in answers.items():
         vote, _ = PollVote.objects.update_or_create(
@@ -149,7 +148,7 @@ def poll_vote(*, course: Course, student: User, answers: dict[dt.date, str]) -> 
         votes.append(vote)
     audit_record(
         actor=student,
-        action="exam.poll_vote",
+        action="poll.vote",
         course=course,
         target=exam,
         answers={str(day): answer for day, answer in answers.items()},
@@ -159,27 +158,29 @@ def poll_vote(*, course: Course, student: User, answers: dict[dt.date, str]) -> 
 
 @transaction.atomic
 def poll_close(*, exam: Exam, by: User) -> Exam:
+    access.require_examiner(user=by, course=exam.course)
     exam = Exam.objects.select_for_update().select_related("course").get(pk=exam.pk)
     if exam.poll_closed_at is None:
         exam.poll_closed_at = clock.now()
         exam.save(update_fields=["poll_closed_at"])
-        audit_record(actor=by, action="exam.poll_close", course=exam.course, target=exam)
+        audit_record(actor=by, action="poll.close", course=exam.course, target=exam)
     return exam
 
 
 @transaction.atomic
 def poll_reopen(*, exam: Exam, closes_at: dt.datetime, by: User) -> Exam:
+    access.require_examiner(user=by, course=exam.course)
     """Open the date poll again until `closes_at` (before any date is picked): votes kept, students may change them."""
     exam = Exam.objects.select_for_update().select_related("course").get(pk=exam.pk)
     course = Course.objects.select_for_update().get(pk=exam.course_id)
     first = ExamSession.objects.filter(exam=exam).order_by("day").first()
     if first is not None:
-        raise ValidationError(
+        raise Refused(
             f"The exam date is already picked ({first.day:%a %-d %b %Y}); the poll cannot be reopened after that."
         )
     now = clock.now()
     if closes_at <= now:
-        raise ValidationError("The poll would be closed already: choose a closing moment in the future.")
+        raise Refused("The poll would be closed already: choose a closing moment in the future.")
     old_closes = rules.local(course, course.exam_poll_closes)
     course.exam_poll_closes = closes_at
     if course.exam_poll_opens is None or course.exam_poll_opens > now:
@@ -191,7 +192,7 @@ def poll_reopen(*, exam: Exam, closes_at: dt.datetime, by: User) -> Exam:
     exam.save(update_fields=["poll_closed_at"])
     audit_record(
         actor=by,
-        action="exam.poll_reopen",
+        action="poll.reopen",
         course=course,
         target=exam,
         old_closes=old_closes,
@@ -210,17 +211,18 @@ def sessions_pick(
     by: User,
     notify: bool = True,
 ) -> list[ExamSession]:
+    access.require_examiner(user=by, course=exam.course)
     """Close the poll, create a session for each picked date, seat the students who chose the exam, email them."""
     days = sorted(set(days))
     if not days:
-        raise ValidationError("Pick at least one exam date.")
+        raise Refused("Pick at least one exam date.")
     if deadline_days_after < 0:
-        raise ValidationError("The answer deadline cannot be before the exam day.")
+        raise Refused("The answer deadline cannot be before the exam day.")
     exam = poll_close(exam=exam, by=by)
     course = exam.course
     existing = set(ExamSession.objects.filter(exam=exam, day__in=days).values_list("day", flat=True))
     if existing:
-        raise ValidationError(f"{min(existing):%a %-d %b %Y} is already an exam session.")
+        raise Refused(f"{min(existing):%a %-d %b %Y} is already an exam session.")
     created = []
     for day in days:
         deadline = dt.datetime.combine(day + dt.timedelta(days=deadline_days_after), deadline_time, tzinfo=course.tz)
@@ -230,20 +232,26 @@ def sessions_pick(
         created.append(session)
     audit_record(
         actor=by,
-        action="exam.sessions_pick",
+        action="exam_session.pick",
         course=course,
         target=exam,
         days=[str(d) for d in days],
         deadline_time=deadline_time.isoformat(),
         deadline_days_after=deadline_days_after,
     )
-    sittings_assign(exam=exam, by=by, notify=notify)
+    _seat(exam=exam, by=by, notify=notify)
     return created
 
 
 @transaction.atomic
 def sittings_assign(*, exam: Exam, by: User, notify: bool = True) -> list[Sitting]:
     """Seat every student who chose the exam and has no session: by their votes, then the emptiest session."""
+    access.require_examiner(user=by, course=exam.course)
+    return _seat(exam=exam, by=by, notify=notify)
+
+
+def _seat(*, exam: Exam, by: User, notify: bool) -> list[Sitting]:
+    """`sittings_assign`'s work, also done when a session is picked and when a student chooses the exam late."""
     course = exam.course
     Exam.objects.select_for_update().filter(pk=exam.pk).first()  # one seating at a time per exam
     sessions = list(ExamSession.objects.filter(exam=exam).select_related("exam__course"))
@@ -257,14 +265,14 @@ def sittings_assign(*, exam: Exam, by: User, notify: bool = True) -> list[Sittin
         .select_related("student")
         .order_by("student__username")
     ]
-    preference = {PollVote.Answer.YES: 0, PollVote.Answer.MAYBE: 1, PollVote.Answer.NO: 2}
+    preference: dict[str, int] = {PollVote.Answer.YES: 0, PollVote.Answer.MAYBE: 1, PollVote.Answer.NO: 2}
     votes: dict[tuple[int, dt.date], str] = {
         (v.student_id, v.candidate.day): v.answer
         for v in PollVote.objects.filter(candidate__exam=exam, student__in=students).select_related("candidate")
     }
-    load = {s.pk: 0 for s in sessions}
-    for sitting in Sitting.objects.filter(exam=exam).values_list("session_id", flat=True):
-        load[sitting] += 1
+    load: dict[int, int] = {s.pk: 0 for s in sessions}
+    for session_id in Sitting.objects.filter(exam=exam).values_list("session_id", flat=True):
+        load[session_id] += 1
     sittings = []
     for student in students:
         # An unanswered date counts like "if need be": the student did not rule it out.
@@ -278,7 +286,7 @@ def sittings_assign(*, exam: Exam, by: User, notify: bool = True) -> list[Sittin
     for sitting in sittings:
         audit_record(
             actor=by,
-            action="exam.sitting_assign",
+            action="sitting.assign",
             course=course,
             target=exam,
             student=sitting.student.username,
@@ -307,22 +315,23 @@ def _session_email(sitting: Sitting) -> tuple[str, str, str, list[str]]:
 
 @transaction.atomic
 def sitting_move(*, sitting: Sitting, session: ExamSession, by: User) -> Sitting:
+    access.require_own_sitting(user=by, sitting=sitting)
     """Move a student to another picked date; a student may do so only before either date's questions are out."""
     sitting = Sitting.objects.select_for_update().select_related("session", "exam__course").get(pk=sitting.pk)
     if session.exam_id != sitting.exam_id:
-        raise ValidationError("That session belongs to another exam.")
+        raise Refused("That session belongs to another exam.")
     is_staff = by.pk != sitting.student_id
     now = clock.now()
     if not is_staff and (now >= sitting.session.releases_at or now >= session.releases_at):
-        raise ValidationError("You can change your exam date only before the questions of either date are out.")
+        raise Refused("You can change your exam date only before the questions of either date are out.")
     if Answer.objects.filter(sitting=sitting).exists():
-        raise ValidationError("Answers were already handed in for this sitting; it cannot move.")
+        raise Refused("Answers were already handed in for this sitting; it cannot move.")
     previous = sitting.session.day
     sitting.session = session
     sitting.save(update_fields=["session"])
     audit_record(
         actor=by,
-        action="exam.sitting_move",
+        action="sitting.move",
         course=sitting.exam.course,
         target=sitting,
         student=sitting.student.username,
@@ -334,6 +343,7 @@ def sitting_move(*, sitting: Sitting, session: ExamSession, by: User) -> Sitting
 
 @transaction.atomic
 def session_update(*, session: ExamSession, deadline_at: dt.datetime, by: User) -> ExamSession:
+    access.require_examiner(user=by, course=session.exam.course)
     session = ExamSession.objects.select_for_update().select_related("exam__course").get(pk=session.pk)
     previous = session.deadline_at
     session.deadline_at = deadline_at
@@ -341,7 +351,7 @@ def session_update(*, session: ExamSession, deadline_at: dt.datetime, by: User) 
     session.save(update_fields=["deadline_at"])
     audit_record(
         actor=by,
-        action="exam.session_deadline",
+        action="exam_session.update",
         course=session.exam.course,
         target=session,
         previous=previous.isoformat(),
@@ -351,7 +361,8 @@ def session_update(*, session: ExamSession, deadline_at: dt.datetime, by: User) 
 
 
 @transaction.atomic
-def questions_upload(*, session: ExamSession, upload: UploadedFile, by: User) -> ExamSession:
+def questions_upload(*, session: ExamSession, upload: UploadedFile[Any], by: User) -> ExamSession:
+    access.require_examiner(user=by, course=session.exam.course)
     """Store the questions PDF under a random name; only the questions view hands it out, after the release."""
     check_pdf(upload, what="questions file")
     session = ExamSession.objects.select_for_update().select_related("exam__course").get(pk=session.pk)
@@ -366,7 +377,7 @@ def questions_upload(*, session: ExamSession, upload: UploadedFile, by: User) ->
         transaction.on_commit(lambda: default_storage.delete(previous))
     audit_record(
         actor=by,
-        action="exam.questions_upload",
+        action="exam_questions.upload",
         course=session.exam.course,
         target=session,
         day=str(session.day),
@@ -376,19 +387,20 @@ def questions_upload(*, session: ExamSession, upload: UploadedFile, by: User) ->
 
 
 @transaction.atomic
-def answer_upload(*, sitting: Sitting, upload: UploadedFile, by: User) -> Answer:
+def answer_upload(*, sitting: Sitting, upload: UploadedFile[Any] | None, by: User) -> Answer:
     """Take the student's answer PDF (or replace it) between the release and the deadline; hard deadline."""
+    access.require_own_sitting(user=by, sitting=sitting)
+    if upload is None:
+        raise Refused("Choose your answer PDF to upload.")
     sitting = Sitting.objects.select_for_update().select_related("session__exam__course", "student").get(pk=sitting.pk)
-    if by.pk != sitting.student_id:
-        raise ValidationError("Only the student hands in their own answers.")
     course = sitting.exam.course
     now = clock.now()
     if now < sitting.session.releases_at:
-        raise ValidationError(
+        raise Refused(
             f"The exam has not started: the questions are out at {rules.local(course, sitting.session.releases_at)}."
         )
     if now >= sitting.deadline_at:
-        raise ValidationError(
+        raise Refused(
             f"The deadline for exam answers was {rules.local(course, sitting.deadline_at)}; "
             "uploads are no longer accepted. Contact the examiner if something went wrong."
         )
@@ -410,7 +422,7 @@ def answer_upload(*, sitting: Sitting, upload: UploadedFile, by: User) -> Answer
     )
     audit_record(
         actor=by,
-        action="exam.answer_upload",
+        action="exam_answer.upload",
         course=course,
         target=answer,
         sha256=stored.sha256,
@@ -423,19 +435,20 @@ def answer_upload(*, sitting: Sitting, upload: UploadedFile, by: User) -> Answer
 @transaction.atomic
 def extension_grant(*, sitting: Sitting, until: dt.datetime | None, reason: str, by: User) -> Sitting:
     """Give one student a later answer deadline (accommodations), or take it away with until=None."""
+    access.require_examiner(user=by, course=sitting.exam.course)
     sitting = Sitting.objects.select_for_update().select_related("session__exam__course", "student").get(pk=sitting.pk)
     if until is not None:
         if until <= sitting.session.deadline_at:
-            raise ValidationError("An extension must end after the session's deadline.")
+            raise Refused("An extension must end after the session's deadline.")
         if not reason.strip():
-            raise ValidationError("Write the reason for the extension (it is kept in the audit log).")
+            raise Refused("Write the reason for the extension (it is kept in the audit log).")
     previous = sitting.extended_until
     sitting.extended_until = until
     sitting.extension_reason = reason.strip()[:200] if until else ""
     sitting.save(update_fields=["extended_until", "extension_reason"])
     audit_record(
         actor=by,
-        action="exam.extension_grant" if until else "exam.extension_revoke",
+        action="exam_extension.grant" if until else "exam_extension.revoke",
         course=sitting.exam.course,
         target=sitting,
         student=sitting.student.username,
@@ -460,10 +473,11 @@ def mark_record(
 
     Once the student's final grade is locked, a changed mark needs a reason.
     """
+    access.require_marker(user=by, course=sitting.exam.course)
     sitting = Sitting.objects.select_for_update().select_related("exam__course", "student").get(pk=sitting.pk)
     exam = sitting.exam
     if not Answer.objects.filter(sitting=sitting).exists():
-        raise ValidationError("There is no answer to mark for this student.")
+        raise Refused("There is no answer to mark for this student.")
     if exam.part1_marking == Exam.Part1Marking.POINTS:
         if part1_points is None:
             raise ValidationError({"part1_points": "Enter the Part I points."})
@@ -503,11 +517,11 @@ def mark_record(
             },
         )
     except IntegrityError as exc:  # two markers at once: the second one retries
-        raise ValidationError("Someone else saved a mark at the same moment; reload and try again.") from exc
+        raise Refused("Someone else saved a mark at the same moment; reload and try again.") from exc
     grade, _ = rules.grade_of(exam=exam, mark=mark)
     audit_record(
         actor=by,
-        action="exam.mark_record",
+        action="exam_mark.record",
         course=exam.course,
         target=mark,
         student=sitting.student.username,

@@ -1,27 +1,31 @@
 """Exam pages: the student's choice, poll, session, questions and answer; the examiner's poll, sessions and marking."""
 
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from coursesite.access import require_student
+from coursesite.errors import Refused, messages_of
+from coursesite.models import Course, Membership
+from coursesite.requests import AuthedHttpRequest
 from coursesite.views import course_page
 
 from . import access, clock, rules, selectors, services
 from .forms import ExamSettingsForm, PickSessionsForm, local_datetime
-from .models import Answer, ExamSession, ModuleChoice, PollVote, Sitting
+from .models import Answer, Exam, ExamSession, ModuleChoice, PollVote, Sitting
 
 
-def _context(request: HttpRequest, course, membership, exam, **extra) -> dict:  # type: ignore[no-untyped-def]
+def _context(
+    request: AuthedHttpRequest, course: Course, membership: Membership, exam: Exam, **extra: Any
+) -> dict[str, Any]:
     now = clock.now()
-    context = {
+    context: dict[str, Any] = {
         "exam": exam,
         "now": now,
         "choice_open": rules.choice_open(exam=exam, now=now),
@@ -59,21 +63,28 @@ def _context(request: HttpRequest, course, membership, exam, **extra) -> dict:  
         )
         if membership.is_instructor:
             context["poll_reopenable"] = rules.poll_reopenable(exam=exam, now=now)
-            with timezone.override(course.tz):
-                context.setdefault("settings_form", ExamSettingsForm(instance=exam))
+            context.setdefault("settings_form", ExamSettingsForm(instance=exam))
             context.setdefault("pick_form", PickSessionsForm(candidates=exam.candidates.all()))
     context.update(extra)
     return context
 
 
-def _refused(request: HttpRequest, course, membership, exam, error: ValidationError, **extra) -> HttpResponse:  # type: ignore[no-untyped-def]
-    context = _context(request, course, membership, exam, errors=error.messages, **extra)
+def _refused(
+    request: AuthedHttpRequest,
+    course: Course,
+    membership: Membership,
+    exam: Exam,
+    error: ValidationError,
+    **extra: Any,
+) -> HttpResponse:
+    """The exam page again, with the refusal's words above the form (400)."""
+    context = _context(request, course, membership, exam, errors=messages_of(error), **extra)
     return render(request, "exams/home.html", context, status=400)
 
 
 @login_required
 @require_GET
-def exam_home(request: HttpRequest, code: str) -> HttpResponse:
+def exam_home(request: AuthedHttpRequest, code: str) -> HttpResponse:
     course, membership = course_page(request, code)
     exam = services.exam_for(course=course)
     return render(request, "exams/home.html", _context(request, course, membership, exam))
@@ -81,9 +92,8 @@ def exam_home(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def choice(request: HttpRequest, code: str) -> HttpResponse:
+def choice(request: AuthedHttpRequest, code: str) -> HttpResponse:
     course, membership = course_page(request, code)
-    require_student(user=request.user, course=course)
     exam = services.exam_for(course=course)
     try:
         record = services.module_choose(course=course, student=request.user, choice=request.POST.get("choice", ""))
@@ -95,9 +105,8 @@ def choice(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def vote(request: HttpRequest, code: str) -> HttpResponse:
+def vote(request: AuthedHttpRequest, code: str) -> HttpResponse:
     course, membership = course_page(request, code)
-    require_student(user=request.user, course=course)
     exam = services.exam_for(course=course)
     answers = {
         c.day: request.POST[f"day-{c.day.isoformat()}"]
@@ -105,8 +114,6 @@ def vote(request: HttpRequest, code: str) -> HttpResponse:
         if request.POST.get(f"day-{c.day.isoformat()}")
     }
     try:
-        if not answers:
-            raise ValidationError("Answer at least one date.")
         services.poll_vote(course=course, student=request.user, answers=answers)
     except ValidationError as error:
         return _refused(request, course, membership, exam, error)
@@ -116,9 +123,8 @@ def vote(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def poll_close(request: HttpRequest, code: str) -> HttpResponse:
+def poll_close(request: AuthedHttpRequest, code: str) -> HttpResponse:
     course, membership = course_page(request, code)
-    access.require_examiner(membership=membership)
     services.poll_close(exam=services.exam_for(course=course), by=request.user)
     messages.success(request, "The date poll is closed.")
     return redirect("exams:home", code)
@@ -126,9 +132,8 @@ def poll_close(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def poll_reopen(request: HttpRequest, code: str) -> HttpResponse:
+def poll_reopen(request: AuthedHttpRequest, code: str) -> HttpResponse:
     course, membership = course_page(request, code)
-    access.require_examiner(membership=membership)
     exam = services.exam_for(course=course)
     try:
         closes_at = local_datetime(course, request.POST.get("closes_at", ""))
@@ -141,14 +146,13 @@ def poll_reopen(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def sessions_pick(request: HttpRequest, code: str) -> HttpResponse:
+def sessions_pick(request: AuthedHttpRequest, code: str) -> HttpResponse:
     course, membership = course_page(request, code)
-    access.require_examiner(membership=membership)
     exam = services.exam_for(course=course)
     form = PickSessionsForm(request.POST, candidates=exam.candidates.all())
     try:
         if not form.is_valid():
-            raise ValidationError([e for errors in form.errors.values() for e in errors])
+            raise Refused([e for errors in form.errors.values() for e in errors])
         sessions = services.sessions_pick(
             exam=exam,
             days=form.cleaned_data["days"],
@@ -165,14 +169,14 @@ def sessions_pick(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def session_update(request: HttpRequest, code: str, session_id: int) -> HttpResponse:
+def session_update(request: AuthedHttpRequest, code: str, session_id: int) -> HttpResponse:
     course, membership = course_page(request, code)
-    access.require_examiner(membership=membership)
     exam = services.exam_for(course=course)
     session = get_object_or_404(ExamSession, pk=session_id, exam=exam)
     try:
-        if request.FILES.get("questions"):
-            services.questions_upload(session=session, upload=request.FILES["questions"], by=request.user)
+        questions = request.FILES.get("questions")
+        if questions is not None:
+            services.questions_upload(session=session, upload=questions, by=request.user)
         if request.POST.get("deadline_at"):
             deadline = local_datetime(course, request.POST["deadline_at"])
             if deadline != session.deadline_at:
@@ -185,13 +189,12 @@ def session_update(request: HttpRequest, code: str, session_id: int) -> HttpResp
 
 @login_required
 @require_POST
-def sitting_move(request: HttpRequest, code: str) -> HttpResponse:
+def sitting_move(request: AuthedHttpRequest, code: str) -> HttpResponse:
     course, membership = course_page(request, code)
-    require_student(user=request.user, course=course)
     exam = services.exam_for(course=course)
-    sitting = get_object_or_404(Sitting, exam=exam, student=request.user)
     session = get_object_or_404(ExamSession, pk=request.POST.get("session") or 0, exam=exam)
     try:
+        sitting = access.access_own_sitting(user=request.user, exam=exam)
         services.sitting_move(sitting=sitting, session=session, by=request.user)
     except ValidationError as error:
         return _refused(request, course, membership, exam, error)
@@ -201,16 +204,12 @@ def sitting_move(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def answer_upload(request: HttpRequest, code: str) -> HttpResponse:
+def answer_upload(request: AuthedHttpRequest, code: str) -> HttpResponse:
     course, membership = course_page(request, code)
-    require_student(user=request.user, course=course)
     exam = services.exam_for(course=course)
-    sitting = get_object_or_404(Sitting, exam=exam, student=request.user)
     try:
-        upload = request.FILES.get("answer")
-        if upload is None:
-            raise ValidationError("Choose your answer PDF to upload.")
-        services.answer_upload(sitting=sitting, upload=upload, by=request.user)
+        sitting = access.access_own_sitting(user=request.user, exam=exam)
+        services.answer_upload(sitting=sitting, upload=request.FILES.get("answer"), by=request.user)
     except ValidationError as error:
         return _refused(request, course, membership, exam, error)
     messages.success(request, "Your answers are handed in. You can replace them until the deadline.")
@@ -225,7 +224,7 @@ def _pdf(name: str, filename: str) -> FileResponse:
 
 @login_required
 @require_GET
-def questions_file(request: HttpRequest, code: str, session_id: int) -> HttpResponse:
+def questions_file(request: AuthedHttpRequest, code: str, session_id: int) -> FileResponse:
     course, membership = course_page(request, code)
     session = get_object_or_404(ExamSession.objects.select_related("exam__course"), pk=session_id, exam__course=course)
     access.access_questions(session=session, membership=membership)
@@ -234,7 +233,7 @@ def questions_file(request: HttpRequest, code: str, session_id: int) -> HttpResp
 
 @login_required
 @require_GET
-def answer_file(request: HttpRequest, code: str, sitting_id: int) -> HttpResponse:
+def answer_file(request: AuthedHttpRequest, code: str, sitting_id: int) -> FileResponse:
     course, membership = course_page(request, code)
     answer = get_object_or_404(
         Answer.objects.select_related("sitting"), sitting_id=sitting_id, sitting__exam__course=course
@@ -244,16 +243,15 @@ def answer_file(request: HttpRequest, code: str, sitting_id: int) -> HttpRespons
 
 
 @login_required
-def marking(request: HttpRequest, code: str) -> HttpResponse:
+def marking(request: AuthedHttpRequest, code: str) -> HttpResponse:
     course, membership = course_page(request, code)
-    access.require_marker(membership=membership)
+    access.require_marker(user=request.user, course=course)
     exam = services.exam_for(course=course)
     errors: list[str] = []
     if request.method == "POST":
         sitting = get_object_or_404(Sitting, pk=request.POST.get("sitting") or 0, exam=exam)
         try:
             if request.POST.get("action") == "extension":
-                access.require_examiner(membership=membership)
                 until = request.POST.get("until", "").strip()
                 services.extension_grant(
                     sitting=sitting,
@@ -274,7 +272,7 @@ def marking(request: HttpRequest, code: str) -> HttpResponse:
                 messages.success(request, f"Mark of {sitting.student.display_name} saved.")
             return redirect("exams:marking", code)
         except ValidationError as error:
-            errors = error.messages
+            errors = messages_of(error)
     context = {"exam": exam, "sittings": selectors.sittings_for_marking(exam=exam), "errors": errors}
     return render(request, "exams/marking.html", context, status=400 if errors else 200)
 
@@ -285,21 +283,18 @@ def _points(value: str | None) -> Decimal | None:
     try:
         return Decimal(value.strip().replace(",", "."))
     except InvalidOperation as exc:
-        raise ValidationError(f"{value!r} is not a number of points.") from exc
+        raise Refused(f"{value!r} is not a number of points.") from exc
 
 
 @login_required
 @require_POST
-def settings_update(request: HttpRequest, code: str) -> HttpResponse:
+def settings_update(request: AuthedHttpRequest, code: str) -> HttpResponse:
     course, membership = course_page(request, code)
-    access.require_examiner(membership=membership)
     exam = services.exam_for(course=course)
-    with timezone.override(course.tz):
-        form = ExamSettingsForm(request.POST, instance=services.exam_for(course=course))
-        valid = form.is_valid()
+    form = ExamSettingsForm(request.POST, instance=exam)
     try:
-        if not valid:
-            raise ValidationError(
+        if not form.is_valid():
+            raise Refused(
                 [
                     f"{form.fields[f].label}: {e}" if f in form.fields else e
                     for f, errs in form.errors.items()

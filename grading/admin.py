@@ -2,11 +2,13 @@
 
 from django.contrib import admin
 
+from assignments.generics import ModelAdmin, TabularInline
+
 from .models import CanvasColumn, CanvasStudent, FinalGrade, FinalGradeChange, GradingSettings, RecordsExport
 
 
 @admin.register(GradingSettings)
-class GradingSettingsAdmin(admin.ModelAdmin):
+class GradingSettingsAdmin(ModelAdmin[GradingSettings]):
     list_display = [
         "course",
         "bonus_threshold",
@@ -17,7 +19,7 @@ class GradingSettingsAdmin(admin.ModelAdmin):
     ]
 
 
-class FinalGradeChangeInline(admin.TabularInline):
+class FinalGradeChangeInline(TabularInline[FinalGradeChange, FinalGrade]):
     model = FinalGradeChange
     extra = 0
     can_delete = False
@@ -25,7 +27,7 @@ class FinalGradeChangeInline(admin.TabularInline):
 
 
 @admin.register(FinalGrade)
-class FinalGradeAdmin(admin.ModelAdmin):
+class FinalGradeAdmin(ModelAdmin[FinalGrade]):
     list_display = ["course", "student", "grade", "module_code", "module_grade", "bonus", "locked_at"]
     list_filter = ["course", "grade"]
     readonly_fields = [
@@ -44,7 +46,7 @@ class FinalGradeAdmin(admin.ModelAdmin):
 
 
 @admin.register(RecordsExport)
-class RecordsExportAdmin(admin.ModelAdmin):
+class RecordsExportAdmin(ModelAdmin[RecordsExport]):
     """What was sent to the student records office: a record, not something to edit."""
 
     list_display = ["course", "made_at", "made_by", "provisional"]
@@ -62,13 +64,13 @@ class RecordsExportAdmin(admin.ModelAdmin):
 
 
 @admin.register(CanvasColumn)
-class CanvasColumnAdmin(admin.ModelAdmin):
+class CanvasColumnAdmin(ModelAdmin[CanvasColumn]):
     list_display = ["course", "item", "name", "kind", "points_possible"]
     list_filter = ["course"]
 
 
 @admin.register(CanvasStudent)
-class CanvasStudentAdmin(admin.ModelAdmin):
+class CanvasStudentAdmin(ModelAdmin[CanvasStudent]):
     list_display = ["course", "student", "canvas_name", "canvas_id", "sis_login_id", "section"]
     list_filter = ["course"]
     raw_id_fields = ["student"]

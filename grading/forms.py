@@ -2,11 +2,13 @@
 
 from django import forms
 
+from assignments.generics import ModelForm
+
 from .models import GradingSettings
 from .policy import GRADES
 
 
-class GradingSettingsForm(forms.ModelForm):
+class GradingSettingsForm(ModelForm[GradingSettings]):
     class Meta:
         model = GradingSettings
         fields = ["bonus_threshold", "assignments_required", "require_assignments_for_final", "final_grade_module"]

@@ -152,7 +152,7 @@ def assignments_module(results: Mapping[int, AssignmentResultLike], policy: Grad
     missing = tuple(n for n in required if n not in results or results[n].passed is not True)
     bonus = sum(max(r.bonus, 0) for r in results.values() if r.passed is True)
     passed = not missing
-    dates = [results[n].completed_on for n in required if results[n].completed_on is not None] if passed else []
+    dates = [day for n in required if (day := results[n].completed_on) is not None] if passed else []
     completed_on = max(dates) if dates else None
     if not required:
         explanation = "No assignment is required"

@@ -46,6 +46,8 @@ class GradebookRow:
     @property
     def locked_inputs(self) -> str:
         """The results behind the locked grade, as locked: "PRO1 B, 7 bonus points, LAB1 passed"."""
+        if self.locked is None:
+            return ""
         return _inputs_text(
             self.locked.module_code, self.locked.module_grade, self.locked.bonus, self.locked.lab_passed
         )

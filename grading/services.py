@@ -12,7 +12,7 @@ from coursesite.models import Course, Role, User
 from lti import passback as lti_passback
 from notifications import events
 
-from . import canvas
+from . import access, canvas
 from .models import CanvasColumn, CanvasStudent, FinalGrade, FinalGradeChange, GradingSettings, RecordsExport
 from .policy import GRADES
 from .records import records_csv, records_file
@@ -33,6 +33,7 @@ def grading_settings_update(
     require_assignments_for_final: bool,
     final_grade_module: str = "module",
 ) -> GradingSettings:
+    access.require_grade_admin(user=by, course=course)
     with transaction.atomic():
         settings = _settings_for_update(course)
         before = {
@@ -49,7 +50,7 @@ def grading_settings_update(
         settings.save()
         after = {key: getattr(settings, key) for key in before}
         audit_record(
-            actor=by, action="grading.settings_update", course=course, target=settings, before=before, after=after
+            actor=by, action="grading_settings.update", course=course, target=settings, before=before, after=after
         )
     return settings
 
@@ -60,6 +61,7 @@ def grades_finalise(*, course: Course, by: User) -> int:
     Finalising again later locks only students added since (their grades were never reported); a grade that is
     already locked changes only through `final_grade_change`, with a reason.
     """
+    access.require_grade_admin(user=by, course=course)
     with transaction.atomic():
         settings = _settings_for_update(course)  # serialises parallel finalising of one course
         book = gradebook(course=course)
@@ -88,7 +90,7 @@ def grades_finalise(*, course: Course, by: User) -> int:
             settings.save(update_fields=["finalised_at", "finalised_by"])
         audit_record(
             actor=by,
-            action="grading.finalise",
+            action="final_grade.finalise",
             course=course,
             target=settings,
             locked=len(new),
@@ -99,6 +101,7 @@ def grades_finalise(*, course: Course, by: User) -> int:
 
 def final_grade_change(*, final_grade: FinalGrade, grade: str, reason: str, by: User) -> FinalGradeChange:
     """Change a locked final grade: the reason is required, kept in the student's history and audited."""
+    access.require_grade_admin(user=by, course=final_grade.course)
     grade = (grade or "").strip()
     reason = (reason or "").strip()
     errors = {}
@@ -120,7 +123,7 @@ def final_grade_change(*, final_grade: FinalGrade, grade: str, reason: str, by: 
         lti_passback.final_grades_queue(course=locked.course, grades=[locked])
         audit_record(
             actor=by,
-            action="grading.final_grade_change",
+            action="final_grade.change",
             course=locked.course,
             target=locked,
             student=locked.student.username,
@@ -139,6 +142,8 @@ def records_export_make(
 
     `only_new`: only the results that are new or changed since the earlier files.
     """
+    if by is not None:  # None: the export_grades management command, run by whoever runs the server
+        access.require_records_export(user=by, course=course)
     today = today or timezone.localdate(timezone=course.tz)
     with transaction.atomic():
         _settings_for_update(course)  # one file at a time per course: "new since" stays exact
@@ -150,7 +155,7 @@ def records_export_make(
         )
         audit_record(
             actor=by,
-            action="grading.records_export",
+            action="records_export.make",
             course=course,
             target=made,
             rows=len(rows),
@@ -165,6 +170,7 @@ def canvas_columns_set(
     *, course: Course, by: User, columns: dict[str, tuple[str, str, Decimal | None]]
 ) -> list[CanvasColumn]:
     """Set the Canvas column (name, kind, points possible) of gradebook items; a blank name leaves it out."""
+    access.require_grade_admin(user=by, course=course)
     errors = {}
     for key, (name, kind, possible) in columns.items():
         family = key.split(":")[0]
@@ -191,7 +197,7 @@ def canvas_columns_set(
         changed = {k: v for k, v in after.items() if before.get(k) != v}
         audit_record(
             actor=by,
-            action="grading.canvas_columns_set",
+            action="canvas_column.set",
             course=course,
             before={k: before.get(k) for k in changed},
             after=changed,
@@ -201,6 +207,7 @@ def canvas_columns_set(
 
 def canvas_roster_import(*, course: Course, by: User, data: bytes) -> canvas.CanvasRoster:
     """Read Canvas's gradebook export: remember each student's Canvas ids; map items whose names match."""
+    access.require_grade_admin(user=by, course=course)
     students = [
         m.user for m in course.memberships.filter(role=Role.STUDENT).select_related("user").order_by("user__username")
     ]
@@ -223,7 +230,7 @@ def canvas_roster_import(*, course: Course, by: User, data: bytes) -> canvas.Can
                 )
         audit_record(
             actor=by,
-            action="grading.canvas_roster_import",
+            action="canvas_roster.import",
             course=course,
             matched=len(roster.matched),
             unmatched=len(roster.unmatched),
@@ -237,6 +244,7 @@ def grades_relock(*, course: Course, by: User, reason: str, students: list[int] 
     Each re-locked grade takes the current results as its locked inputs; where the grade itself changes, the
     change is in the student's history with the reason. Returns how many were re-locked.
     """
+    access.require_grade_admin(user=by, course=course)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": "Write why the grades are re-locked; students see it where a grade changes."})
@@ -246,6 +254,7 @@ def grades_relock(*, course: Course, by: User, reason: str, students: list[int] 
         rows = [row for row in book.rows if row.inputs_changed]
         changed = {}
         for row in rows:
+            assert row.locked is not None  # inputs_changed: a locked grade
             locked = FinalGrade.objects.select_for_update().get(pk=row.locked.pk)
             new_grade = row.outcome.grade or ""
             before = {"grade": locked.grade, "inputs": row.locked_inputs}
@@ -265,7 +274,7 @@ def grades_relock(*, course: Course, by: User, reason: str, students: list[int] 
             changed[row.student.username] = new_grade
             audit_record(
                 actor=by,
-                action="grading.relock",
+                action="final_grade.relock",
                 course=course,
                 target=locked,
                 student=row.student.username,

@@ -5,11 +5,13 @@ from decimal import Decimal, InvalidOperation
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from coursesite.errors import NotFound, Refused, flash, messages_of
 from coursesite.models import Course, User
+from coursesite.requests import AuthedHttpRequest
 from coursesite.views import course_page
 
 from . import access, canvas, exports, services
@@ -17,7 +19,7 @@ from .forms import FinalGradeChangeForm, GradingSettingsForm
 from .models import CanvasColumn, RecordsExport
 from .policy import FAILED, GRADED, GRADES, PENDING
 from .records import records_file
-from .selectors import filter_rows, gradebook, grading_settings, student_breakdown
+from .selectors import GradebookRow, filter_rows, gradebook, grading_settings, student_breakdown
 
 CANVAS_EXPORT_MAX_BYTES = 10 * 1024 * 1024
 
@@ -32,7 +34,7 @@ STATUS_FILTERS = [
 
 
 @login_required
-def grades_home(request: HttpRequest, code: str) -> HttpResponse:
+def grades_home(request: AuthedHttpRequest, code: str) -> HttpResponse:
     course, membership = course_page(request, code)
     if membership.is_student:
         return _own_grade(request, course)
@@ -63,27 +65,33 @@ def _counts(rows) -> dict[str, int]:  # type: ignore[no-untyped-def]
     return counts | {"active": len(active), "withdrawn": len(rows) - len(active)}
 
 
-def _own_grade(request: HttpRequest, course: Course) -> HttpResponse:
+def _own_grade(request: AuthedHttpRequest, course: Course) -> HttpResponse:
     access.require_own_grades(user=request.user, course=course)
     row = student_breakdown(course=course, student=request.user)
     return render(request, "grading/own.html", {"row": row, "settings": grading_settings(course=course)})
 
 
 @login_required
-def student_grade(request: HttpRequest, code: str, username: str) -> HttpResponse:
+def student_grade(request: AuthedHttpRequest, code: str, username: str) -> HttpResponse:
     course, membership = course_page(request, code)
     access.require_gradebook(user=request.user, course=course)
     student = get_object_or_404(User, username=username)
     row = student_breakdown(course=course, student=student)
     if row is None:
-        raise Http404("No such student in this course.")
+        raise NotFound("No such student in this course.")
     form = None
     if membership.is_instructor and row.locked is not None:
         form = FinalGradeChangeForm(initial={"grade": row.outcome.grade or ""})
-    return _student_page(request, row, form)
+    return _student_page(request, course, row, form)
 
 
-def _student_page(request: HttpRequest, row, form, status: int = 200) -> HttpResponse:  # type: ignore[no-untyped-def]
+def _student_page(
+    request: AuthedHttpRequest,
+    course: Course,
+    row: GradebookRow,
+    form: FinalGradeChangeForm | None,
+    status: int = 200,
+) -> HttpResponse:
     return render(
         request,
         "grading/student.html",
@@ -91,21 +99,21 @@ def _student_page(request: HttpRequest, row, form, status: int = 200) -> HttpRes
             "row": row,
             "form": form,
             "staff": True,
-            "settings": grading_settings(course=request.course_membership.course),
-        },  # type: ignore[attr-defined]
+            "settings": grading_settings(course=course),
+        },
         status=status,
     )
 
 
 @login_required
 @require_POST
-def final_grade_change(request: HttpRequest, code: str, username: str) -> HttpResponse:
+def final_grade_change(request: AuthedHttpRequest, code: str, username: str) -> HttpResponse:
     course, _ = course_page(request, code)
-    access.require_grade_admin(user=request.user, course=course)
+    access.require_gradebook(user=request.user, course=course)  # to read the grade; the service checks the change
     student = get_object_or_404(User, username=username)
     row = student_breakdown(course=course, student=student)
     if row is None or row.locked is None:
-        raise Http404("This student has no locked final grade.")
+        raise NotFound("This student has no locked final grade.")
     form = FinalGradeChangeForm(request.POST)
     if form.is_valid():
         try:
@@ -124,21 +132,21 @@ def final_grade_change(request: HttpRequest, code: str, username: str) -> HttpRe
                 request, f"The final grade of {student.display_name} was changed; the reason is in the history."
             )
             return redirect("grading:student", code, username)
-    return _student_page(request, row, form, status=400)
+    return _student_page(request, course, row, form, status=400)
 
 
 @login_required
 @require_POST
-def settings_update(request: HttpRequest, code: str) -> HttpResponse:
+def settings_update(request: AuthedHttpRequest, code: str) -> HttpResponse:
     course, _ = course_page(request, code)
-    access.require_grade_admin(user=request.user, course=course)
     form = GradingSettingsForm(request.POST, instance=grading_settings(course=course))
     if form.is_valid():
         services.grading_settings_update(course=course, by=request.user, **form.cleaned_data)
         messages.success(request, "Grading settings saved; the gradebook shows the grades they give.")
     else:
         problems = "; ".join(
-            f"{form.fields[f].label if f in form.fields else ''}: {' '.join(e)}" for f, e in form.errors.items()
+            f"{form.fields[f].label if f in form.fields else ''}: {' '.join(str(m) for m in e)}"
+            for f, e in form.errors.items()
         )
         messages.error(request, f"Nothing was saved. {problems}")
     return redirect("grading:home", code)
@@ -146,20 +154,19 @@ def settings_update(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def finalise(request: HttpRequest, code: str) -> HttpResponse:
+def finalise(request: AuthedHttpRequest, code: str) -> HttpResponse:
     course, _ = course_page(request, code)
-    access.require_grade_admin(user=request.user, course=course)
     locked = services.grades_finalise(course=course, by=request.user)
     messages.success(request, f"Final grades locked for {locked} student{'' if locked == 1 else 's'}.")
     return redirect("grading:home", code)
 
 
 @login_required
-def export_download(request: HttpRequest, code: str, fmt: str) -> HttpResponse:
+def export_download(request: AuthedHttpRequest, code: str, fmt: str) -> HttpResponse:
     course, _ = course_page(request, code)
     access.require_gradebook(user=request.user, course=course)
     if fmt not in exports.FORMATS:
-        raise Http404("No such export.")
+        raise NotFound("No such export.")
     if fmt in exports.PERSONAL_FORMATS:
         access.require_records_export(user=request.user, course=course)
     if fmt == "ladok":
@@ -174,7 +181,7 @@ def export_download(request: HttpRequest, code: str, fmt: str) -> HttpResponse:
 
 
 @login_required
-def records_page(request: HttpRequest, code: str) -> HttpResponse:
+def records_page(request: AuthedHttpRequest, code: str) -> HttpResponse:
     """What the student records file holds now: each row new, changed or already reported; errors to fix."""
     course, _ = course_page(request, code)
     access.require_records_export(user=request.user, course=course)
@@ -191,22 +198,19 @@ def records_page(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @login_required
-def canvas_page(request: HttpRequest, code: str) -> HttpResponse:
+def canvas_page(request: AuthedHttpRequest, code: str) -> HttpResponse:
     """The Canvas file: the examiner's mapping of items to Canvas columns, Canvas's roster, the rows left out."""
     course, membership = course_page(request, code)
     access.require_gradebook(user=request.user, course=course)
     status = 200
     if request.method == "POST":
-        access.require_grade_admin(user=request.user, course=course)
         try:
             if request.POST.get("action") == "roster":
                 upload = request.FILES.get("canvas_export")
                 if upload is None:
-                    raise ValidationError("Choose the CSV file of Canvas's gradebook export (Grades > Export).")
-                if upload.size > CANVAS_EXPORT_MAX_BYTES:
-                    raise ValidationError(
-                        "That file is over 10 MB; Canvas's gradebook export of a course is far smaller."
-                    )
+                    raise Refused("Choose the CSV file of Canvas's gradebook export (Grades > Export).")
+                if (upload.size or 0) > CANVAS_EXPORT_MAX_BYTES:
+                    raise Refused("That file is over 10 MB; Canvas's gradebook export of a course is far smaller.")
                 roster = services.canvas_roster_import(course=course, by=request.user, data=upload.read())
                 left = f"; not students here: {', '.join(roster.unmatched)}" if roster.unmatched else ""
                 messages.success(request, f"Canvas knows {len(roster.matched)} of the students{left}.")
@@ -217,8 +221,7 @@ def canvas_page(request: HttpRequest, code: str) -> HttpResponse:
                 messages.success(request, "Canvas columns saved.")
             return redirect("grading:canvas", code)
         except ValidationError as error:
-            for problem in error.messages:
-                messages.error(request, problem)
+            flash(request, error)
             status = 400
     book = gradebook(course=course)
     made = canvas.canvas_file(book)
@@ -231,21 +234,21 @@ def canvas_page(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "grading/canvas.html", context, status=status)
 
 
-def _canvas_column(request: HttpRequest, item: canvas.Item) -> tuple[str, str, Decimal | None]:
+def _canvas_column(request: AuthedHttpRequest, item: canvas.Item) -> tuple[str, str, Decimal | None]:
     name = request.POST.get(f"name_{item.key}", "").strip()
     kind = request.POST.get(f"kind_{item.key}", item.kind)
     text = request.POST.get(f"points_{item.key}", "").strip().replace(",", ".")
     try:
         possible = Decimal(text) if text else None
     except InvalidOperation as exc:
-        raise ValidationError(f"{item.label}: {text!r} is not a number of points.") from exc
+        raise Refused(f"{item.label}: {text!r} is not a number of points.") from exc
     if possible is not None and not (0 < possible < 100000):
-        raise ValidationError(f"{item.label}: the points possible must be above 0.")
+        raise Refused(f"{item.label}: the points possible must be above 0.")
     return name, kind, possible
 
 
 @login_required
-def relock_review(request: HttpRequest, code: str) -> HttpResponse:
+def relock_review(request: AuthedHttpRequest, code: str) -> HttpResponse:
     """Finalised grades whose results changed since locking: review them and re-lock with one action."""
     course, _ = course_page(request, code)
     access.require_grade_admin(user=request.user, course=course)
@@ -261,7 +264,7 @@ def relock_review(request: HttpRequest, code: str) -> HttpResponse:
                     course=course, by=request.user, reason=request.POST.get("reason", ""), students=chosen
                 )
             except ValidationError as problem:
-                error = " ".join(problem.messages)
+                error = " ".join(messages_of(problem))
             else:
                 messages.success(request, f"Re-locked {count} final grade{'' if count == 1 else 's'}.")
                 return redirect("grading:review", code)

@@ -1,28 +1,31 @@
 """REST API of rubrics: an assignment's rubric, a submission's marks, outcome and inline comments, the review."""
 
-from django.core.exceptions import ValidationError
+from typing import Any
+
 from django.db import transaction
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import JSONParser
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from assignments import selectors as assignment_selectors
+from assignments import access as assignment_access
+from assignments.models import Assignment, Submission
 from coursesite.access import access_course, require_staff
+from coursesite.errors import Refused
+from coursesite.requests import AuthedRequest
 
 from . import selectors, services
 from .access import is_released, require_marks_reader
-from .models import InlineComment, Kind, Rule
+from .models import InlineComment, Kind, Rubric, Rule
 
 
 class CannedField(serializers.ListField):
     child = serializers.CharField(max_length=500)
 
 
-class CriterionSerializer(serializers.Serializer):
+class CriterionSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField(required=False, help_text="Given: change that criterion; left out: a new one.")
     title = serializers.CharField(max_length=200)
     kind = serializers.ChoiceField(choices=Kind.values)
@@ -30,7 +33,7 @@ class CriterionSerializer(serializers.Serializer):
     canned = CannedField(default=list, help_text="Reusable comments, in order.")
 
 
-class RubricSerializer(serializers.Serializer):
+class RubricSerializer(serializers.Serializer[Any]):
     rule = serializers.ChoiceField(choices=Rule.values)
     pass_points = serializers.IntegerField(min_value=0, default=0)
     bonus_from = serializers.IntegerField(min_value=0, default=0)
@@ -38,7 +41,7 @@ class RubricSerializer(serializers.Serializer):
     criteria = CriterionSerializer(many=True, default=list)
 
 
-def _rubric_data(rubric) -> dict | None:  # type: ignore[no-untyped-def]
+def _rubric_data(rubric: Rubric | None) -> dict[str, Any] | None:
     if rubric is None:
         return None
     return {
@@ -62,18 +65,18 @@ def _rubric_data(rubric) -> dict | None:  # type: ignore[no-untyped-def]
 class RubricApi(APIView):
     parser_classes = [JSONParser]
 
-    def _assignment(self, request: Request, code: str, number: int):  # type: ignore[no-untyped-def]
+    def _assignment(self, request: AuthedRequest, code: str, number: int) -> Assignment:
         course, _ = access_course(user=request.user, code=code)
-        require_staff(user=request.user, course=course)
+        require_staff(user=request.user, course=course)  # teachers read it; rubric_save checks who edits it
         return get_object_or_404(course.assignments, number=number)
 
     @extend_schema(responses={200: RubricSerializer})
-    def get(self, request: Request, code: str, number: int) -> Response:
+    def get(self, request: AuthedRequest, code: str, number: int) -> Response:
         """The assignment's rubric (teachers of the course); null when it has none."""
         return Response(_rubric_data(selectors.rubric_of(self._assignment(request, code, number))))
 
     @extend_schema(request=RubricSerializer, responses={200: RubricSerializer, 400: dict})
-    def put(self, request: Request, code: str, number: int) -> Response:
+    def put(self, request: AuthedRequest, code: str, number: int) -> Response:
         """Set the rule and the criteria (the examiner); a criterion left out is removed, unless it is marked."""
         assignment = self._assignment(request, code, number)
         data = RubricSerializer(data=request.data)
@@ -87,7 +90,7 @@ class RubricApi(APIView):
             for position, item in enumerate(criteria, 1):
                 criterion = existing.get(item.get("id")) if item.get("id") else None
                 if item.get("id") and criterion is None:
-                    raise ValidationError(f"Criterion {item['id']} is not in this rubric.")
+                    raise Refused(f"Criterion {item['id']} is not in this rubric.")
                 saved = services.criterion_save(
                     rubric=rubric,
                     by=request.user,
@@ -105,14 +108,14 @@ class RubricApi(APIView):
         return Response(_rubric_data(selectors.rubric_of(assignment)))
 
 
-class MarkSerializer(serializers.Serializer):
+class MarkSerializer(serializers.Serializer[Any]):
     criterion = serializers.IntegerField()
     points = serializers.IntegerField(allow_null=True, default=None, min_value=0)
     passed = serializers.BooleanField(allow_null=True, default=None)
     comment = serializers.CharField(allow_blank=True, default="", max_length=4000)
 
 
-class CommentSerializer(serializers.Serializer):
+class CommentSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField(read_only=True)
     text = serializers.CharField(max_length=4000, error_messages={"blank": "Write the comment."})
     author = serializers.CharField(source="author.display_name", default="", read_only=True)
@@ -124,12 +127,12 @@ class CommentSerializer(serializers.Serializer):
     y = serializers.FloatField(allow_null=True, default=None, min_value=0, max_value=1)
 
 
-def _submission(request: Request, code: str, pk: int):  # type: ignore[no-untyped-def]
+def _submission(request: AuthedRequest, code: str, pk: int) -> Submission:
     course, _ = access_course(user=request.user, code=code)
-    return assignment_selectors.submission_get(pk=pk, course=course)
+    return assignment_access.access_submission(user=request.user, course=course, pk=pk)
 
 
-def _marked(submission) -> dict:  # type: ignore[no-untyped-def]
+def _marked(submission: Submission) -> dict[str, Any]:
     rubric = selectors.rubric_of(submission.assignment)
     marks = selectors.marks_of(submission) if rubric else {}
     outcome = selectors.outcome_of(rubric, marks) if rubric else None
@@ -158,14 +161,14 @@ class SubmissionMarksApi(APIView):
     parser_classes = [JSONParser]
 
     @extend_schema(responses={200: dict, 403: dict, 404: dict})
-    def get(self, request: Request, code: str, pk: int) -> Response:
+    def get(self, request: AuthedRequest, code: str, pk: int) -> Response:
         """The marked rubric, computed outcome and inline comments: staff; the student once the review is released."""
         submission = _submission(request, code, pk)
         require_marks_reader(user=request.user, submission=submission)
         return Response(_marked(submission))
 
     @extend_schema(request=MarkSerializer(many=True), responses={200: dict, 400: dict, 403: dict})
-    def put(self, request: Request, code: str, pk: int) -> Response:
+    def put(self, request: AuthedRequest, code: str, pk: int) -> Response:
         """Save the reviewer's marks as a draft (a list of {criterion, points | passed, comment})."""
         submission = _submission(request, code, pk)
         data = MarkSerializer(data=request.data, many=True)
@@ -174,7 +177,7 @@ class SubmissionMarksApi(APIView):
         return Response(_marked(submission))
 
 
-class RubricReviewSerializer(serializers.Serializer):
+class RubricReviewSerializer(serializers.Serializer[Any]):
     marks = MarkSerializer(many=True)
     feedback = serializers.CharField(allow_blank=True, default="")
     passed = serializers.BooleanField(allow_null=True, default=None, help_text="Only for the manual rule.")
@@ -185,7 +188,7 @@ class RubricReviewApi(APIView):
     parser_classes = [JSONParser]
 
     @extend_schema(request=RubricReviewSerializer, responses={201: dict, 400: dict, 403: dict})
-    def post(self, request: Request, code: str, pk: int) -> Response:
+    def post(self, request: AuthedRequest, code: str, pk: int) -> Response:
         """Save the marks and record the review; Pass/Fail and bonus follow from the rubric's rule."""
         submission = _submission(request, code, pk)
         data = RubricReviewSerializer(data=request.data)
@@ -200,13 +203,13 @@ class CommentListApi(APIView):
     parser_classes = [JSONParser]
 
     @extend_schema(responses=CommentSerializer(many=True))
-    def get(self, request: Request, code: str, pk: int) -> Response:
+    def get(self, request: AuthedRequest, code: str, pk: int) -> Response:
         submission = _submission(request, code, pk)
         require_marks_reader(user=request.user, submission=submission)
         return Response(CommentSerializer(selectors.comments_of(submission), many=True).data)
 
     @extend_schema(request=CommentSerializer, responses={201: CommentSerializer, 400: dict, 403: dict})
-    def post(self, request: Request, code: str, pk: int) -> Response:
+    def post(self, request: AuthedRequest, code: str, pk: int) -> Response:
         """A comment at {file, line} of the code or at {page, x, y} of the report (x, y from 0 to 1, top left)."""
         submission = _submission(request, code, pk)
         data = CommentSerializer(data=request.data)
@@ -217,9 +220,8 @@ class CommentListApi(APIView):
 
 class CommentApi(APIView):
     @extend_schema(responses={204: None, 400: dict, 403: dict, 404: dict})
-    def delete(self, request: Request, code: str, comment_id: int) -> Response:
+    def delete(self, request: AuthedRequest, code: str, comment_id: int) -> Response:
         course, _ = access_course(user=request.user, code=code)
-        require_staff(user=request.user, course=course)
         comment = get_object_or_404(
             InlineComment.objects.select_related("submission__assignment__course"),
             pk=comment_id,

@@ -6,8 +6,10 @@ from dataclasses import dataclass, field
 from django.utils.safestring import SafeString, mark_safe
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
+from pygments.lexers import TextLexer
 
 from assignments.codeview import source_of
+from assignments.models import Submission
 
 from .models import InlineComment
 
@@ -26,14 +28,14 @@ class CodeFile:
     lines: list[CodeLine] = field(default_factory=list)
 
 
-def code_file(submission, path: str, comments: list[InlineComment]) -> CodeFile:  # type: ignore[no-untyped-def]
+def code_file(submission: Submission, path: str, comments: list[InlineComment]) -> CodeFile:
     source = source_of(submission, path)
     if source.notice:
         return CodeFile(path=path, notice=source.notice)
-    lexer = copy.copy(source.lexer)
-    lexer.stripnl = lexer.stripall = False  # type: ignore[union-attr] (line numbers must be the file's own)
+    lexer = copy.copy(source.lexer or TextLexer())
+    lexer.stripnl = lexer.stripall = False  # line numbers must be the file's own
     # With nowrap, pygments closes every span at the end of its line, so each line is well-formed HTML on its own.
-    html = highlight(source.text, lexer, HtmlFormatter(nowrap=True))
+    html = str(highlight(source.text, lexer, HtmlFormatter(nowrap=True)))
     texts = html.split("\n")
     if texts and texts[-1] == "":
         texts.pop()

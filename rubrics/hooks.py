@@ -1,16 +1,17 @@
 """What rubrics adds to assignments' pages: the review workspace and form, the student's marked rubric, a staff link."""
 
+from typing import Any
+
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import mark_safe
-from pygments.formatters import HtmlFormatter
 
 from assignments import access as assignment_access
-from assignments.codeview import code_files, default_file
+from assignments.codeview import code_files, default_file, pygments_css
 from assignments.models import Assignment, Submission
 from coursesite.access import course_membership
+from coursesite.requests import AuthedHttpRequest
 
 from . import selectors
 from .access import is_released, require_marker
@@ -18,7 +19,7 @@ from .codeview import code_file
 from .models import InlineComment
 
 
-def _can_mark(request: HttpRequest, submission: Submission) -> bool:
+def _can_mark(request: AuthedHttpRequest, submission: Submission) -> bool:
     try:
         require_marker(user=request.user, submission=submission)
     except PermissionDenied:
@@ -26,7 +27,7 @@ def _can_mark(request: HttpRequest, submission: Submission) -> bool:
     return True  # require_marker: the submission that counts, not released
 
 
-def _comment_data(comments: list[InlineComment]) -> list[dict]:
+def _comment_data(comments: list[InlineComment]) -> list[dict[str, Any]]:
     """What the page's script needs to place the comments (rendered with json_script, so it is escaped)."""
     return [
         {
@@ -43,7 +44,7 @@ def _comment_data(comments: list[InlineComment]) -> list[dict]:
     ]
 
 
-def _viewer_context(request: HttpRequest, submission: Submission, *, can_comment: bool) -> dict:
+def _viewer_context(request: AuthedHttpRequest, submission: Submission, *, can_comment: bool) -> dict[str, Any]:
     course = submission.assignment.course
     comments = selectors.comments_of(submission)
     return {
@@ -58,11 +59,11 @@ def _viewer_context(request: HttpRequest, submission: Submission, *, can_comment
             "assignments:submission_report", args=[course.code, submission.assignment.number, submission.pk]
         ),
         "comments_api": reverse("rubrics:api_comments", args=[course.code, submission.pk]),
-        "pygments_css": mark_safe(HtmlFormatter(cssclass="highlight").get_style_defs(".highlight")),  # noqa: S308
+        "pygments_css": mark_safe(pygments_css()),  # noqa: S308
     }
 
 
-def review_workspace(request: HttpRequest, submission: Submission) -> str:
+def review_workspace(request: AuthedHttpRequest, submission: Submission) -> str:
     """The report (PDF.js, comment pins) and the code (numbered lines, comments in place) on the review page."""
     files = code_files(submission)
     shown = request.GET.get("file") or default_file(files)
@@ -79,7 +80,7 @@ def review_workspace(request: HttpRequest, submission: Submission) -> str:
     return render_to_string("rubrics/_workspace.html", context, request=request)
 
 
-def review_form(request: HttpRequest, submission: Submission) -> str:
+def review_form(request: AuthedHttpRequest, submission: Submission) -> str:
     """The marking form (the rubric's criteria, or Pass/Fail and bonus), with "save and open the next"."""
     if not _can_mark(request, submission):
         return ""
@@ -99,14 +100,14 @@ def review_form(request: HttpRequest, submission: Submission) -> str:
     )
 
 
-def submission_panel(request: HttpRequest, submission: Submission) -> str:
+def submission_panel(request: AuthedHttpRequest, submission: Submission) -> str:
     """After the review is released: the marked rubric; for the student also the comments in place."""
     if not is_released(submission):
         return ""
     membership = assignment_access.require_submission_viewer(user=request.user, submission=submission)
     rubric = selectors.rubric_of(submission.assignment)
     marks = selectors.marks_of(submission) if rubric else {}
-    context = {
+    context: dict[str, Any] = {
         "rubric": rubric,
         "rows": selectors.marked_rows(rubric, marks) if rubric else [],
         "outcome": selectors.outcome_of(rubric, marks) if rubric else None,
@@ -120,7 +121,7 @@ def submission_panel(request: HttpRequest, submission: Submission) -> str:
     return render_to_string("rubrics/_marked.html", context, request=request)
 
 
-def assignment_staff_panel(request: HttpRequest, assignment: Assignment) -> str:
+def assignment_staff_panel(request: AuthedHttpRequest, assignment: Assignment) -> str:
     membership = course_membership(user=request.user, course=assignment.course)
     if membership is None or not membership.is_staff_role:
         return ""

@@ -11,12 +11,12 @@ from pypdf import PdfReader
 from assignments import services as assignment_services
 from assignments.codeview import code_files, source_of
 from assignments.models import Assignment, Review, Submission
-from coursesite.access import require_instructor
 from coursesite.audit import audit_record
+from coursesite.errors import Forbidden, Refused
 from coursesite.models import User
 
 from . import selectors
-from .access import require_marker
+from .access import require_marker, require_rubric_editor
 from .models import CannedComment, Criterion, InlineComment, Kind, Mark, Rubric, Rule
 
 COMMENT_MAX_CHARS = 4000
@@ -27,7 +27,7 @@ def rubric_save(
     *, assignment: Assignment, by: User, rule: str, pass_points: int = 0, bonus_from: int = 0, bonus_step: int = 1
 ) -> Rubric:
     """Create or change an assignment's rubric rule (the examiner's)."""
-    require_instructor(user=by, course=assignment.course)
+    require_rubric_editor(user=by, assignment=assignment)
     if rule not in Rule.values:
         raise ValidationError({"rule": "Choose the computed rule or manual."})
     if bonus_step < 1:
@@ -63,10 +63,10 @@ def criterion_save(
     criterion: Criterion | None = None,
 ) -> Criterion:
     """Add a criterion to a rubric, or change one, with its reusable comments (replaced as a whole)."""
+    require_rubric_editor(user=by, assignment=rubric.assignment)
     course = rubric.assignment.course
-    require_instructor(user=by, course=course)
     if criterion is not None and criterion.rubric_id != rubric.pk:
-        raise ValidationError("That criterion belongs to another rubric.")
+        raise Refused("That criterion belongs to another rubric.")
     if kind not in Kind.values:
         raise ValidationError({"kind": "A criterion gives points or pass/fail."})
     if criterion is None:
@@ -87,7 +87,7 @@ def criterion_save(
     )
     audit_record(
         actor=by,
-        action="rubric.criterion_save",
+        action="criterion.save",
         course=course,
         target=criterion,
         assignment=rubric.assignment.number,
@@ -100,15 +100,15 @@ def criterion_save(
 
 @transaction.atomic
 def criterion_delete(*, criterion: Criterion, by: User) -> None:
+    require_rubric_editor(user=by, assignment=criterion.rubric.assignment)
     course = criterion.rubric.assignment.course
-    require_instructor(user=by, course=course)
     marked = criterion.marks.count()
     if marked:
-        raise ValidationError(
+        raise Refused(
             f"{marked} submission{'s are' if marked != 1 else ' is'} already marked on this criterion; "
             "it cannot be removed (change its description instead)."
         )
-    audit_record(actor=by, action="rubric.criterion_delete", course=course, target=criterion, title=criterion.title)
+    audit_record(actor=by, action="criterion.delete", course=course, target=criterion, title=criterion.title)
     criterion.delete()
 
 
@@ -118,18 +118,18 @@ def _checked_marks(rubric: Rubric, marks: Iterable[dict[str, Any]]) -> dict[int,
     for mark in marks:
         criterion = criteria.get(mark.get("criterion"))  # type: ignore[arg-type]
         if criterion is None:
-            raise ValidationError("A mark names a criterion that is not in this assignment's rubric.")
+            raise Refused("A mark names a criterion that is not in this assignment's rubric.")
         points, passed = mark.get("points"), mark.get("passed")
         comment = (mark.get("comment") or "").strip()
         if len(comment) > COMMENT_MAX_CHARS:
-            raise ValidationError(f"The comment on “{criterion.title}” is longer than {COMMENT_MAX_CHARS} characters.")
+            raise Refused(f"The comment on “{criterion.title}” is longer than {COMMENT_MAX_CHARS} characters.")
         if criterion.is_pass_fail:
             if passed is not None and not isinstance(passed, bool):
-                raise ValidationError(f"“{criterion.title}” is marked pass or fail.")
+                raise Refused(f"“{criterion.title}” is marked pass or fail.")
             points = None
         else:
             if points is not None and (not isinstance(points, int) or not 0 <= points <= criterion.max_points):
-                raise ValidationError(f"“{criterion.title}” gives 0 to {criterion.max_points} points.")
+                raise Refused(f"“{criterion.title}” gives 0 to {criterion.max_points} points.")
             passed = None
         checked[criterion.pk] = {"points": points, "passed": passed, "comment": comment}
     return checked
@@ -144,7 +144,7 @@ def marks_save(*, submission: Submission, by: User, marks: Iterable[dict[str, An
     require_marker(user=by, submission=locked)
     rubric = selectors.rubric_of(locked.assignment)
     if rubric is None:
-        raise ValidationError("This assignment has no rubric.")
+        raise Refused("This assignment has no rubric.")
     checked = _checked_marks(rubric, marks)
     now = timezone.now()
     for criterion_id, values in checked.items():
@@ -154,7 +154,7 @@ def marks_save(*, submission: Submission, by: User, marks: Iterable[dict[str, An
     saved = selectors.marks_of(locked)
     audit_record(
         actor=by,
-        action="rubric.marks_save",
+        action="rubric_mark.save",
         course=locked.assignment.course,
         target=locked,
         student=locked.student.username,
@@ -183,7 +183,7 @@ def rubric_review_record(
             raise ValidationError(result.explanation)
         passed, bonus = result.passed, result.bonus
     elif passed is None:
-        raise ValidationError("Choose Pass or Fail (this rubric leaves the outcome to the reviewer).")
+        raise Refused("Choose Pass or Fail (this rubric leaves the outcome to the reviewer).")
     return assignment_services.review_record(
         submission=submission, by=by, passed=bool(passed), bonus=bonus or 0, feedback=feedback
     )
@@ -196,10 +196,10 @@ def check_review_follows_rubric(review: Review) -> None:
         return
     result = selectors.outcome_of(rubric, selectors.marks_of(review.submission))
     if not result.complete:
-        raise ValidationError(f"This assignment is reviewed with its rubric. {result.explanation}")
+        raise Refused(f"This assignment is reviewed with its rubric. {result.explanation}")
     if (review.passed, review.bonus) != (result.passed, result.bonus):
         outcome = "Pass" if result.passed else "Fail"
-        raise ValidationError(
+        raise Refused(
             f"The rubric gives {outcome} with {result.bonus} bonus points ({result.explanation}); "
             "the review follows the examiner's rule."
         )
@@ -235,7 +235,7 @@ def comment_add(
     comment = InlineComment(submission=submission, author=by, text=text)
     if line is not None:
         if page is not None:
-            raise ValidationError("A comment is on a code line or on a report page, not both.")
+            raise Refused("A comment is on a code line or on a report page, not both.")
         if file not in {f["path"] for f in code_files(submission)}:
             raise ValidationError({"file": "There is no such file in this submission."})
         source = source_of(submission, file)
@@ -253,12 +253,12 @@ def comment_add(
             raise ValidationError({"x": "The place on the page is given as x and y from 0 to 1."})
         comment.page, comment.x, comment.y = page, x, y
     else:
-        raise ValidationError("Say where the comment goes: a file and line, or a page of the report.")
+        raise Refused("Say where the comment goes: a file and line, or a page of the report.")
     comment.full_clean()
     comment.save()
     audit_record(
         actor=by,
-        action="rubric.comment_add",
+        action="inline_comment.add",
         course=submission.assignment.course,
         target=comment,
         submission=submission.pk,
@@ -272,10 +272,10 @@ def comment_delete(*, comment: InlineComment, by: User) -> None:
     """The comment's author (or the examiner) removes it, while the review is not released."""
     membership = require_marker(user=by, submission=comment.submission)
     if comment.author_id != by.pk and not membership.is_instructor:
-        raise ValidationError("Only the comment's author or the examiner can remove it.")
+        raise Forbidden("Only the comment's author or the examiner can remove it.")
     audit_record(
         actor=by,
-        action="rubric.comment_delete",
+        action="inline_comment.delete",
         course=comment.submission.assignment.course,
         target=comment,
         submission=comment.submission_id,

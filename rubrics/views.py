@@ -1,26 +1,27 @@
 """Rubric pages: the examiner's rubric editor, the reviewer's marking form and inline comments (plain form posts)."""
 
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from assignments import access as assignment_access
 from assignments import selectors as assignment_selectors
 from assignments import services as assignment_services
-from assignments.views import course_view
+from assignments.models import Submission
 from coursesite.access import require_staff
+from coursesite.errors import Refused, flash
+from coursesite.requests import AuthedHttpRequest
 from coursesite.views import course_page
 
 from . import selectors, services
-from .models import InlineComment, Rule
-
-
-def _error_text(exc: ValidationError) -> str:
-    return " ".join(exc.messages)
+from .models import InlineComment, Rubric, Rule
 
 
 def _int(value: str | None, default: int | None = None) -> int | None:
@@ -30,13 +31,13 @@ def _int(value: str | None, default: int | None = None) -> int | None:
     try:
         return int(value)
     except ValueError as exc:
-        raise ValidationError(f"“{value[:20]}” is not a whole number.") from exc
+        raise Refused(f"“{value[:20]}” is not a whole number.") from exc
 
 
-@course_view
-def rubric_edit(request: HttpRequest, code: str, number: int) -> HttpResponse:
+@login_required
+def rubric_edit(request: AuthedHttpRequest, code: str, number: int) -> HttpResponse:
     course, membership = course_page(request, code)
-    require_staff(user=request.user, course=course)
+    require_staff(user=request.user, course=course)  # teachers read the rubric; the service checks who edits it
     assignment = get_object_or_404(course.assignments, number=number)
     rubric = selectors.rubric_of(assignment)
     status = 200
@@ -73,9 +74,9 @@ def rubric_edit(request: HttpRequest, code: str, number: int) -> HttpResponse:
                     )
                     messages.success(request, "The criterion was saved.")
             else:
-                raise ValidationError("Save the rule first, then add criteria.")
+                raise Refused("Save the rule first, then add criteria.")
         except ValidationError as exc:
-            messages.error(request, _error_text(exc))
+            flash(request, exc)
             status = 400
         else:
             return redirect("rubrics:edit", code, number)
@@ -93,8 +94,8 @@ def rubric_edit(request: HttpRequest, code: str, number: int) -> HttpResponse:
     )
 
 
-def _marks_from_post(request: HttpRequest, rubric) -> list[dict]:  # type: ignore[no-untyped-def]
-    marks = []
+def _marks_from_post(request: AuthedHttpRequest, rubric: Rubric) -> list[dict[str, Any]]:
+    marks: list[dict[str, Any]] = []
     for criterion in rubric.criteria.all():
         raw = request.POST.get(f"c{criterion.pk}", "").strip()
         comment = request.POST.get(f"comment{criterion.pk}", "").strip()
@@ -104,20 +105,19 @@ def _marks_from_post(request: HttpRequest, rubric) -> list[dict]:  # type: ignor
         if criterion.is_pass_fail:
             value = {"1": True, "0": False}.get(raw)
             if raw and value is None:
-                raise ValidationError(f"Mark “{criterion.title}” as pass or fail.")
+                raise Refused(f"Mark “{criterion.title}” as pass or fail.")
             marks.append({"criterion": criterion.pk, "passed": value, "comment": comment})
         else:
             marks.append({"criterion": criterion.pk, "points": _int(raw), "comment": comment})
     return marks
 
 
-@course_view
+@login_required
 @require_POST
-def review_save(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+def review_save(request: AuthedHttpRequest, code: str, pk: int) -> HttpResponse:
     """The marking form: save the marks as a draft, or record the review (and open the next in the queue)."""
     course, _ = course_page(request, code)
-    require_staff(user=request.user, course=course)
-    submission = assignment_selectors.submission_get(pk=pk, course=course)
+    submission = assignment_access.access_submission(user=request.user, course=course, pk=pk)
     rubric = selectors.rubric_of(submission.assignment)
     action = request.POST.get("action", "save")
     try:
@@ -135,12 +135,12 @@ def review_save(request: HttpRequest, code: str, pk: int) -> HttpResponse:
             )
         else:
             if passed is None:
-                raise ValidationError("Choose Pass or Fail.")
+                raise Refused("Choose Pass or Fail.")
             assignment_services.review_record(
                 submission=submission, by=request.user, passed=passed, bonus=bonus or 0, feedback=feedback
             )
     except ValidationError as exc:
-        messages.error(request, _error_text(exc))
+        flash(request, exc)
         return redirect("assignments:review", code, pk)
     messages.success(request, "Review saved; the student has been emailed.")
     if action == "save_next":
@@ -151,21 +151,21 @@ def review_save(request: HttpRequest, code: str, pk: int) -> HttpResponse:
         try:
             assignment_services.submission_claim(submission=nav.next_free, by=request.user)
         except ValidationError as exc:
-            messages.error(request, _error_text(exc))
+            flash(request, exc)
         return redirect("assignments:review", code, nav.next_free.pk)
     return redirect("assignments:review", code, pk)
 
 
-def _back(code: str, submission, anchor: str = "") -> HttpResponse:  # type: ignore[no-untyped-def]
+def _back(code: str, submission: Submission, anchor: str = "") -> HttpResponse:
     return redirect(reverse("assignments:review", args=[code, submission.pk]) + anchor)
 
 
-@course_view
+@login_required
 @require_POST
-def comment_add(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+def comment_add(request: AuthedHttpRequest, code: str, pk: int) -> HttpResponse:
     """An inline comment from the plain form (the page's script uses the API instead)."""
     course, _ = course_page(request, code)
-    submission = assignment_selectors.submission_get(pk=pk, course=course)
+    submission = assignment_access.access_submission(user=request.user, course=course, pk=pk)
     file = request.POST.get("file", "")
     try:
         comment = services.comment_add(
@@ -177,18 +177,18 @@ def comment_add(request: HttpRequest, code: str, pk: int) -> HttpResponse:
             page=None if file else _int(request.POST.get("page")),
         )
     except ValidationError as exc:
-        messages.error(request, f"The comment was not added: {_error_text(exc)}")
+        messages.error(request, "The comment was not added:")
+        flash(request, exc)
         return _back(code, submission)
     messages.success(request, f"Comment added on {comment.where}.")
     query = "?" + urlencode({"file": file}) if file else ""
     return redirect(reverse("assignments:review", args=[code, pk]) + query + f"#comment-{comment.pk}")
 
 
-@course_view
+@login_required
 @require_POST
-def comment_delete(request: HttpRequest, code: str, comment_id: int) -> HttpResponse:
+def comment_delete(request: AuthedHttpRequest, code: str, comment_id: int) -> HttpResponse:
     course, _ = course_page(request, code)
-    require_staff(user=request.user, course=course)
     comment = get_object_or_404(
         InlineComment.objects.select_related("submission__assignment__course"),
         pk=comment_id,
@@ -197,7 +197,7 @@ def comment_delete(request: HttpRequest, code: str, comment_id: int) -> HttpResp
     try:
         services.comment_delete(comment=comment, by=request.user)
     except ValidationError as exc:
-        messages.error(request, _error_text(exc))
+        flash(request, exc)
     else:
         messages.success(request, "The comment was removed.")
     return _back(code, comment.submission)

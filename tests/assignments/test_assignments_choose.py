@@ -81,9 +81,10 @@ def test_nobody_chooses_for_another_student_and_a_started_review_closes_the_choi
     assignment, student, other_student, ta, client_for, three
 ) -> None:
     first, second, latest = three
-    for intruder in (other_student, ta):
-        assert client_for(intruder).post(choose_url(first)).status_code == 403
-        assert client_for(intruder).post(api_choose_url(first)).status_code == 403
+    # Another student's submission does not exist for them (404); a teacher sees it but does not choose (403).
+    for intruder, status in ((other_student, 404), (ta, 403)):
+        assert client_for(intruder).post(choose_url(first)).status_code == status
+        assert client_for(intruder).post(api_choose_url(first)).status_code == status
     assert client_for(student).get(choose_url(first)).status_code == 405  # a change is a POST
     assert latest.counts
 

@@ -65,7 +65,7 @@ def test_a_student_replaces_the_answer_before_the_deadline(
     answer = Answer.objects.get(sitting__student=student)
     assert answer.sha256 == response.json()["sha256"]
     assert answer.uploaded_at == local(2026, 10, 25, 14, 30)
-    assert AuditLog.objects.filter(action="exam.answer_upload").count() == 2
+    assert AuditLog.objects.filter(action="exam_answer.upload").count() == 2
     own = alice.get(f"/c/DD2424/exams/answers/{answer.sitting_id}.pdf")
     assert own.status_code == 200
 
@@ -91,7 +91,7 @@ def test_an_individual_extension_lets_one_student_upload_after_the_deadline(
         content_type="application/json",
     )
     assert response.status_code == 200, response.content
-    entry = AuditLog.objects.get(action="exam.extension_grant")
+    entry = AuditLog.objects.get(action="exam_extension.grant")
     assert entry.actor == examiner
     assert entry.data["reason"] == "Accommodation: 50% extra time"
     assert entry.data["student"] == "alice"
@@ -118,7 +118,7 @@ def test_only_the_examiner_grants_extensions_with_a_reason(
         services.extension_grant(sitting=sitting, until=DEADLINE, reason="r", by=examiner)
     response = client_for(examiner).delete(url)
     assert response.status_code == 200
-    assert AuditLog.objects.filter(action="exam.extension_revoke").exists()
+    assert AuditLog.objects.filter(action="exam_extension.revoke").exists()
 
 
 @pytest.mark.parametrize(

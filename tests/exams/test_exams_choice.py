@@ -28,7 +28,7 @@ def test_a_student_chooses_and_changes_until_the_cutoff_second(exam: Exam, stude
     assert response.status_code == 400
     assert "The choice between project and exam closed at Mon 13 Apr 2026, 23:59 CEST" in response.content.decode()
     assert selectors.module_choices(course=exam.course) == {student.pk: "project"}
-    assert [e.data["choice"] for e in AuditLog.objects.filter(action="exam.module_choose").order_by("id")] == [
+    assert [e.data["choice"] for e in AuditLog.objects.filter(action="module.choose").order_by("id")] == [
         "exam",
         "project",
     ]

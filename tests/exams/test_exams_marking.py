@@ -40,7 +40,7 @@ def test_a_ta_marks_on_the_page_and_the_grade_follows(exam: Exam, ta: User, hand
         completed_on=DAY,
         note="Part I passed (14.0 points, 12.0 needed); Part II 27.5 points, 26.0 needed for B.",
     )
-    assert AuditLog.objects.get(action="exam.mark_record").data["grade"] == "B"
+    assert AuditLog.objects.get(action="exam_mark.record").data["grade"] == "B"
     assert "<strong>B</strong>" in tara.get("/c/DD2424/exams/marking/").content.decode()
 
 

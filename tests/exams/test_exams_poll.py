@@ -145,7 +145,7 @@ def test_picking_dates_seats_students_by_their_votes_and_emails_them(
     assert "Thu 28 May 2026, 10:00 CEST" in to_alice.body
     exam.refresh_from_db()
     assert exam.poll_closed_at == local(2026, 5, 3, 9)
-    assert AuditLog.objects.filter(action="exam.sessions_pick").count() == 1
+    assert AuditLog.objects.filter(action="exam_session.pick").count() == 1
 
 
 def test_a_student_changes_to_another_picked_date_before_the_questions_are_out(

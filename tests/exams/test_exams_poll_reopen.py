@@ -40,7 +40,7 @@ def test_the_examiner_reopens_a_closed_poll_and_the_votes_stay(
     assert rules.poll_open(exam=exam, now=local(2026, 5, 3, 12))
     assert PollVote.objects.filter(student=voter).count() == 1
     services.poll_vote(course=exam.course, student=voter, answers={dt.date(2026, 5, 25): "no"})
-    row = AuditLog.objects.get(action="exam.poll_reopen")
+    row = AuditLog.objects.get(action="poll.reopen")
     assert row.data == {"old_closes": "Sat 2 May 2026, 23:59 CEST", "closes": "Mon 4 May 2026, 12:00 CEST"}
 
 

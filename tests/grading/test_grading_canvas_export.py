@@ -94,7 +94,7 @@ def test_the_canvas_file_fills_every_column_from_canvas_and_names_the_columns_as
         ["Student, Bob", "902", "u1bob", "bob", "DD2424 VT26 Group B", "complete", "0", "", "", ""],
     ]
     assert CanvasStudent.objects.filter(course=course).count() == 2
-    assert AuditLog.objects.filter(action="grading.canvas_columns_set").exists()
+    assert AuditLog.objects.filter(action="canvas_column.set").exists()
 
 
 def test_without_canvas_s_export_no_row_goes_out_half_filled(

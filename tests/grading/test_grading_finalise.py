@@ -36,7 +36,7 @@ def test_finalising_locks_every_students_grade_as_it_is(
     assert locked["alice"].explanation.endswith("one step up to B")
     assert locked["bob"].grade == ""
     assert GradingSettings.objects.get(course=course).finalised_by == examiner
-    audit = AuditLog.objects.get(action="grading.finalise")
+    audit = AuditLog.objects.get(action="final_grade.finalise")
     assert audit.data["locked"] == 2
 
 
@@ -79,7 +79,7 @@ def test_a_change_is_audited_and_shows_in_the_students_history(
     assert response.status_code == 302
     locked = FinalGrade.objects.get(student=student)
     assert locked.grade == "A"
-    audit = AuditLog.objects.get(action="grading.final_grade_change")
+    audit = AuditLog.objects.get(action="final_grade.change")
     assert audit.data == {"student": "alice", "old_grade": "B", "new_grade": "A", "reason": "Regraded exam question 3."}
     html = client_for(student).get(f"/c/{course.code}/grades/").content.decode()
     assert "Final grade: <strong>A</strong>" in html

@@ -112,7 +112,7 @@ def test_after_finalising_an_exam_mark_change_needs_a_reason(
         {"sitting": sitting.pk, "part1_points": "15", "part2_points": "30", "reason": "Question 4 was added up wrong."},
     )
     assert response.status_code == 302
-    audit = AuditLog.objects.filter(action="exam.mark_record").latest("id")
+    audit = AuditLog.objects.filter(action="exam_mark.record").latest("id")
     assert (audit.data["old_grade"], audit.data["grade"]) == ("C", "B")
     assert gradebook(course=course).rows[0].inputs_changed
 
@@ -137,6 +137,6 @@ def test_the_review_page_re_locks_the_changed_grades_with_one_action_and_a_reaso
     assert response.status_code == 302
     assert set(FinalGrade.objects.values_list("grade", "module_grade")) == {("C", "C")}
     assert FinalGradeChange.objects.filter(old_grade="B", new_grade="C", reason="Project regraded: C.").count() == 3
-    assert AuditLog.objects.filter(action="grading.relock").count() == 3
+    assert AuditLog.objects.filter(action="final_grade.relock").count() == 3
     assert not any(row.inputs_changed for row in gradebook(course=course).rows)
     assert "No finalised grade has changed results." in client.get(f"/c/{course.code}/grades/review/").content.decode()

@@ -71,7 +71,7 @@ def test_the_records_file_has_one_result_per_module_on_its_scale_and_date_and_is
     assert "bob" not in response.content.decode()
     made = RecordsExport.objects.get()
     assert made.provisional and made.made_by == examiner and len(made.rows) == 8
-    assert AuditLog.objects.get(action="grading.records_export").data["provisional"] is True
+    assert AuditLog.objects.get(action="records_export.make").data["provisional"] is True
 
 
 def test_the_records_page_lists_a_missing_identity_number_as_an_error_to_fix(

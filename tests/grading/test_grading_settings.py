@@ -38,7 +38,7 @@ def test_the_examiner_changes_the_threshold_and_the_gradebook_follows(
     row = gradebook(course=course).rows[0]
     assert row.final_grade == "C"
     assert row.explanation.endswith("4 bonus points >= 4: one step up to C")
-    audit = AuditLog.objects.get(action="grading.settings_update")
+    audit = AuditLog.objects.get(action="grading_settings.update")
     assert audit.data["before"]["bonus_threshold"] == 6
     assert audit.data["after"]["bonus_threshold"] == 4
 
@@ -59,7 +59,7 @@ def test_it_refuses_a_threshold_of_zero_and_saves_nothing(
     response = client.post(f"/c/{course.code}/grades/settings/", data, follow=True)
     assert "Nothing was saved" in response.content.decode()
     assert not GradingSettings.objects.exists()
-    assert not AuditLog.objects.filter(action="grading.settings_update").exists()
+    assert not AuditLog.objects.filter(action="grading_settings.update").exists()
 
 
 def test_a_ta_cannot_change_the_settings(client_for, course: Course, ta: User) -> None:
