@@ -130,21 +130,21 @@ def _settings(what: str) -> Callable[[Mapping[str, Any], str], str]:
 # action -> sentence after the actor's name: a format string over the row's data (plus {whom}), or a function of
 # (data, whom). A reason in the data is added at the end (": reason ..."). Any other action gets `_fallback`.
 SENTENCES: dict[str, str | Callable[[Mapping[str, Any], str], str]] = {
-    "grading.final_grade_change": lambda d, w: (
+    "final_grade.change": lambda d, w: (
         f"changed the final grade of {w} from {_grade(d.get('old_grade'))} to {_grade(d.get('new_grade'))}"
     ),
-    "grading.relock": lambda d, w: (
+    "final_grade.relock": lambda d, w: (
         f"re-locked the final grade of {w} from {_grade(d.get('old_grade'))} to {_grade(d.get('new_grade'))} "
         f"(results were {d.get('old_inputs')}, now {d.get('new_inputs')})"
     ),
-    "grading.finalise": "finalised the grades, locking {locked} students' final grades",
-    "grading.settings_update": _settings("grading settings"),
-    "grading.records_export": lambda d, w: (
+    "final_grade.finalise": "finalised the grades, locking {locked} students' final grades",
+    "grading_settings.update": _settings("grading settings"),
+    "records_export.make": lambda d, w: (
         f"made a {'provisional ' if d.get('provisional') else ''}student records (Ladok) file with "
         f"{d.get('rows')} results{' (only new and changed)' if d.get('only_new') else ''}"
     ),
-    "grading.canvas_columns_set": "changed the Canvas columns",
-    "grading.canvas_roster_import": "read Canvas's gradebook export: {matched} students matched, {unmatched} not",
+    "canvas_column.set": "changed the Canvas columns",
+    "canvas_roster.import": "read Canvas's gradebook export: {matched} students matched, {unmatched} not",
     "project.oral_grade": _oral_grade,
     "project.settings_update": "changed the project settings",
     "project.group_create": "created the project group {name}",
@@ -155,9 +155,9 @@ SENTENCES: dict[str, str | Callable[[Mapping[str, Any], str], str]] = {
     "project.proposal_rejected": "rejected a project proposal",
     "project.oral_place": "placed a project group in an oral slot",
     "announcement.send": "sent the announcement to {audience} ({recipients} people)",
-    "exam.mark_record": _mark,
-    "exam.extension_grant": "gave {whom} an exam deadline until {until}",
-    "exam.module_choose": "chose the {choice} for the second module",
+    "exam_mark.record": _mark,
+    "exam_extension.grant": "gave {whom} an exam deadline until {until}",
+    "module.choose": "chose the {choice} for the second module",
     "review.record": lambda d, w: (
         f"reviewed a submission of {w}: {_passed(d.get('passed'))}, {_points(d.get('bonus'))}"
     ),

@@ -165,7 +165,7 @@ class AuditApi(APIView):
     @extend_schema(
         parameters=[
             OpenApiParameter("actor", str, description="username of who did it"),
-            OpenApiParameter("action", str, description='an action ("grading.final_grade_change") or area ("grading")'),
+            OpenApiParameter("action", str, description='an action ("final_grade.change") or area ("final_grade")'),
             OpenApiParameter("since", dt.date, description="from this course-local date"),
             OpenApiParameter("until", dt.date, description="up to and including this date"),
             OpenApiParameter("page", int),
