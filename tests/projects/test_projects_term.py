@@ -93,7 +93,7 @@ def test_the_examiner_places_a_group_in_an_oral_slot_and_moves_it(
     )
     url = f"/c/{course.code}/projects/orals/"
     ada = client_for(examiner)
-    assert 'value="place"' in ada.get(url).content.decode()
+    assert f"/projects/orals/{first.pk}/place/" in ada.get(url).content.decode()
     placed = ada.post(url, {"action": "place", "slot": first.pk, "group": approved_group.pk}, follow=True)
     assert "Alpha placed in the oral slot of" in placed.content.decode()
     # Moving is the examiner's to do whatever the time left; the old slot is free again.
@@ -152,7 +152,7 @@ def test_another_ta_and_a_student_cannot_cancel_someone_elses_booking(
     refused = client_for(tom).post(url, {"action": "cancel", "booking": booking.pk, "reason": "x"} | CONFIRMED)
     assert refused.status_code == 403
     outsider = client_for(dave).post(url, {"action": "cancel", "booking": booking.pk} | CONFIRMED)
-    assert outsider.status_code == 400 and "Only the people booked" in outsider.content.decode()
+    assert outsider.status_code == 404 and "Only the people booked" in outsider.content.decode()  # not theirs
     api = f"/api/courses/{course.code}/projects/help/bookings/{booking.pk}/cancel/"
     assert _api(tom).post(api, {"reason": "x"}).status_code == 403
     booking.refresh_from_db()
@@ -232,7 +232,7 @@ def test_the_proposal_pdf_opens_for_the_group_and_the_examiner_only(
     assert client_for(examiner).get(url).status_code == 200
     assert url in client_for(carol).get(f"/c/{complete_group.course.code}/projects/").content.decode()
     assert client_for(ta).get(url).status_code == 404
-    assert client_for(dave).get(url).status_code == 403  # a student of another group
+    assert client_for(dave).get(url).status_code == 404  # a student of another group: not theirs to see
     assert client_for(outsider).get(url).status_code == 404
 
 
@@ -263,7 +263,7 @@ def test_a_rejection_needs_a_comment_and_the_api_takes_the_decision(complete_gro
     proposal = services.proposal_submit(group=complete_group, by=student, title="GANs", description="D")
     api = f"/api/courses/{complete_group.course.code}/projects/proposals/{proposal.pk}/decision/"
     refused = _api(examiner).post(api, {"decision": "reject"}, format="json")
-    assert refused.status_code == 400 and "why the proposal is rejected" in refused.json()["detail"][0]
+    assert refused.status_code == 400 and "why the proposal is rejected" in refused.json()["detail"]
     rejected = _api(examiner).post(api, {"decision": "reject", "comment": "Out of scope."}, format="json")
     assert rejected.json()["status"] == "rejected"
     # A rejected group is not locked: it submits a new proposal.
