@@ -444,7 +444,7 @@ def report_upload(*, group: Group, by: User, upload: "UploadedFile[bytes]") -> F
         uploaded_at=now,
         late=bool(deadline and now > deadline),
     )
-    audit_record(actor=by, action="report.upload", course=group.course, target=report, late=report.late)
+    audit_record(actor=by, action="final_report.upload", course=group.course, target=report, late=report.late)
     return report
 
 
