@@ -58,7 +58,7 @@ def test_after_finalising_a_project_grade_change_without_a_reason_is_refused_wit
     assert "The final grades of Student G0000, Student G0001, Student G0002 are finalised" in page
     assert "write a reason for changing the project grade of Group 1" in page
     assert OralGrade.objects.get(group=project).grade == "B"
-    assert not AuditLog.objects.filter(action="project.oral_grade").exists()
+    assert not AuditLog.objects.filter(action="oral_grade.record").exists()
 
     # Saving the same grade again changes nothing and needs no reason.
     assert client.post(url, _grade_form(project, "B")).status_code == 302
@@ -66,7 +66,7 @@ def test_after_finalising_a_project_grade_change_without_a_reason_is_refused_wit
     response = client.post(url, _grade_form(project, "A", reason="The report was marked against the wrong rubric."))
     assert response.status_code == 302
     assert OralGrade.objects.get(group=project).grade == "A"
-    audit = AuditLog.objects.filter(action="project.oral_grade").latest("id")
+    audit = AuditLog.objects.filter(action="oral_grade.record").latest("id")
     assert audit.data["old_grade"] == "B" and audit.data["grade"] == "A"
     assert audit.data["reason"] == "The report was marked against the wrong rubric."
     # The locked grade stays B until the examiner re-locks; the gradebook flags it.
