@@ -94,14 +94,6 @@ def _reason(request: AuthedHttpRequest) -> str:
 # The student's project page and the examiner's group list --------------------------------------------------------
 
 
-@login_required
-def home(request: AuthedHttpRequest, code: str) -> HttpResponseBase:
-    course, membership = course_page(request, code)
-    if request.method == "POST":
-        return _forward(request, code, HOME_ACTIONS)
-    return _home_page(request, course, membership, 200, {})
-
-
 def _home_page(
     request: AuthedHttpRequest, course: Course, membership: Membership, status: int, ids: dict[str, int]
 ) -> HttpResponse:
@@ -263,15 +255,6 @@ def report_upload(request: AuthedHttpRequest, course: Course, membership: Member
 # The examiner's group page ----------------------------------------------------------------------------------------
 
 
-@login_required
-def group_detail(request: AuthedHttpRequest, code: str, group_id: int) -> HttpResponseBase:
-    course, membership = course_page(request, code)
-    if request.method == "POST":
-        return _forward(request, code, GROUP_ACTIONS, group_id=group_id)
-    access.require_staff(user=request.user, course=course)
-    return _group_page(request, course, membership, 200, {"group_id": group_id})
-
-
 def _group_page(
     request: AuthedHttpRequest, course: Course, membership: Membership, status: int, ids: dict[str, int]
 ) -> HttpResponse:
@@ -358,15 +341,6 @@ def group_grade(request: AuthedHttpRequest, course: Course, membership: Membersh
 # The examiner's proposal queue and the files ----------------------------------------------------------------------
 
 
-@login_required
-def proposal_queue(request: AuthedHttpRequest, code: str) -> HttpResponseBase:
-    course, membership = course_page(request, code)
-    if request.method == "POST":  # an old form: the proposal in a field
-        return proposal_decide(request, code, proposal_id=_pk(request, "proposal"))
-    access.require_examiner(user=request.user, course=course)
-    return _queue_page(request, course, membership, 200, {})
-
-
 def _queue_page(
     request: AuthedHttpRequest, course: Course, membership: Membership, status: int, ids: dict[str, int]
 ) -> HttpResponse:
@@ -408,14 +382,6 @@ def file_download(request: AuthedHttpRequest, code: str, kind: str, pk: int) -> 
 
 
 # Orals ------------------------------------------------------------------------------------------------------------
-
-
-@login_required
-def orals(request: AuthedHttpRequest, code: str) -> HttpResponseBase:
-    course, membership = course_page(request, code)
-    if request.method == "POST":
-        return _forward(request, code, ORAL_ACTIONS)
-    return _orals_page(request, course, membership, 200, {})
 
 
 def _orals_page(
@@ -466,14 +432,6 @@ def oral_book(request: AuthedHttpRequest, course: Course, membership: Membership
 
 
 # Help sessions ----------------------------------------------------------------------------------------------------
-
-
-@login_required
-def help_sessions(request: AuthedHttpRequest, code: str) -> HttpResponseBase:
-    course, membership = course_page(request, code)
-    if request.method == "POST":
-        return _forward(request, code, HELP_ACTIONS)
-    return _help_page(request, course, membership, 200, {})
 
 
 def _help_page(
@@ -601,15 +559,6 @@ SETTINGS_FIELDS = [
 ]
 
 
-@login_required
-def settings_page(request: AuthedHttpRequest, code: str) -> HttpResponseBase:
-    course, membership = course_page(request, code)
-    if request.method == "POST":  # an old form
-        return settings_update(request, code)
-    access.require_examiner(user=request.user, course=course)
-    return _settings_page(request, course, membership, 200, {})
-
-
 def _settings_page(
     request: AuthedHttpRequest, course: Course, membership: Membership, status: int, ids: dict[str, int]
 ) -> HttpResponse:
@@ -644,6 +593,7 @@ def settings_update(request: AuthedHttpRequest, course: Course, membership: Memb
 Forwards = dict[str, tuple[View, dict[str, str | None]]]
 
 HOME_ACTIONS: Forwards = {
+    "": (group_form, {}),  # the examiner's list had one form, with no action
     "create": (group_create, {}),
     "answer": (invitation_answer, {"invitation_id": "invitation"}),
     "looking": (partner_search, {}),
@@ -669,6 +619,8 @@ ORAL_ACTIONS: Forwards = {
     "place": (oral_place, {"slot_id": "slot"}),
     "book": (oral_book, {"slot_id": "slot"}),
 }
+QUEUE_ACTIONS: Forwards = {"": (proposal_decide, {"proposal_id": "proposal"})}
+SETTINGS_ACTIONS: Forwards = {"": (settings_update, {})}
 HELP_ACTIONS: Forwards = {
     "publish": (help_publish, {}),
     "book": (help_book, {"slot_id": "slot"}),
@@ -677,22 +629,45 @@ HELP_ACTIONS: Forwards = {
 }
 
 
-def _forward(request: AuthedHttpRequest, code: str, actions: Forwards, **ids: int) -> HttpResponseBase:
-    course, membership = course_page(request, code)
+def _forward(request: AuthedHttpRequest, code: str, actions: Forwards, ids: dict[str, int]) -> HttpResponseBase:
     action = request.POST.get("action", "")
-    if actions is HOME_ACTIONS and membership.is_staff_role:  # the examiner's list had one form, with no action
-        return group_form(request, code)
-    if actions is ORAL_ACTIONS and action not in ORAL_ACTIONS:  # the oral page's book buttons: any other action
-        action = "book"
     if action not in actions:
         raise Refused("Unknown action.")
     view, fields = actions[action]
     for name, field in fields.items():
-        if field is not None:
-            ids[name] = _pk(request, field)
-        else:
-            group = selectors.group_of(course=course, user=request.user)
-            if group is None:
-                raise Refused("Create or join a group first.")
-            ids[name] = group.pk
+        ids[name] = _pk(request, field) if field is not None else _own_group_id(request, code)
     return view(request, code, **ids)
+
+
+def _own_group_id(request: AuthedHttpRequest, code: str) -> int:
+    course, _ = course_page(request, code)
+    group = selectors.group_of(course=course, user=request.user)
+    if group is None:
+        raise Refused("Create or join a group first.")
+    return group.pk
+
+
+# The pages (GET; an old form's POST is forwarded) -----------------------------------------------------------------
+
+
+def shows(page: Page, actions: Forwards, may_see: Callable[..., Membership] | None = None) -> View:
+    """A page's view: who may see it (`may_see(user=, course=)`, when not every member may), and its old forms."""
+
+    @login_required
+    def view(request: AuthedHttpRequest, code: str, **ids: int) -> HttpResponseBase:
+        course, membership = course_page(request, code)
+        if request.method == "POST":
+            return _forward(request, code, actions, ids)
+        if may_see is not None:
+            may_see(user=request.user, course=course)
+        return page(request, course, membership, 200, ids)
+
+    return view
+
+
+home = shows(_home_page, HOME_ACTIONS)
+group_detail = shows(_group_page, GROUP_ACTIONS, access.require_staff)
+proposal_queue = shows(_queue_page, QUEUE_ACTIONS, access.require_examiner)
+orals = shows(_orals_page, ORAL_ACTIONS)
+help_sessions = shows(_help_page, HELP_ACTIONS)
+settings_page = shows(_settings_page, SETTINGS_ACTIONS, access.require_examiner)
