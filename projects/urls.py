@@ -8,7 +8,7 @@ app_name = "projects"
 P = "c/<slug:code>/projects/"
 A = "api/courses/<slug:code>/projects/"
 urlpatterns = [
-    # Pages (GET; a POST with an old form's "action" is handed to the action's view)
+    # Pages (GET only)
     path(P, views.home, name="home"),
     path(f"{P}groups/<int:group_id>/", views.group_detail, name="group"),
     path(f"{P}proposals/", views.proposal_queue, name="proposal_queue"),

@@ -4,13 +4,10 @@ Each page is a GET view; each thing a form does is a POST view of its own (`@pos
 that calls one service and returns what happened, in words: the view says it and redirects to the page, or, when
 the service refuses, shows the page again (400) with the refusal (coursesite.errors.flash). Who may do what is the
 services' (projects/access.py): a view does not check it again. Times are shown in the active zone, the course's.
-
-The pages' old addresses still take the old forms (a POST with an "action" field, from a page open before an
-upgrade): `_forward` hands such a POST to the action's own view.
 """
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import wraps
 
 from django.contrib import messages
@@ -22,29 +19,32 @@ from django.http import FileResponse, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from coursesite.confirm import confirm_page, confirmed
 from coursesite.errors import NotFound, Refused, flash
-from coursesite.models import Course, Membership, User
+from coursesite.models import Course, Membership
 from coursesite.requests import AuthedHttpRequest
 from coursesite.views import course_page
 
 from . import access, selectors, services
 from .models import GRADES, Group, HelpBooking, ProjectSettings
 
-# A page shown again after a refusal: (request, course, membership, status, the ids in the URL) -> the page.
-Page = Callable[[AuthedHttpRequest, Course, Membership, int, dict[str, int]], HttpResponse]
+Ids = dict[str, int]  # the ids in the URL
+Shown = tuple[str, Mapping[str, object]]  # a page: its template and context
+# A page, shown by its GET view and again (400) after a refused POST: (request, course, membership, ids) -> it.
+Page = Callable[[AuthedHttpRequest, Course, Membership, Ids], Shown]
 # Where a done action goes: (the course's code, the ids in the URL) -> a redirect.
-Done = Callable[[str, dict[str, int]], HttpResponseBase]
+Done = Callable[[str, Ids], HttpResponseBase]
 View = Callable[..., HttpResponseBase]
+Said = str | HttpResponse  # what an action returns: what happened, in words, or a page (a question)
 
 
-def posts(page: Page, done: str | Done) -> Callable[[Callable[..., str | HttpResponse]], View]:
+def posts(page: Page, done: str | Done) -> Callable[[Callable[..., Said]], View]:
     """Make `act(request, course, membership, **ids)` a POST view: it returns what happened in words (said on the
     next page, reached by `done`: a URL name taking the course's code, or a function) or a page (a question)."""
 
-    def decorate(act: Callable[..., str | HttpResponse]) -> View:
+    def decorate(act: Callable[..., Said]) -> View:
         @login_required
         @require_POST
         @wraps(act)
@@ -54,7 +54,7 @@ def posts(page: Page, done: str | Done) -> Callable[[Callable[..., str | HttpRes
                 said = act(request, course, membership, **ids)
             except ValidationError as error:
                 flash(request, error)
-                return page(request, course, membership, 400, ids)
+                return render(request, *page(request, course, membership, ids), status=400)
             if isinstance(said, HttpResponse):
                 return said
             messages.success(request, said)
@@ -94,16 +94,14 @@ def _reason(request: AuthedHttpRequest) -> str:
 # The student's project page and the examiner's group list --------------------------------------------------------
 
 
-def _home_page(
-    request: AuthedHttpRequest, course: Course, membership: Membership, status: int, ids: dict[str, int]
-) -> HttpResponse:
+def _home_page(request: AuthedHttpRequest, course: Course, membership: Membership, ids: Ids) -> Shown:
     if membership.is_staff_role:
-        return _staff_home_page(request, course, status)
+        return _staff_home(course)
     user = request.user
     group = selectors.group_of(course=course, user=user)
     fill = selectors.group_fill(group, course=course)
     flagged = {m.user_id for m in selectors.exam_choosers_in_groups(course=course)} if group else set()
-    refused_proposal = status != 200 and "title" in request.POST  # what was typed survives a refused file
+    refused = "title" in request.POST  # shown after a POST: what was typed survives a refused file
     context = {
         "group": group,
         "size": fill.size,
@@ -117,13 +115,13 @@ def _home_page(
         "looking": selectors.is_looking(course=course, user=user),
         "reports": selectors.reports_of(group) if group else [],
         "now": timezone.now(),
-        "typed": {key: request.POST.get(key, "") for key in ("title", "description")} if refused_proposal else {},
+        "typed": {key: request.POST.get(key, "") for key in ("title", "description")} if refused else {},
         "exam_flag": user.pk in flagged,
     }
-    return render(request, "projects/home.html", context, status=status)
+    return "projects/home.html", context
 
 
-def _staff_home_page(request: AuthedHttpRequest, course: Course, status: int) -> HttpResponse:
+def _staff_home(course: Course) -> Shown:
     size = selectors.group_size(course)
     groups = list(selectors.groups_overview(course=course))
     for group in groups:
@@ -137,7 +135,7 @@ def _staff_home_page(request: AuthedHttpRequest, course: Course, status: int) ->
         "searches": selectors.partner_searches(course=course),
         "exam_choosers": selectors.exam_choosers_in_groups(course=course),
     }
-    return render(request, "projects/staff_home.html", context, status=status)
+    return "projects/staff_home.html", context
 
 
 @posts(_home_page, "projects:home")
@@ -169,26 +167,20 @@ def partner_search(request: AuthedHttpRequest, course: Course, membership: Membe
     return "You are listed as looking for partners." if looking else "You are no longer listed as looking."
 
 
+@posts(_home_page, "projects:home")
 @transaction.atomic
-def _invite_all(group: Group, by: User, usernames: str) -> list[str]:
+def group_invite(request: AuthedHttpRequest, course: Course, membership: Membership, group_id: int) -> str:
     """Invite one or more students (separated by spaces or commas): all are invited, or none."""
-    names = usernames.replace(",", " ").split()
+    group = selectors.group_in(course=course, pk=group_id)
+    names = request.POST.get("username", "").replace(",", " ").split()
     if not names:
         raise Refused("Give the username of the student to invite.")
-    return [services.group_invite(group=group, by=by, username=name).invitee.username for name in names]
-
-
-@posts(_home_page, "projects:home")
-def group_invite(request: AuthedHttpRequest, course: Course, membership: Membership, group_id: int) -> str:
-    group = selectors.group_in(course=course, pk=group_id)
-    invited = _invite_all(group, request.user, request.POST.get("username", ""))
+    invited = [services.group_invite(group=group, by=request.user, username=name).invitee.username for name in names]
     return f"Invitation sent to {_names(invited)}; they are told by e-mail and on their project page."
 
 
 @posts(_home_page, "projects:home")
-def group_leave(
-    request: AuthedHttpRequest, course: Course, membership: Membership, group_id: int
-) -> str | HttpResponse:
+def group_leave(request: AuthedHttpRequest, course: Course, membership: Membership, group_id: int) -> Said:
     group = selectors.group_in(course=course, pk=group_id)
     if not confirmed(request):
         access.require_group_member(user=request.user, group=group)  # only the group's own members are asked
@@ -255,9 +247,7 @@ def report_upload(request: AuthedHttpRequest, course: Course, membership: Member
 # The examiner's group page ----------------------------------------------------------------------------------------
 
 
-def _group_page(
-    request: AuthedHttpRequest, course: Course, membership: Membership, status: int, ids: dict[str, int]
-) -> HttpResponse:
+def _group_page(request: AuthedHttpRequest, course: Course, membership: Membership, ids: Ids) -> Shown:
     group = selectors.group_in(course=course, pk=ids["group_id"], overview=True)
     grade = getattr(group, "oral_grade", None)
     confirmations = {c.user_id: c for c in grade.confirmations.all()} if grade else {}
@@ -271,14 +261,13 @@ def _group_page(
         "other_groups": selectors.other_groups(group),
         "settings": ProjectSettings.for_course(course),
     }
-    return render(request, "projects/group.html", context, status=status)
+    return "projects/group.html", context
 
 
-def _back_to_group(code: str, ids: dict[str, int]) -> HttpResponseBase:
+def _back_to_group(code: str, ids: Ids) -> HttpResponseBase:
     """The group's page, or the list when the change left no group."""
-    if not Group.objects.filter(pk=ids["group_id"]).exists():
-        return redirect("projects:home", code)
-    return redirect("projects:group", code, ids["group_id"])
+    gone = not Group.objects.filter(pk=ids["group_id"]).exists()
+    return redirect("projects:home", code) if gone else redirect("projects:group", code, ids["group_id"])
 
 
 def _pk(request: AuthedHttpRequest, field: str) -> int:
@@ -341,11 +330,8 @@ def group_grade(request: AuthedHttpRequest, course: Course, membership: Membersh
 # The examiner's proposal queue and the files ----------------------------------------------------------------------
 
 
-def _queue_page(
-    request: AuthedHttpRequest, course: Course, membership: Membership, status: int, ids: dict[str, int]
-) -> HttpResponse:
-    context = {"proposals": selectors.proposal_queue(course=course), "today": timezone.localdate()}
-    return render(request, "projects/queue.html", context, status=status)
+def _queue_page(request: AuthedHttpRequest, course: Course, membership: Membership, ids: Ids) -> Shown:
+    return "projects/queue.html", {"proposals": selectors.proposal_queue(course=course), "today": timezone.localdate()}
 
 
 @posts(_queue_page, "projects:proposal_queue")
@@ -384,16 +370,14 @@ def file_download(request: AuthedHttpRequest, code: str, kind: str, pk: int) -> 
 # Orals ------------------------------------------------------------------------------------------------------------
 
 
-def _orals_page(
-    request: AuthedHttpRequest, course: Course, membership: Membership, status: int, ids: dict[str, int]
-) -> HttpResponse:
+def _orals_page(request: AuthedHttpRequest, course: Course, membership: Membership, ids: Ids) -> Shown:
     context = {
         "slots": selectors.oral_slots(course=course),
         "group": None if membership.is_staff_role else selectors.group_of(course=course, user=request.user),
         "now": timezone.now(),
         "placeable": selectors.placeable_groups(course=course) if membership.is_instructor else [],
     }
-    return render(request, "projects/orals.html", context, status=status)
+    return "projects/orals.html", context
 
 
 @posts(_orals_page, "projects:orals")
@@ -434,9 +418,7 @@ def oral_book(request: AuthedHttpRequest, course: Course, membership: Membership
 # Help sessions ----------------------------------------------------------------------------------------------------
 
 
-def _help_page(
-    request: AuthedHttpRequest, course: Course, membership: Membership, status: int, ids: dict[str, int]
-) -> HttpResponse:
+def _help_page(request: AuthedHttpRequest, course: Course, membership: Membership, ids: Ids) -> Shown:
     user, staff = request.user, membership.is_staff_role
     upcoming = list(selectors.help_slots_upcoming(course=course))
     mine = [s for s in upcoming if selectors.active_bookings(s) and (s.ta_id == user.pk or membership.is_instructor)]
@@ -451,7 +433,7 @@ def _help_page(
         "settings": ProjectSettings.for_course(course),
         "today": timezone.localdate(),
     }
-    return render(request, "projects/help.html", context, status=status)
+    return "projects/help.html", context
 
 
 @posts(_help_page, "projects:help")
@@ -485,9 +467,7 @@ def help_book(request: AuthedHttpRequest, course: Course, membership: Membership
 
 
 @posts(_help_page, "projects:help")
-def help_cancel(
-    request: AuthedHttpRequest, course: Course, membership: Membership, booking_id: int
-) -> str | HttpResponse:
+def help_cancel(request: AuthedHttpRequest, course: Course, membership: Membership, booking_id: int) -> Said:
     booking = selectors.help_booking_in(course=course, pk=booking_id)
     when = _when(booking.slot.starts_at)
     if not confirmed(request):  # asked first (without JavaScript: a page that posts the same form again)
@@ -526,9 +506,7 @@ def help_attendance(request: AuthedHttpRequest, course: Course, membership: Memb
 
 
 @posts(_help_page, "projects:help")
-def help_withdraw(
-    request: AuthedHttpRequest, course: Course, membership: Membership, availability_id: int
-) -> str | HttpResponse:
+def help_withdraw(request: AuthedHttpRequest, course: Course, membership: Membership, availability_id: int) -> Said:
     availability = selectors.help_availability_in(course=course, pk=availability_id)
     if not confirmed(request):
         access.require_availability_owner(user=request.user, availability=availability)  # only they are asked
@@ -547,127 +525,49 @@ def help_withdraw(
 
 # Settings ---------------------------------------------------------------------------------------------------------
 
-SETTINGS_FIELDS = [
-    "group_size",
-    "help_slot_minutes",
-    "max_upcoming_bookings",
-    "cancel_before_hours",
-    "oral_slot_minutes",
-    "oral_move_before_hours",
-    "compute_reminder_days",
-    "unconfirmed_result",
-]
+# What the settings form changes: every field of ProjectSettings but its course, in the model's order.
+SETTINGS_FIELDS = [f for f in ProjectSettings._meta.concrete_fields if f.name not in ("id", "course")]
 
 
-def _settings_page(
-    request: AuthedHttpRequest, course: Course, membership: Membership, status: int, ids: dict[str, int]
-) -> HttpResponse:
+def _settings_page(request: AuthedHttpRequest, course: Course, membership: Membership, ids: Ids) -> Shown:
     project_settings = ProjectSettings.for_course(course)
-    fields = [
-        (name, getattr(project_settings._meta.get_field(name), "verbose_name", name), getattr(project_settings, name))
-        for name in SETTINGS_FIELDS
-    ]
-    context = {"fields": fields, "grades": [g for g, _ in GRADES]}
-    return render(request, "projects/settings.html", context, status=status)
+    fields = [(f.name, f.verbose_name, getattr(project_settings, f.name)) for f in SETTINGS_FIELDS]
+    return "projects/settings.html", {"fields": fields, "grades": [g for g, _ in GRADES]}
 
 
 @posts(_settings_page, "projects:settings")
 def settings_update(request: AuthedHttpRequest, course: Course, membership: Membership) -> str:
     values: dict[str, object] = {}
-    for name in SETTINGS_FIELDS:
-        raw = request.POST.get(name, "")
-        if name == "unconfirmed_result":
-            values[name] = raw
-            continue
+    for field in SETTINGS_FIELDS:
+        raw = request.POST.get(field.name, "")
         try:
-            values[name] = int(raw)
+            values[field.name] = raw if field.name == "unconfirmed_result" else int(raw)
         except ValueError as exc:
-            raise Refused(f"{name.replace('_', ' ')} must be a whole number.") from exc
+            raise Refused(f"{field.verbose_name} must be a whole number.") from exc
     services.project_settings_update(course=course, by=request.user, **values)
     return "Project settings saved."
 
 
-# The old forms: a POST to a page's own address with an "action" field, handed to that action's view ---------------
-
-# action -> (the view, the URL's ids from the form's fields: {id: field}); None: the user's own group.
-Forwards = dict[str, tuple[View, dict[str, str | None]]]
-
-HOME_ACTIONS: Forwards = {
-    "": (group_form, {}),  # the examiner's list had one form, with no action
-    "create": (group_create, {}),
-    "answer": (invitation_answer, {"invitation_id": "invitation"}),
-    "looking": (partner_search, {}),
-    "invite": (group_invite, {"group_id": None}),
-    "leave": (group_leave, {"group_id": None}),
-    "proposal": (proposal_submit, {"group_id": None}),
-    "compute_applied": (compute_applied, {"group_id": None}),
-    "compute_granted": (compute_granted, {"group_id": None}),
-    "report": (report_upload, {"group_id": None}),
-}
-GROUP_ACTIONS: Forwards = {
-    name: (view, {})
-    for name, view in [
-        ("add", member_add),
-        ("remove", member_remove),
-        ("split", group_split),
-        ("merge", group_merge),
-        ("grade", group_grade),
-    ]
-}
-ORAL_ACTIONS: Forwards = {
-    "publish": (oral_publish, {}),
-    "place": (oral_place, {"slot_id": "slot"}),
-    "book": (oral_book, {"slot_id": "slot"}),
-}
-QUEUE_ACTIONS: Forwards = {"": (proposal_decide, {"proposal_id": "proposal"})}
-SETTINGS_ACTIONS: Forwards = {"": (settings_update, {})}
-HELP_ACTIONS: Forwards = {
-    "publish": (help_publish, {}),
-    "book": (help_book, {"slot_id": "slot"}),
-    "cancel": (help_cancel, {"booking_id": "booking"}),
-    "attendance": (help_attendance, {"booking_id": "booking"}),
-}
+# The pages (GET only) --------------------------------------------------------------------------------------------
 
 
-def _forward(request: AuthedHttpRequest, code: str, actions: Forwards, ids: dict[str, int]) -> HttpResponseBase:
-    action = request.POST.get("action", "")
-    if action not in actions:
-        raise Refused("Unknown action.")
-    view, fields = actions[action]
-    for name, field in fields.items():
-        ids[name] = _pk(request, field) if field is not None else _own_group_id(request, code)
-    return view(request, code, **ids)
-
-
-def _own_group_id(request: AuthedHttpRequest, code: str) -> int:
-    course, _ = course_page(request, code)
-    group = selectors.group_of(course=course, user=request.user)
-    if group is None:
-        raise Refused("Create or join a group first.")
-    return group.pk
-
-
-# The pages (GET; an old form's POST is forwarded) -----------------------------------------------------------------
-
-
-def shows(page: Page, actions: Forwards, may_see: Callable[..., Membership] | None = None) -> View:
-    """A page's view: who may see it (`may_see(user=, course=)`, when not every member may), and its old forms."""
+def shows(page: Page, may_see: Callable[..., Membership] | None = None) -> View:
+    """A page's view: GET only; `may_see(user=, course=)` says who may see it, when not every member may."""
 
     @login_required
-    def view(request: AuthedHttpRequest, code: str, **ids: int) -> HttpResponseBase:
+    @require_GET
+    def view(request: AuthedHttpRequest, code: str, **ids: int) -> HttpResponse:
         course, membership = course_page(request, code)
-        if request.method == "POST":
-            return _forward(request, code, actions, ids)
         if may_see is not None:
             may_see(user=request.user, course=course)
-        return page(request, course, membership, 200, ids)
+        return render(request, *page(request, course, membership, ids))
 
     return view
 
 
-home = shows(_home_page, HOME_ACTIONS)
-group_detail = shows(_group_page, GROUP_ACTIONS, access.require_staff)
-proposal_queue = shows(_queue_page, QUEUE_ACTIONS, access.require_examiner)
-orals = shows(_orals_page, ORAL_ACTIONS)
-help_sessions = shows(_help_page, HELP_ACTIONS)
-settings_page = shows(_settings_page, SETTINGS_ACTIONS, access.require_examiner)
+home = shows(_home_page)
+group_detail = shows(_group_page, access.require_staff)
+proposal_queue = shows(_queue_page, access.require_examiner)
+orals = shows(_orals_page)
+help_sessions = shows(_help_page)
+settings_page = shows(_settings_page, access.require_examiner)

@@ -36,9 +36,9 @@ def events(client_for, course: Course, examiner: User, ta: User, student: User) 
     services.final_grade_change(
         final_grade=FinalGrade.objects.get(student=student), grade="A", reason="Question 2 regraded.", by=examiner
     )
-    form = {"action": "grade", "grade": "A", "reason": "Report marked with the wrong rubric."}
+    form = {"grade": "A", "reason": "Report marked with the wrong rubric."}
     form.update({f"confirmed_{m.pk}": "1" for m in members})
-    assert client_for(examiner).post(f"/c/{course.code}/projects/groups/{group.pk}/", form).status_code == 302
+    assert client_for(examiner).post(f"/c/{course.code}/projects/groups/{group.pk}/grade/", form).status_code == 302
     audit_record(actor=ta, action="widget.frobnicate", course=course, student="alice", size=3, ok=True)
     return group
 

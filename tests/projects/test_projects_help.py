@@ -143,10 +143,10 @@ def test_students_book_and_see_the_refusal_on_the_page(course, ta, student, clie
     slot = _publish(course, ta)[0]
     client = client_for(student)
     url = f"/c/{course.code}/projects/help/"
-    refused = client.post(url, {"action": "book", "slot": slot.pk, "kind": "project", "topic": "Project"})
+    refused = client.post(f"{url}slots/{slot.pk}/book/", {"kind": "project", "topic": "Project"})
     assert refused.status_code == 400
     assert REFUSAL in refused.content.decode()
-    booked = client.post(url, {"action": "book", "slot": slot.pk, "kind": "assignment", "topic": "A3 batch norm"})
+    booked = client.post(f"{url}slots/{slot.pk}/book/", {"kind": "assignment", "topic": "A3 batch norm"})
     assert booked.status_code == 302
     assert "A3 batch norm" in client.get(url).content.decode()
     assert "Help session" in client.get(f"/c/{course.code}/").content.decode()

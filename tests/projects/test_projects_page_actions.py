@@ -1,4 +1,4 @@
-"""Each form of the project pages posts to its own address; the pages' old addresses still take the old forms."""
+"""Each form of the project pages posts to its own address; the pages themselves answer GET only."""
 
 import datetime as dt
 
@@ -115,17 +115,16 @@ def test_the_examiner_changes_a_group_on_its_own_addresses(
     assert group.members.count() == 2
 
 
-def test_the_old_forms_still_work(course, examiner, student, other_student, client_for) -> None:
-    """A page open before an upgrade posts its "action" to the page's own address: handed to the action's view."""
-    alice, code = client_for(student), course.code
-    assert alice.post(_url("home", code), {"action": "create", "name": "Alpha"}).status_code == 302
-    assert alice.post(_url("home", code), {"action": "invite", "username": "bob"}).status_code == 302
-    asked = alice.post(_url("home", code), {"action": "leave"})
-    assert asked.status_code == 200 and "Leave Alpha?" in asked.content.decode()
-    unknown = alice.post(_url("home", code), {"action": "frobnicate"})
-    assert unknown.status_code == 400 and "Unknown action." in unknown.content.decode()
-    formed = client_for(examiner).post(_url("home", code), {"usernames": "bob"}, follow=True)  # had no "action"
-    assert "Group 1 formed: bob." in formed.content.decode() or "formed: bob." in formed.content.decode()
+def test_the_pages_answer_get_only(approved_group, examiner, student, client_for) -> None:
+    """A POST to a page's own address (an old form's "action" included) is refused as the wrong method and does
+    nothing: each form posts to its action's address."""
+    code, group = approved_group.course.code, approved_group
+    pages = [_url(name, code) for name in ("home", "proposal_queue", "orals", "help", "settings")]
+    for client in (client_for(student), client_for(examiner)):
+        for url in [*pages, _url("group", code, group.pk)]:
+            assert client.post(url, {"action": "leave", "name": "Alpha"}).status_code == 405, url
+            assert client.get(url).status_code in (200, 403), url
+    assert group.members.count() == 3 and Group.objects.count() == 1
 
 
 def test_help_is_booked_cancelled_and_noted_on_their_own_addresses(course, ta, student, client_for) -> None:
