@@ -1,5 +1,7 @@
 """Django admin of projects: the per-course settings, and groups with their members for the instructor."""
 
+from typing import TYPE_CHECKING
+
 from django.contrib import admin
 
 from .models import (
@@ -14,13 +16,22 @@ from .models import (
     Proposal,
 )
 
+if TYPE_CHECKING:  # the admin's classes are generic to the type checker only
+    SettingsAdminBase = admin.ModelAdmin[ProjectSettings]
+    MemberInlineBase = admin.TabularInline[GroupMember, Group]
+    GroupAdminBase = admin.ModelAdmin[Group]
+    ProposalAdminBase = admin.ModelAdmin[Proposal]
+else:
+    SettingsAdminBase = GroupAdminBase = ProposalAdminBase = admin.ModelAdmin
+    MemberInlineBase = admin.TabularInline
+
 
 @admin.register(ProjectSettings)
-class ProjectSettingsAdmin(admin.ModelAdmin):
+class ProjectSettingsAdmin(SettingsAdminBase):
     list_display = ("course", "group_size", "help_slot_minutes", "max_upcoming_bookings", "unconfirmed_result")
 
 
-class GroupMemberInline(admin.TabularInline):
+class GroupMemberInline(MemberInlineBase):
     model = GroupMember
     extra = 0
     raw_id_fields = ("user",)
@@ -29,14 +40,14 @@ class GroupMemberInline(admin.TabularInline):
 
 
 @admin.register(Group)
-class GroupAdmin(admin.ModelAdmin):
+class GroupAdmin(GroupAdminBase):
     list_display = ("name", "course", "approved_at", "compute_account", "compute_granted_on")
     list_filter = ("course",)
     inlines = [GroupMemberInline]
 
 
 @admin.register(Proposal)
-class ProposalAdmin(admin.ModelAdmin):
+class ProposalAdmin(ProposalAdminBase):
     list_display = ("group", "version", "title", "status", "due_on", "late")
     list_filter = ("status",)
 

@@ -1,32 +1,33 @@
 """REST API of projects: one view per endpoint; serializer class names are globally unique (drf-spectacular)."""
 
 import datetime as dt
+from typing import Any
 
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from coursesite import access as core_access
-from coursesite.models import User
+from coursesite.errors import Refused
+from coursesite.models import Course, Membership, User
+from coursesite.requests import AuthedRequest
 
 from . import access, selectors, services
-from .models import Group, HelpAvailability, HelpBooking, HelpSlot, Invitation, OralSlot, ProjectSettings, Proposal
+from .models import Group, HelpBooking, HelpSlot, Invitation, OralSlot, ProjectSettings, Proposal
 
 # Output shapes ------------------------------------------------------------------------------------------------------
 
 
-class ProjectPersonSerializer(serializers.Serializer):
+class ProjectPersonSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     username = serializers.CharField()
     display_name = serializers.CharField()
 
 
-class ProjectProposalOutputSerializer(serializers.ModelSerializer):
+class ProjectProposalOutputSerializer(serializers.ModelSerializer[Proposal]):
     group = serializers.IntegerField(source="group_id")
     group_name = serializers.CharField(source="group.name")
     has_pdf = serializers.SerializerMethodField()
@@ -54,7 +55,7 @@ class ProjectProposalOutputSerializer(serializers.ModelSerializer):
         return bool(obj.pdf)
 
 
-class ProjectGroupOutputSerializer(serializers.ModelSerializer):
+class ProjectGroupOutputSerializer(serializers.ModelSerializer[Group]):
     members = serializers.SerializerMethodField()
     locked = serializers.BooleanField()
     oral_starts_at = serializers.SerializerMethodField()
@@ -76,7 +77,7 @@ class ProjectGroupOutputSerializer(serializers.ModelSerializer):
         ]
 
     @extend_schema_field(ProjectPersonSerializer(many=True))
-    def get_members(self, obj: Group) -> list[dict]:
+    def get_members(self, obj: Group) -> list[dict[str, Any]]:
         return [ProjectPersonSerializer(m.user).data for m in obj.members.all()]
 
     def get_oral_starts_at(self, obj: Group) -> dt.datetime | None:
@@ -87,7 +88,7 @@ class ProjectGroupOutputSerializer(serializers.ModelSerializer):
         return obj.reports.exists()
 
 
-class ProjectInvitationOutputSerializer(serializers.ModelSerializer):
+class ProjectInvitationOutputSerializer(serializers.ModelSerializer[Invitation]):
     group = serializers.IntegerField(source="group_id")
     group_name = serializers.CharField(source="group.name")
     invitee = serializers.CharField(source="invitee.username")
@@ -99,7 +100,7 @@ class ProjectInvitationOutputSerializer(serializers.ModelSerializer):
         fields = ["id", "group", "group_name", "invitee", "invited_by", "status", "created_at"]
 
 
-class ProjectOralSlotOutputSerializer(serializers.ModelSerializer):
+class ProjectOralSlotOutputSerializer(serializers.ModelSerializer[OralSlot]):
     group = serializers.IntegerField(source="group_id", allow_null=True)
 
     class Meta:
@@ -107,7 +108,7 @@ class ProjectOralSlotOutputSerializer(serializers.ModelSerializer):
         fields = ["id", "starts_at", "ends_at", "place", "group"]
 
 
-class ProjectHelpSlotOutputSerializer(serializers.ModelSerializer):
+class ProjectHelpSlotOutputSerializer(serializers.ModelSerializer[HelpSlot]):
     ta = serializers.CharField(source="ta.display_name")
     place = serializers.CharField(source="availability.place")
     booked = serializers.SerializerMethodField()
@@ -118,11 +119,11 @@ class ProjectHelpSlotOutputSerializer(serializers.ModelSerializer):
 
     def get_booked(self, obj: HelpSlot) -> bool:
         if hasattr(obj, "active_bookings"):
-            return bool(obj.active_bookings)
+            return bool(selectors.active_bookings(obj))
         return obj.bookings.filter(cancelled_at__isnull=True).exists()
 
 
-class ProjectHelpBookingOutputSerializer(serializers.ModelSerializer):
+class ProjectHelpBookingOutputSerializer(serializers.ModelSerializer[HelpBooking]):
     slot = ProjectHelpSlotOutputSerializer()
     attendees = serializers.SerializerMethodField()
     group = serializers.IntegerField(source="group_id", allow_null=True)
@@ -136,7 +137,7 @@ class ProjectHelpBookingOutputSerializer(serializers.ModelSerializer):
         return [a.user.username for a in obj.attendees.all()]
 
 
-class ProjectHelpAvailabilityListSerializer(serializers.Serializer):
+class ProjectHelpAvailabilityListSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     ta = serializers.CharField(source="ta.username")
     date = serializers.DateField()
@@ -147,7 +148,7 @@ class ProjectHelpAvailabilityListSerializer(serializers.Serializer):
     booked = serializers.IntegerField(source="booked_count", help_text="Booked slots: while any, no withdrawal")
 
 
-class ProjectSettingsSerializer(serializers.ModelSerializer):
+class ProjectSettingsSerializer(serializers.ModelSerializer[ProjectSettings]):
     unconfirmed_result = serializers.CharField(max_length=2, help_text="A grade: A-E, Fx or F")
 
     class Meta:
@@ -164,20 +165,25 @@ class ProjectSettingsSerializer(serializers.ModelSerializer):
         ]
 
 
-def _course(request: Request, code: str):  # type: ignore[no-untyped-def]
+def _course(request: AuthedRequest, code: str) -> tuple[Course, Membership]:
     return core_access.access_course(user=request.user, code=code)
 
 
-def _group(request: Request, code: str, group_id: int) -> Group:
+def _group(request: AuthedRequest, code: str, group_id: int) -> Group:
+    """A group of the course, to act on (the service says whether this user may)."""
     course, _ = _course(request, code)
-    group = get_object_or_404(selectors.groups_overview(course=course), pk=group_id)
-    access.require_group_visible(user=request.user, group=group)
+    return selectors.group_in(course=course, pk=group_id, overview=True)
+
+
+def _visible_group(request: AuthedRequest, code: str, group_id: int) -> Group:
+    """A group of the course, to read: staff read every group, a student only their own."""
+    group = _group(request, code, group_id)
+    access.access_group(user=request.user, group=group)
     return group
 
 
-def _group_data(group: Group) -> dict:
-    group = selectors.groups_overview(course=group.course).get(pk=group.pk)
-    return ProjectGroupOutputSerializer(group).data
+def _group_data(group: Group) -> Any:
+    return ProjectGroupOutputSerializer(selectors.group_in(course=group.course, pk=group.pk, overview=True)).data
 
 
 # Settings -----------------------------------------------------------------------------------------------------------
@@ -185,14 +191,13 @@ def _group_data(group: Group) -> dict:
 
 class ProjectSettingsApi(APIView):
     @extend_schema(responses=ProjectSettingsSerializer)
-    def get(self, request: Request, code: str) -> Response:
+    def get(self, request: AuthedRequest, code: str) -> Response:
         course, _ = _course(request, code)
         return Response(ProjectSettingsSerializer(ProjectSettings.for_course(course)).data)
 
     @extend_schema(request=ProjectSettingsSerializer, responses=ProjectSettingsSerializer)
-    def put(self, request: Request, code: str) -> Response:
+    def put(self, request: AuthedRequest, code: str) -> Response:
         course, _ = _course(request, code)
-        core_access.require_instructor(user=request.user, course=course)
         data = ProjectSettingsSerializer(ProjectSettings.for_course(course), data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         updated = services.project_settings_update(course=course, by=request.user, **data.validated_data)
@@ -203,11 +208,11 @@ class ProjectSettingsApi(APIView):
 
 
 class GroupListApi(APIView):
-    class GroupCreateInputSerializer(serializers.Serializer):
+    class GroupCreateInputSerializer(serializers.Serializer[Any]):
         name = serializers.CharField(required=False, allow_blank=True, default="")
 
     @extend_schema(responses=ProjectGroupOutputSerializer(many=True))
-    def get(self, request: Request, code: str) -> Response:
+    def get(self, request: AuthedRequest, code: str) -> Response:
         course, membership = _course(request, code)
         groups = selectors.groups_overview(course=course)
         if not membership.is_staff_role:
@@ -215,7 +220,7 @@ class GroupListApi(APIView):
         return Response(ProjectGroupOutputSerializer(groups, many=True).data)
 
     @extend_schema(request=GroupCreateInputSerializer, responses={201: ProjectGroupOutputSerializer})
-    def post(self, request: Request, code: str) -> Response:
+    def post(self, request: AuthedRequest, code: str) -> Response:
         course, _ = _course(request, code)
         data = self.GroupCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -224,14 +229,13 @@ class GroupListApi(APIView):
 
 
 class GroupFormApi(APIView):
-    class GroupFormInputSerializer(serializers.Serializer):
+    class GroupFormInputSerializer(serializers.Serializer[Any]):
         usernames = serializers.ListField(child=serializers.CharField())
         name = serializers.CharField(required=False, allow_blank=True, default="")
 
     @extend_schema(request=GroupFormInputSerializer, responses={201: ProjectGroupOutputSerializer})
-    def post(self, request: Request, code: str) -> Response:
+    def post(self, request: AuthedRequest, code: str) -> Response:
         course, _ = _course(request, code)
-        core_access.require_instructor(user=request.user, course=course)
         data = self.GroupFormInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         group = services.group_form(course=course, by=request.user, **data.validated_data)
@@ -240,16 +244,16 @@ class GroupFormApi(APIView):
 
 class GroupDetailApi(APIView):
     @extend_schema(responses=ProjectGroupOutputSerializer)
-    def get(self, request: Request, code: str, group_id: int) -> Response:
-        return Response(ProjectGroupOutputSerializer(_group(request, code, group_id)).data)
+    def get(self, request: AuthedRequest, code: str, group_id: int) -> Response:
+        return Response(ProjectGroupOutputSerializer(_visible_group(request, code, group_id)).data)
 
 
 class GroupInviteApi(APIView):
-    class GroupInviteInputSerializer(serializers.Serializer):
+    class GroupInviteInputSerializer(serializers.Serializer[Any]):
         username = serializers.CharField()
 
     @extend_schema(request=GroupInviteInputSerializer, responses={201: ProjectInvitationOutputSerializer})
-    def post(self, request: Request, code: str, group_id: int) -> Response:
+    def post(self, request: AuthedRequest, code: str, group_id: int) -> Response:
         group = _group(request, code, group_id)
         data = self.GroupInviteInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -259,7 +263,7 @@ class GroupInviteApi(APIView):
 
 class GroupLeaveApi(APIView):
     @extend_schema(request=None, responses={204: None})
-    def post(self, request: Request, code: str, group_id: int) -> Response:
+    def post(self, request: AuthedRequest, code: str, group_id: int) -> Response:
         group = _group(request, code, group_id)
         services.group_leave(group=group, by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -267,20 +271,20 @@ class GroupLeaveApi(APIView):
 
 class InvitationListApi(APIView):
     @extend_schema(responses=ProjectInvitationOutputSerializer(many=True))
-    def get(self, request: Request, code: str) -> Response:
+    def get(self, request: AuthedRequest, code: str) -> Response:
         course, _ = _course(request, code)
         invitations = selectors.pending_invitations(course=course, user=request.user)
         return Response(ProjectInvitationOutputSerializer(invitations, many=True).data)
 
 
 class InvitationAnswerApi(APIView):
-    class InvitationAnswerInputSerializer(serializers.Serializer):
+    class InvitationAnswerInputSerializer(serializers.Serializer[Any]):
         accept = serializers.BooleanField()
 
     @extend_schema(request=InvitationAnswerInputSerializer, responses=ProjectInvitationOutputSerializer)
-    def post(self, request: Request, code: str, invitation_id: int) -> Response:
+    def post(self, request: AuthedRequest, code: str, invitation_id: int) -> Response:
         course, _ = _course(request, code)
-        invitation = get_object_or_404(Invitation, pk=invitation_id, group__course=course, invitee=request.user)
+        invitation = selectors.invitation_in(course=course, pk=invitation_id)
         data = self.InvitationAnswerInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         invitation = services.invitation_answer(
@@ -290,22 +294,22 @@ class InvitationAnswerApi(APIView):
 
 
 class PartnerSearchApi(APIView):
-    class PartnerSearchInputSerializer(serializers.Serializer):
+    class PartnerSearchInputSerializer(serializers.Serializer[Any]):
         looking = serializers.BooleanField()
         note = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
 
-    class PartnerSearchOutputSerializer(serializers.Serializer):
+    class PartnerSearchOutputSerializer(serializers.Serializer[Any]):
         username = serializers.CharField(source="user.username")
         display_name = serializers.CharField(source="user.display_name")
         note = serializers.CharField()
 
     @extend_schema(responses=PartnerSearchOutputSerializer(many=True))
-    def get(self, request: Request, code: str) -> Response:
+    def get(self, request: AuthedRequest, code: str) -> Response:
         course, _ = _course(request, code)
         return Response(self.PartnerSearchOutputSerializer(selectors.partner_searches(course=course), many=True).data)
 
     @extend_schema(request=PartnerSearchInputSerializer, responses={204: None})
-    def post(self, request: Request, code: str) -> Response:
+    def post(self, request: AuthedRequest, code: str) -> Response:
         course, _ = _course(request, code)
         data = self.PartnerSearchInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -314,14 +318,13 @@ class PartnerSearchApi(APIView):
 
 
 class GroupMemberAddApi(APIView):
-    class GroupMemberAddInputSerializer(serializers.Serializer):
+    class GroupMemberAddInputSerializer(serializers.Serializer[Any]):
         username = serializers.CharField()
         reason = serializers.CharField(required=False, allow_blank=True, default="")
 
     @extend_schema(request=GroupMemberAddInputSerializer, responses=ProjectGroupOutputSerializer)
-    def post(self, request: Request, code: str, group_id: int) -> Response:
+    def post(self, request: AuthedRequest, code: str, group_id: int) -> Response:
         group = _group(request, code, group_id)
-        core_access.require_instructor(user=request.user, course=group.course)
         data = self.GroupMemberAddInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.group_member_add(group=group, by=request.user, **data.validated_data)
@@ -329,30 +332,28 @@ class GroupMemberAddApi(APIView):
 
 
 class GroupMemberRemoveApi(APIView):
-    class GroupMemberRemoveInputSerializer(serializers.Serializer):
+    class GroupMemberRemoveInputSerializer(serializers.Serializer[Any]):
         username = serializers.CharField()
         reason = serializers.CharField(required=False, allow_blank=True, default="")
 
     @extend_schema(request=GroupMemberRemoveInputSerializer, responses=ProjectGroupOutputSerializer)
-    def post(self, request: Request, code: str, group_id: int) -> Response:
+    def post(self, request: AuthedRequest, code: str, group_id: int) -> Response:
         group = _group(request, code, group_id)
-        core_access.require_instructor(user=request.user, course=group.course)
         data = self.GroupMemberRemoveInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = get_object_or_404(User, username=data.validated_data["username"])
+        user = selectors.user_named(data.validated_data["username"])
         services.group_member_remove(group=group, user=user, by=request.user, reason=data.validated_data["reason"])
         return Response(_group_data(group))
 
 
 class GroupSplitApi(APIView):
-    class GroupSplitInputSerializer(serializers.Serializer):
+    class GroupSplitInputSerializer(serializers.Serializer[Any]):
         usernames = serializers.ListField(child=serializers.CharField())
         reason = serializers.CharField(required=False, allow_blank=True, default="")
 
     @extend_schema(request=GroupSplitInputSerializer, responses={201: ProjectGroupOutputSerializer})
-    def post(self, request: Request, code: str, group_id: int) -> Response:
+    def post(self, request: AuthedRequest, code: str, group_id: int) -> Response:
         group = _group(request, code, group_id)
-        core_access.require_instructor(user=request.user, course=group.course)
         data = self.GroupSplitInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         new_group = services.group_split(group=group, by=request.user, **data.validated_data)
@@ -360,17 +361,16 @@ class GroupSplitApi(APIView):
 
 
 class GroupMergeApi(APIView):
-    class GroupMergeInputSerializer(serializers.Serializer):
+    class GroupMergeInputSerializer(serializers.Serializer[Any]):
         other = serializers.IntegerField(help_text="The group whose members move into this one.")
         reason = serializers.CharField(required=False, allow_blank=True, default="")
 
     @extend_schema(request=GroupMergeInputSerializer, responses=ProjectGroupOutputSerializer)
-    def post(self, request: Request, code: str, group_id: int) -> Response:
+    def post(self, request: AuthedRequest, code: str, group_id: int) -> Response:
         group = _group(request, code, group_id)
-        core_access.require_instructor(user=request.user, course=group.course)
         data = self.GroupMergeInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        other = get_object_or_404(Group, pk=data.validated_data["other"], course=group.course)
+        other = selectors.group_in(course=group.course, pk=data.validated_data["other"])
         services.group_merge(into=group, other=other, by=request.user, reason=data.validated_data["reason"])
         return Response(_group_data(group))
 
@@ -381,21 +381,21 @@ class GroupMergeApi(APIView):
 class ProposalListApi(APIView):
     parser_classes = [MultiPartParser, FormParser, JSONParser]
 
-    class ProposalSubmitInputSerializer(serializers.Serializer):
+    class ProposalSubmitInputSerializer(serializers.Serializer[Any]):
         title = serializers.CharField(max_length=200)
         description = serializers.CharField(max_length=4000)
         pdf = serializers.FileField(required=False)
 
     @extend_schema(responses=ProjectProposalOutputSerializer(many=True))
-    def get(self, request: Request, code: str, group_id: int) -> Response:
-        group = _group(request, code, group_id)
+    def get(self, request: AuthedRequest, code: str, group_id: int) -> Response:
+        group = _visible_group(request, code, group_id)
         return Response(ProjectProposalOutputSerializer(group.proposals.all(), many=True).data)
 
     @extend_schema(
         request={"multipart/form-data": ProposalSubmitInputSerializer},
         responses={201: ProjectProposalOutputSerializer},
     )
-    def post(self, request: Request, code: str, group_id: int) -> Response:
+    def post(self, request: AuthedRequest, code: str, group_id: int) -> Response:
         group = _group(request, code, group_id)
         data = self.ProposalSubmitInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -405,14 +405,14 @@ class ProposalListApi(APIView):
 
 class ProposalQueueApi(APIView):
     @extend_schema(responses=ProjectProposalOutputSerializer(many=True))
-    def get(self, request: Request, code: str) -> Response:
+    def get(self, request: AuthedRequest, code: str) -> Response:
         course, _ = _course(request, code)
-        core_access.require_instructor(user=request.user, course=course)
+        access.require_examiner(user=request.user, course=course)
         return Response(ProjectProposalOutputSerializer(selectors.proposal_queue(course=course), many=True).data)
 
 
 class ProposalDecisionApi(APIView):
-    class ProposalDecisionInputSerializer(serializers.Serializer):
+    class ProposalDecisionInputSerializer(serializers.Serializer[Any]):
         decision = serializers.ChoiceField(
             choices=["approve", "changes", "reject"], required=False, help_text="or the older approve: true/false"
         )
@@ -420,10 +420,9 @@ class ProposalDecisionApi(APIView):
         comment = serializers.CharField(required=False, allow_blank=True, default="")
 
     @extend_schema(request=ProposalDecisionInputSerializer, responses=ProjectProposalOutputSerializer)
-    def post(self, request: Request, code: str, proposal_id: int) -> Response:
+    def post(self, request: AuthedRequest, code: str, proposal_id: int) -> Response:
         course, _ = _course(request, code)
-        core_access.require_instructor(user=request.user, course=course)
-        proposal = get_object_or_404(Proposal, pk=proposal_id, group__course=course)
+        proposal = selectors.proposal_in(course=course, pk=proposal_id)
         data = self.ProposalDecisionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
@@ -441,13 +440,13 @@ class ProposalDecisionApi(APIView):
 
 
 class ComputeAccountApi(APIView):
-    class ComputeAccountInputSerializer(serializers.Serializer):
+    class ComputeAccountInputSerializer(serializers.Serializer[Any]):
         account = serializers.CharField(required=False, help_text="With applied_on: the account applied for.")
         applied_on = serializers.DateField(required=False)
         granted_on = serializers.DateField(required=False)
 
     @extend_schema(request=ComputeAccountInputSerializer, responses=ProjectGroupOutputSerializer)
-    def post(self, request: Request, code: str, group_id: int) -> Response:
+    def post(self, request: AuthedRequest, code: str, group_id: int) -> Response:
         group = _group(request, code, group_id)
         data = self.ComputeAccountInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -466,10 +465,10 @@ class ComputeAccountApi(APIView):
 class ReportUploadApi(APIView):
     parser_classes = [MultiPartParser]
 
-    class ReportUploadInputSerializer(serializers.Serializer):
+    class ReportUploadInputSerializer(serializers.Serializer[Any]):
         report = serializers.FileField()
 
-    class ReportOutputSerializer(serializers.Serializer):
+    class ReportOutputSerializer(serializers.Serializer[Any]):
         id = serializers.IntegerField()
         uploaded_at = serializers.DateTimeField()
         late = serializers.BooleanField()
@@ -479,7 +478,7 @@ class ReportUploadApi(APIView):
     @extend_schema(
         request={"multipart/form-data": ReportUploadInputSerializer}, responses={201: ReportOutputSerializer}
     )
-    def post(self, request: Request, code: str, group_id: int) -> Response:
+    def post(self, request: AuthedRequest, code: str, group_id: int) -> Response:
         group = _group(request, code, group_id)
         data = self.ReportUploadInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -491,14 +490,14 @@ class ReportUploadApi(APIView):
 
 
 class OralSlotListApi(APIView):
-    class OralSlotPublishInputSerializer(serializers.Serializer):
+    class OralSlotPublishInputSerializer(serializers.Serializer[Any]):
         day = serializers.DateField()
         start = serializers.TimeField()
         count = serializers.IntegerField(min_value=1, max_value=40)
         place = serializers.CharField(required=False, allow_blank=True, default="")
 
     @extend_schema(responses=ProjectOralSlotOutputSerializer(many=True))
-    def get(self, request: Request, code: str) -> Response:
+    def get(self, request: AuthedRequest, code: str) -> Response:
         course, membership = _course(request, code)
         slots = selectors.oral_slots(course=course)
         data = ProjectOralSlotOutputSerializer(slots, many=True).data
@@ -510,9 +509,8 @@ class OralSlotListApi(APIView):
         return Response(data)
 
     @extend_schema(request=OralSlotPublishInputSerializer, responses={201: ProjectOralSlotOutputSerializer(many=True)})
-    def post(self, request: Request, code: str) -> Response:
+    def post(self, request: AuthedRequest, code: str) -> Response:
         course, _ = _course(request, code)
-        core_access.require_instructor(user=request.user, course=course)
         data = self.OralSlotPublishInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         slots = services.oral_slots_publish(course=course, by=request.user, **data.validated_data)
@@ -521,39 +519,38 @@ class OralSlotListApi(APIView):
 
 class OralBookApi(APIView):
     @extend_schema(request=None, responses=ProjectOralSlotOutputSerializer)
-    def post(self, request: Request, code: str, slot_id: int) -> Response:
+    def post(self, request: AuthedRequest, code: str, slot_id: int) -> Response:
         course, _ = _course(request, code)
-        slot = get_object_or_404(OralSlot, pk=slot_id, course=course)
+        slot = selectors.oral_slot_in(course=course, pk=slot_id)
         group = selectors.group_of(course=course, user=request.user)
         if group is None:
-            raise serializers.ValidationError({"detail": "You are not in a project group."})
+            raise Refused("You are not in a project group.")
         slot = services.oral_book(slot=slot, group=group, by=request.user)
         return Response(ProjectOralSlotOutputSerializer(slot).data)
 
 
 class OralPlaceApi(APIView):
-    class OralPlaceInputSerializer(serializers.Serializer):
+    class OralPlaceInputSerializer(serializers.Serializer[Any]):
         group = serializers.IntegerField(help_text="the id of an approved group")
 
     @extend_schema(request=OralPlaceInputSerializer, responses=ProjectOralSlotOutputSerializer)
-    def post(self, request: Request, code: str, slot_id: int) -> Response:
+    def post(self, request: AuthedRequest, code: str, slot_id: int) -> Response:
         course, _ = _course(request, code)
-        core_access.require_instructor(user=request.user, course=course)
-        slot = get_object_or_404(OralSlot, pk=slot_id, course=course)
+        slot = selectors.oral_slot_in(course=course, pk=slot_id)
         data = self.OralPlaceInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        group = get_object_or_404(Group, pk=data.validated_data["group"], course=course)
+        group = selectors.group_in(course=course, pk=data.validated_data["group"])
         slot = services.oral_place(slot=slot, group=group, by=request.user)
         return Response(ProjectOralSlotOutputSerializer(slot).data)
 
 
 class OralGradeApi(APIView):
-    class OralMemberInputSerializer(serializers.Serializer):
+    class OralMemberInputSerializer(serializers.Serializer[Any]):
         username = serializers.CharField()
         confirmed = serializers.BooleanField()
         note = serializers.CharField(required=False, allow_blank=True, default="")
 
-    class OralGradeInputSerializer(serializers.Serializer):
+    class OralGradeInputSerializer(serializers.Serializer[Any]):
         grade = serializers.CharField(help_text="A, B, C, D, E, Fx or F")
         graded_on = serializers.DateField(required=False)
         members = serializers.ListField(child=serializers.DictField())
@@ -561,14 +558,13 @@ class OralGradeApi(APIView):
             required=False, allow_blank=True, max_length=500, help_text="needed for a change once grades are finalised"
         )
 
-    class OralGradeOutputSerializer(serializers.Serializer):
+    class OralGradeOutputSerializer(serializers.Serializer[Any]):
         grade = serializers.CharField()
         graded_on = serializers.DateField()
 
     @extend_schema(request=OralGradeInputSerializer, responses=OralGradeOutputSerializer)
-    def post(self, request: Request, code: str, group_id: int) -> Response:
+    def post(self, request: AuthedRequest, code: str, group_id: int) -> Response:
         group = _group(request, code, group_id)
-        core_access.require_instructor(user=request.user, course=group.course)
         data = self.OralGradeInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         members = self.OralMemberInputSerializer(data=data.validated_data["members"], many=True)
@@ -595,19 +591,19 @@ class OralGradeApi(APIView):
 
 class HelpSlotListApi(APIView):
     @extend_schema(responses=ProjectHelpSlotOutputSerializer(many=True))
-    def get(self, request: Request, code: str) -> Response:
+    def get(self, request: AuthedRequest, code: str) -> Response:
         course, _ = _course(request, code)
         return Response(ProjectHelpSlotOutputSerializer(selectors.help_slots_upcoming(course=course), many=True).data)
 
 
 class HelpAvailabilityApi(APIView):
-    class HelpAvailabilityInputSerializer(serializers.Serializer):
+    class HelpAvailabilityInputSerializer(serializers.Serializer[Any]):
         date = serializers.DateField()
         start = serializers.TimeField()
         end = serializers.TimeField()
         place = serializers.CharField(max_length=300)
 
-    class HelpAvailabilityOutputSerializer(serializers.Serializer):
+    class HelpAvailabilityOutputSerializer(serializers.Serializer[Any]):
         id = serializers.IntegerField()
         date = serializers.DateField()
         start = serializers.TimeField()
@@ -616,19 +612,18 @@ class HelpAvailabilityApi(APIView):
         slots = serializers.IntegerField(source="slots.count")
 
     @extend_schema(responses=ProjectHelpAvailabilityListSerializer(many=True))
-    def get(self, request: Request, code: str) -> Response:
+    def get(self, request: AuthedRequest, code: str) -> Response:
         """Published time that has not ended: a TA's own, or everyone's for the examiner."""
         course, membership = _course(request, code)
-        core_access.require_staff(user=request.user, course=course)
+        access.require_staff(user=request.user, course=course)
         published = selectors.help_availabilities_upcoming(
             course=course, ta=None if membership.is_instructor else request.user
         )
         return Response(ProjectHelpAvailabilityListSerializer(published, many=True).data)
 
     @extend_schema(request=HelpAvailabilityInputSerializer, responses={201: HelpAvailabilityOutputSerializer})
-    def post(self, request: Request, code: str) -> Response:
+    def post(self, request: AuthedRequest, code: str) -> Response:
         course, _ = _course(request, code)
-        core_access.require_staff(user=request.user, course=course)
         data = self.HelpAvailabilityInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         availability = services.help_availability_publish(course=course, ta=request.user, **data.validated_data)
@@ -637,24 +632,23 @@ class HelpAvailabilityApi(APIView):
 
 class HelpWithdrawApi(APIView):
     @extend_schema(request=None, responses={204: None})
-    def post(self, request: Request, code: str, availability_id: int) -> Response:
+    def post(self, request: AuthedRequest, code: str, availability_id: int) -> Response:
         """Withdraw published time with all its slots (the TA who published it, or the examiner)."""
         course, _ = _course(request, code)
-        availability = get_object_or_404(HelpAvailability, pk=availability_id, course=course)
-        access.require_availability_owner(user=request.user, availability=availability)
+        availability = selectors.help_availability_in(course=course, pk=availability_id)
         services.help_availability_withdraw(availability=availability, by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class HelpBookApi(APIView):
-    class HelpBookInputSerializer(serializers.Serializer):
+    class HelpBookInputSerializer(serializers.Serializer[Any]):
         kind = serializers.CharField(help_text="project (booked for your whole group) or assignment")
         topic = serializers.CharField(max_length=300)
 
     @extend_schema(request=HelpBookInputSerializer, responses={201: ProjectHelpBookingOutputSerializer})
-    def post(self, request: Request, code: str, slot_id: int) -> Response:
+    def post(self, request: AuthedRequest, code: str, slot_id: int) -> Response:
         course, _ = _course(request, code)
-        slot = get_object_or_404(HelpSlot, pk=slot_id, course=course)
+        slot = selectors.help_slot_in(course=course, pk=slot_id)
         data = self.HelpBookInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         booking = services.help_book(slot=slot, by=request.user, **data.validated_data)
@@ -663,22 +657,22 @@ class HelpBookApi(APIView):
 
 class HelpBookingListApi(APIView):
     @extend_schema(responses=ProjectHelpBookingOutputSerializer(many=True))
-    def get(self, request: Request, code: str) -> Response:
+    def get(self, request: AuthedRequest, code: str) -> Response:
         course, _ = _course(request, code)
         bookings = selectors.help_bookings_of(course=course, user=request.user)
         return Response(ProjectHelpBookingOutputSerializer(bookings, many=True).data)
 
 
 class HelpCancelApi(APIView):
-    class HelpCancelInputSerializer(serializers.Serializer):
+    class HelpCancelInputSerializer(serializers.Serializer[Any]):
         reason = serializers.CharField(
             required=False, allow_blank=True, default="", max_length=300, help_text="staff: told to the students"
         )
 
     @extend_schema(request=HelpCancelInputSerializer, responses=ProjectHelpBookingOutputSerializer)
-    def post(self, request: Request, code: str, booking_id: int) -> Response:
+    def post(self, request: AuthedRequest, code: str, booking_id: int) -> Response:
         course, membership = _course(request, code)
-        booking = get_object_or_404(HelpBooking, pk=booking_id, slot__course=course)
+        booking = selectors.help_booking_in(course=course, pk=booking_id)
         data = self.HelpCancelInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         if membership.is_staff_role:
@@ -691,15 +685,14 @@ class HelpCancelApi(APIView):
 
 
 class HelpAttendanceApi(APIView):
-    class HelpAttendanceInputSerializer(serializers.Serializer):
+    class HelpAttendanceInputSerializer(serializers.Serializer[Any]):
         attended = serializers.BooleanField(allow_null=True)
         note = serializers.CharField(required=False, allow_blank=True, default="", max_length=300)
 
     @extend_schema(request=HelpAttendanceInputSerializer, responses=ProjectHelpBookingOutputSerializer)
-    def post(self, request: Request, code: str, booking_id: int) -> Response:
+    def post(self, request: AuthedRequest, code: str, booking_id: int) -> Response:
         course, _ = _course(request, code)
-        booking = get_object_or_404(HelpBooking, pk=booking_id, slot__course=course)
-        access.require_booking_host(user=request.user, booking=booking)
+        booking = selectors.help_booking_in(course=course, pk=booking_id)
         data = self.HelpAttendanceInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         booking = services.help_attendance_note(booking=booking, by=request.user, **data.validated_data)
@@ -707,19 +700,19 @@ class HelpAttendanceApi(APIView):
 
 
 class HelpAgendaApi(APIView):
-    class HelpAgendaEntrySerializer(serializers.Serializer):
+    class HelpAgendaEntrySerializer(serializers.Serializer[Any]):
         starts_at = serializers.DateTimeField()
         ends_at = serializers.DateTimeField()
         place = serializers.CharField()
         booking = ProjectHelpBookingOutputSerializer(allow_null=True)
 
     @extend_schema(responses=HelpAgendaEntrySerializer(many=True))
-    def get(self, request: Request, code: str) -> Response:
+    def get(self, request: AuthedRequest, code: str) -> Response:
         course, _ = _course(request, code)
-        core_access.require_staff(user=request.user, course=course)
+        access.require_staff(user=request.user, course=course)
         raw = request.query_params.get("date")
         try:
-            day = dt.date.fromisoformat(raw) if raw else timezone.localtime(timezone.now(), course.tz).date()
+            day = dt.date.fromisoformat(raw) if raw else timezone.localdate()
         except ValueError as exc:
             raise serializers.ValidationError({"date": "Give a date like 2026-04-13."}) from exc
         entries = [
@@ -727,7 +720,7 @@ class HelpAgendaApi(APIView):
                 "starts_at": slot.starts_at,
                 "ends_at": slot.ends_at,
                 "place": slot.availability.place,
-                "booking": slot.active_bookings[0] if slot.active_bookings else None,
+                "booking": next(iter(selectors.active_bookings(slot)), None),
             }
             for slot in selectors.ta_agenda(course=course, ta=request.user, day=day)
         ]

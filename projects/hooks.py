@@ -7,7 +7,7 @@ from coursesite.hooks import CalendarEvent, DashboardItem, NavLink
 from coursesite.models import Course, Membership
 
 from . import selectors
-from .models import HelpBooking, OralSlot, ProjectSettings, Proposal
+from .models import HelpBooking, OralSlot, Proposal
 
 
 def _booking_event(course: Course, booking: HelpBooking, for_ta: bool) -> CalendarEvent:
@@ -51,15 +51,10 @@ def calendar_events(course: Course, membership: Membership | None) -> list[Calen
         if slot is not None:
             events.append(_oral_event(course, slot))
         return events
-    bookings = (
-        HelpBooking.objects.filter(slot__course=course, slot__ta=user, cancelled_at__isnull=True)
-        .select_related("slot__ta", "slot__availability")
-        .prefetch_related("attendees__user")
-    )
+    bookings = selectors.help_bookings_for_ta(course=course, ta=user)
     events = [_booking_event(course, booking, for_ta=True) for booking in bookings]
     if membership.is_instructor:
-        booked = OralSlot.objects.filter(course=course, group__isnull=False).select_related("group")
-        events.extend(_oral_event(course, slot) for slot in booked)
+        events.extend(_oral_event(course, slot) for slot in selectors.booked_oral_slots(course=course))
     return events
 
 
@@ -90,10 +85,10 @@ def dashboard_items(membership: Membership) -> list[DashboardItem]:
         for slot in selectors.ta_agenda(
             course=course, ta=membership.user, day=timezone.localtime(now, course.tz).date()
         )
-        if slot.active_bookings and slot.ends_at > now
+        if selectors.active_bookings(slot) and slot.ends_at > now
     ]
     for slot in agenda:
-        booking = slot.active_bookings[0]
+        booking = selectors.active_bookings(slot)[0]
         names = ", ".join(sorted(a.user.display_name for a in booking.attendees.all()))
         items.append(
             DashboardItem(
@@ -109,7 +104,7 @@ def dashboard_items(membership: Membership) -> list[DashboardItem]:
 
 def _student_items(membership: Membership, home: str) -> list[DashboardItem]:
     course, user = membership.course, membership.user
-    size = ProjectSettings.for_course(course).group_size
+    size = selectors.group_size(course)
     items = []
     invitations = list(selectors.pending_invitations(course=course, user=user))
     for invitation in invitations:

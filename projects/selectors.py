@@ -1,10 +1,13 @@
 """Reads of projects, with their joins: a fixed number of queries whatever the number of students."""
 
 import datetime as dt
+from dataclasses import dataclass
+from typing import TypeVar
 
-from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, Max, Model, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from coursesite.errors import NotFound
 from coursesite.models import Course, Membership, Role, User
 from coursesite.results import ModuleResult
 from exams.models import ModuleChoice
@@ -35,7 +38,52 @@ def active_group_members() -> QuerySet[GroupMember]:
     return GroupMember.objects.exclude(Exists(withdrawn))
 
 
-def _members_prefetch() -> Prefetch:
+@dataclass(frozen=True)
+class GroupFill:
+    """The group-size rule, the one place it lives: a group has at most `size` active members, and only a group of
+    exactly `size` is complete (submits a proposal, books project help)."""
+
+    size: int
+    members: int
+
+    @property
+    def room(self) -> int:
+        """How many more students the group takes ("room for N more")."""
+        return max(self.size - self.members, 0)
+
+    @property
+    def complete(self) -> bool:
+        return self.members == self.size
+
+    def fits(self, more: int = 1) -> bool:
+        """Whether `more` students can join without the group growing past its size."""
+        return self.members + more <= self.size
+
+
+def group_size(course: Course) -> int:
+    """The course's group size (its project settings)."""
+    return ProjectSettings.for_course(course).group_size
+
+
+def group_fill(group: Group | None, *, size: int | None = None, course: Course | None = None) -> GroupFill:
+    """How full a group is: its active members (the prefetched ones when there are) against the course's size.
+
+    No group (a student without one) is an empty group of the course's size.
+    """
+    if group is None:
+        if size is None:
+            if course is None:
+                raise ValueError("group_fill needs the group, or the course of a student without one")
+            size = group_size(course)
+        return GroupFill(size, 0)
+    if size is None:
+        size = group_size(group.course)
+    prefetched = getattr(group, "_prefetched_objects_cache", {}).get("members")
+    members = len(prefetched) if prefetched is not None else active_group_members().filter(group=group).count()
+    return GroupFill(size, members)
+
+
+def _members_prefetch() -> "Prefetch[str, QuerySet[GroupMember], str]":
     return Prefetch("members", queryset=active_group_members().select_related("user"))
 
 
@@ -71,10 +119,9 @@ def latest_proposal(group: Group) -> Proposal | None:
     return max(proposals, key=lambda p: p.version) if proposals else None
 
 
-def group_stage(group: Group, size: int) -> str:
+def group_stage(group: Group, size: int | None = None) -> str:
     """Where the group stands, in the words its members would use."""
-    members = len(group.members.all())
-    if members < size:
+    if group_fill(group, size=size).room:
         return "forming"
     if group.locked:
         if hasattr(group, "oral_grade"):
@@ -136,7 +183,7 @@ def oral_slots(*, course: Course) -> QuerySet[OralSlot]:
     )
 
 
-def _bookings_prefetch() -> Prefetch:
+def _bookings_prefetch() -> "Prefetch[str, QuerySet[HelpBooking], str]":
     return Prefetch(
         "bookings",
         queryset=HelpBooking.objects.filter(cancelled_at__isnull=True).prefetch_related(
@@ -144,6 +191,12 @@ def _bookings_prefetch() -> Prefetch:
         ),
         to_attr="active_bookings",
     )
+
+
+def active_bookings(slot: HelpSlot) -> list[HelpBooking]:
+    """A slot's active booking (none, or one), as the help selectors prefetch it."""
+    bookings: list[HelpBooking] = getattr(slot, "active_bookings")  # noqa: B009 (set by _bookings_prefetch)
+    return bookings
 
 
 def help_slots_upcoming(*, course: Course, now: dt.datetime | None = None) -> QuerySet[HelpSlot]:
@@ -240,3 +293,103 @@ def exam_choosers_in_groups(*, course: Course) -> list[GroupMember]:
         .select_related("user", "group")
         .order_by("group_id", "user__username")
     )
+
+
+# One thing of the course by its id (another course's, or none: 404) ------------------------------------------------
+
+M = TypeVar("M", bound=Model)
+
+
+def _one(queryset: QuerySet[M], pk: int, what: str) -> M:
+    found = queryset.filter(pk=pk).first()
+    if found is None:
+        raise NotFound(f"There is no such {what} in this course.")
+    return found
+
+
+def group_in(*, course: Course, pk: int, overview: bool = False) -> Group:
+    """A group of the course (with its members, proposals, reports, oral slot and grade for its page)."""
+    groups = groups_overview(course=course) if overview else Group.objects.filter(course=course)
+    return _one(groups.select_related("course"), pk, "project group")
+
+
+def invitation_in(*, course: Course, pk: int) -> Invitation:
+    return _one(Invitation.objects.filter(group__course=course).select_related("group__course"), pk, "invitation")
+
+
+def proposal_in(*, course: Course, pk: int) -> Proposal:
+    return _one(Proposal.objects.filter(group__course=course).select_related("group__course"), pk, "proposal")
+
+
+def report_in(*, course: Course, pk: int) -> FinalReport:
+    return _one(FinalReport.objects.filter(group__course=course).select_related("group__course"), pk, "report")
+
+
+def oral_slot_in(*, course: Course, pk: int) -> OralSlot:
+    return _one(OralSlot.objects.filter(course=course), pk, "oral slot")
+
+
+def help_slot_in(*, course: Course, pk: int) -> HelpSlot:
+    return _one(HelpSlot.objects.filter(course=course).select_related("course", "ta", "availability"), pk, "help slot")
+
+
+def help_booking_in(*, course: Course, pk: int) -> HelpBooking:
+    bookings = HelpBooking.objects.filter(slot__course=course).select_related("slot__course", "slot__ta", "group")
+    return _one(bookings, pk, "help booking")
+
+
+def help_availability_in(*, course: Course, pk: int) -> HelpAvailability:
+    return _one(HelpAvailability.objects.filter(course=course).select_related("course"), pk, "help time")
+
+
+def user_by_pk(pk: int) -> User:
+    return _one(User.objects.all(), pk, "person")
+
+
+def user_named(username: str) -> User:
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        raise NotFound(f"There is no user called {username!r}.")
+    return user
+
+
+# What the pages show beside the group ------------------------------------------------------------------------------
+
+
+def sent_invitations(group: Group) -> QuerySet[Invitation]:
+    return group.invitations.filter(status=Invitation.Status.PENDING).select_related("invitee")
+
+
+def is_looking(*, course: Course, user: User) -> bool:
+    return PartnerSearch.objects.filter(course=course, user=user).exists()
+
+
+def reports_of(group: Group) -> QuerySet[FinalReport]:
+    return group.reports.all()
+
+
+def other_groups(group: Group) -> QuerySet[Group]:
+    """The groups of the course another group could merge with."""
+    return Group.objects.filter(course_id=group.course_id).exclude(pk=group.pk)
+
+
+def member_ids(group: Group) -> list[int]:
+    return list(GroupMember.objects.filter(group=group).values_list("user_id", flat=True))
+
+
+def placeable_groups(*, course: Course) -> QuerySet[Group]:
+    """Approved groups: the examiner can put any of them in an oral slot."""
+    return Group.objects.filter(course=course, approved_at__isnull=False).select_related("oral_slot")
+
+
+def help_bookings_for_ta(*, course: Course, ta: User) -> QuerySet[HelpBooking]:
+    """The active bookings of a TA's slots (the calendar)."""
+    return (
+        HelpBooking.objects.filter(slot__course=course, slot__ta=ta, cancelled_at__isnull=True)
+        .select_related("slot__ta", "slot__availability")
+        .prefetch_related("attendees__user")
+    )
+
+
+def booked_oral_slots(*, course: Course) -> QuerySet[OralSlot]:
+    return OralSlot.objects.filter(course=course, group__isnull=False).select_related("group")

@@ -1,10 +1,12 @@
 """Daily reminder emails of projects (Celery beat): proposals due tomorrow, groups still without a compute account."""
 
 import datetime as dt
+from typing import Any
 
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -13,9 +15,10 @@ from coursesite.models import Membership, Role
 from .models import Group, ProjectSettings, Proposal
 
 
-def _claim(queryset, field: str, now: dt.datetime) -> bool:  # type: ignore[no-untyped-def]
+def _claim(queryset: QuerySet[Any], field: str, now: dt.datetime) -> bool:
     """Mark one row as reminded unless another run already did: each reminder is sent once."""
-    return queryset.filter(**{f"{field}__isnull": True}).update(**{field: now}) == 1
+    claimed: int = queryset.filter(**{f"{field}__isnull": True}).update(**{field: now})
+    return claimed == 1
 
 
 def send_proposal_reminders(now: dt.datetime | None = None) -> int:
@@ -62,7 +65,7 @@ def send_compute_reminders(now: dt.datetime | None = None) -> int:
     )
     for group in groups:
         days = ProjectSettings.for_course(group.course).compute_reminder_days
-        if group.approved_at + dt.timedelta(days=days) > now:
+        if group.approved_at is None or group.approved_at + dt.timedelta(days=days) > now:
             continue
         if not _claim(Group.objects.filter(pk=group.pk), "compute_reminder_sent_at", now):
             continue

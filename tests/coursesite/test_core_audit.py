@@ -36,9 +36,9 @@ def events(client_for, course: Course, examiner: User, ta: User, student: User) 
     services.final_grade_change(
         final_grade=FinalGrade.objects.get(student=student), grade="A", reason="Question 2 regraded.", by=examiner
     )
-    form = {"action": "grade", "grade": "A", "reason": "Report marked with the wrong rubric."}
+    form = {"grade": "A", "reason": "Report marked with the wrong rubric."}
     form.update({f"confirmed_{m.pk}": "1" for m in members})
-    assert client_for(examiner).post(f"/c/{course.code}/projects/groups/{group.pk}/", form).status_code == 302
+    assert client_for(examiner).post(f"/c/{course.code}/projects/groups/{group.pk}/grade/", form).status_code == 302
     audit_record(actor=ta, action="widget.frobnicate", course=course, student="alice", size=3, ok=True)
     return group
 
@@ -65,7 +65,7 @@ def test_the_trail_filters_by_person_kind_and_date(
     assert "1 event." in html and "frobnicate" in html and "finalised" not in html
     html = client.get(f"/c/{course.code}/audit/?action=final_grade").content.decode()
     assert "2 events." in html and "finalised" in html and "project grade" not in html
-    html = client.get(f"/c/{course.code}/audit/?action=project.oral_grade").content.decode()
+    html = client.get(f"/c/{course.code}/audit/?action=oral_grade.record").content.decode()
     assert "1 event." in html and "changed the project grade of Group 1" in html
 
     old = dt.datetime(2026, 3, 2, 12, tzinfo=course.tz)
@@ -134,12 +134,12 @@ def test_the_api_reads_the_trail_and_refuses_every_change(
     client_for, course: Course, examiner: User, ta: User, events
 ) -> None:
     client = client_for(examiner)
-    response = client.get(f"/api/courses/{course.code}/audit/?actor=examiner&action=project")
+    response = client.get(f"/api/courses/{course.code}/audit/?actor=examiner&action=oral_grade")
     assert response.status_code == 200
     data = response.json()
     assert data["count"] == 1 and data["pages"] == 1
     entry = data["results"][0]
-    assert entry["actor"] == "examiner" and entry["action"] == "project.oral_grade"
+    assert entry["actor"] == "examiner" and entry["action"] == "oral_grade.record"
     assert entry["sentence"].startswith("Ada Examiner changed the project grade of Group 1 from B to A: reason")
     assert (entry["old"], entry["new"]) == ("grade: B", "grade: A")
     assert client.get(f"/api/courses/{course.code}/audit/?until=soon").status_code == 400
@@ -180,7 +180,7 @@ def test_text_a_student_wrote_cannot_become_a_spreadsheet_formula_in_the_csv(
     client_for, course: Course, examiner: User
 ) -> None:
     name = '=HYPERLINK("http://x","y")'  # students name their project groups
-    audit_record(actor=examiner, action="project.oral_grade", course=course, group=name, grade="A")
+    audit_record(actor=examiner, action="oral_grade.record", course=course, group=name, grade="A")
     response = client_for(examiner).get(f"/c/{course.code}/audit/?format=csv")
     lines = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert lines[1][4] == "'" + name  # the "about" column, kept as text

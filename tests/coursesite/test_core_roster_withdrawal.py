@@ -132,7 +132,7 @@ def test_a_withdrawn_students_own_upcoming_bookings_are_cancelled_and_they_canno
     assert own.cancelled_at is not None  # the slot is free again
     assert groups.cancelled_at is None  # the group keeps its booking
     refused = client_for(student).post(
-        "/c/DD2424/projects/help/", {"action": "book", "slot": slots[2].pk, "kind": "assignment", "topic": "A2"}
+        f"/c/DD2424/projects/help/slots/{slots[2].pk}/book/", {"kind": "assignment", "topic": "A2"}
     )
     assert refused.status_code == 400
     assert "alice is marked as withdrawn from this course." in refused.content.decode()

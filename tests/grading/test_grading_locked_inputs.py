@@ -30,7 +30,7 @@ def project(course: Course, results: ResultsBuilder, day: dt.date) -> Group:
 
 
 def _grade_form(group: Group, grade: str, reason: str = "") -> dict[str, str]:
-    data = {"action": "grade", "grade": grade, "reason": reason}
+    data = {"grade": grade, "reason": reason}
     for member in group.members.all():
         data[f"confirmed_{member.user_id}"] = "1"
     return data
@@ -39,7 +39,8 @@ def _grade_form(group: Group, grade: str, reason: str = "") -> dict[str, str]:
 def test_before_finalising_the_project_grade_changes_without_a_reason(
     client_for, course: Course, examiner: User, project: Group
 ) -> None:
-    response = client_for(examiner).post(f"/c/{course.code}/projects/groups/{project.pk}/", _grade_form(project, "A"))
+    url = f"/c/{course.code}/projects/groups/{project.pk}/grade/"
+    response = client_for(examiner).post(url, _grade_form(project, "A"))
     assert response.status_code == 302
     assert OralGrade.objects.get(group=project).grade == "A"
 
@@ -49,7 +50,7 @@ def test_after_finalising_a_project_grade_change_without_a_reason_is_refused_wit
 ) -> None:
     services.grades_finalise(course=course, by=examiner)
     client = client_for(examiner)
-    url = f"/c/{course.code}/projects/groups/{project.pk}/"
+    url = f"/c/{course.code}/projects/groups/{project.pk}/grade/"
 
     response = client.post(url, _grade_form(project, "A"))
 
@@ -58,7 +59,7 @@ def test_after_finalising_a_project_grade_change_without_a_reason_is_refused_wit
     assert "The final grades of Student G0000, Student G0001, Student G0002 are finalised" in page
     assert "write a reason for changing the project grade of Group 1" in page
     assert OralGrade.objects.get(group=project).grade == "B"
-    assert not AuditLog.objects.filter(action="project.oral_grade").exists()
+    assert not AuditLog.objects.filter(action="oral_grade.record").exists()
 
     # Saving the same grade again changes nothing and needs no reason.
     assert client.post(url, _grade_form(project, "B")).status_code == 302
@@ -66,7 +67,7 @@ def test_after_finalising_a_project_grade_change_without_a_reason_is_refused_wit
     response = client.post(url, _grade_form(project, "A", reason="The report was marked against the wrong rubric."))
     assert response.status_code == 302
     assert OralGrade.objects.get(group=project).grade == "A"
-    audit = AuditLog.objects.filter(action="project.oral_grade").latest("id")
+    audit = AuditLog.objects.filter(action="oral_grade.record").latest("id")
     assert audit.data["old_grade"] == "B" and audit.data["grade"] == "A"
     assert audit.data["reason"] == "The report was marked against the wrong rubric."
     # The locked grade stays B until the examiner re-locks; the gradebook flags it.
@@ -122,7 +123,9 @@ def test_the_review_page_re_locks_the_changed_grades_with_one_action_and_a_reaso
 ) -> None:
     services.grades_finalise(course=course, by=examiner)
     client = client_for(examiner)
-    client.post(f"/c/{course.code}/projects/groups/{project.pk}/", _grade_form(project, "C", reason="Rubric error."))
+    client.post(
+        f"/c/{course.code}/projects/groups/{project.pk}/grade/", _grade_form(project, "C", reason="Rubric error.")
+    )
     review = client.get(f"/c/{course.code}/grades/review/").content.decode()
     assert "PRO1 B, 1 bonus point, LAB1 passed" in review  # as locked
     assert "PRO1 C, 1 bonus point, LAB1 passed" in review  # now

@@ -187,9 +187,9 @@ def test_finalised_and_re_locked_final_grades_are_recorded_for_the_lms(course, e
     assert {(s.student.username, s.comment) for s in sends} == {(u, f"Final grade {g}") for u, g in locked.items()}
 
     group = Group.objects.get(course=course)
-    form = {"action": "grade", "grade": "D", "reason": "Rubric error."}
+    form = {"grade": "D", "reason": "Rubric error."}
     form.update({f"confirmed_{m.user_id}": "1" for m in group.members.all()})
-    client_for(examiner).post(f"/c/DD2424/projects/groups/{group.pk}/", form)
+    assert client_for(examiner).post(f"/c/DD2424/projects/groups/{group.pk}/grade/", form).status_code == 302
     assert grades_relock(course=course, by=examiner, reason="Project regraded: D.") == 3
     relocked = dict(FinalGrade.objects.values_list("student__username", "grade"))
     assert relocked != locked

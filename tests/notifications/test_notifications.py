@@ -117,7 +117,8 @@ def test_a_mail_server_that_fails_does_not_undo_the_change(
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 2  # nothing listens there
     group = projects.group_create(course=course, by=student, name="Alpha")
     with django_capture_on_commit_callbacks(execute=True):
-        response = client_for(student).post(f"/c/{course.code}/projects/", {"action": "invite", "username": "bob"})
+        url = f"/c/{course.code}/projects/groups/{group.pk}/invite/"
+        response = client_for(student).post(url, {"username": "bob"})
     assert response.status_code == 302
     assert group.invitations.filter(invitee=other_student).exists()
     assert Notification.objects.filter(user=other_student, kind="group_invitation").exists()

@@ -79,7 +79,7 @@ def test_the_whole_project_flow_through_the_api(dated_course, examiner, ta, stud
     }
     early = ada.post(f"{base}/groups/{group['id']}/grade/", grading, format="json")
     assert early.status_code == 400
-    assert "grade it once the oral is over" in early.json()["detail"][0]
+    assert "grade it once the oral is over" in early.json()["detail"]
     # The oral takes place (its slot now lies in the past), and the group can be graded.
     OralSlot.objects.filter(pk=slots[0]["id"]).update(
         starts_at=timezone.now() - dt.timedelta(hours=1), ends_at=timezone.now() - dt.timedelta(minutes=30)
@@ -88,7 +88,7 @@ def test_the_whole_project_flow_through_the_api(dated_course, examiner, ta, stud
     assert grade.status_code == 200, grade.content
     results = selectors.project_results(course=dated_course)
     assert [results[u.pk].grade for u in (student, other_student, carol)] == ["B", "B", "Fx"]
-    assert AuditLog.objects.filter(action__startswith="project.").count() >= 12
+    assert AuditLog.objects.filter(course=dated_course).count() >= 12
 
 
 def test_refusals_are_400s_with_words_and_nothing_is_stored(course, ta, student) -> None:
@@ -99,7 +99,7 @@ def test_refusals_are_400s_with_words_and_nothing_is_stored(course, ta, student)
     slot = alice.get(f"{base}/help/slots/").json()[0]
     refused = alice.post(f"{base}/help/slots/{slot['id']}/book/", {"kind": "project", "topic": "Our project"})
     assert refused.status_code == 400
-    assert refused.json() == {"detail": ["project help is booked by your whole group of 3"]}
+    assert refused.json() == {"detail": "project help is booked by your whole group of 3"}
 
     group = alice.post(f"{base}/groups/", {}).json()
     fake = alice.post(
@@ -108,7 +108,7 @@ def test_refusals_are_400s_with_words_and_nothing_is_stored(course, ta, student)
         format="multipart",
     )
     assert fake.status_code == 400
-    assert "approved proposal" in fake.json()["detail"][0]
+    assert "approved proposal" in fake.json()["detail"]
 
 
 def test_outsiders_get_404_and_students_cannot_publish(course, student, outsider) -> None:

@@ -106,14 +106,11 @@ def test_the_group_sees_the_status_and_when_it_will_hear_back(complete_group, st
 def test_the_examiner_approves_from_the_queue_page(complete_group, examiner, student, client_for) -> None:
     proposal = services.proposal_submit(group=complete_group, by=student, title="GANs", description="D")
     client = client_for(examiner)
-    refused = client.post(
-        f"/c/{complete_group.course.code}/projects/proposals/", {"proposal": proposal.pk, "decision": "changes"}
-    )
+    url = f"/c/{complete_group.course.code}/projects/proposals/{proposal.pk}/decide/"
+    refused = client.post(url, {"decision": "changes"})
     assert refused.status_code == 400
     assert "Say what should change" in refused.content.decode()
-    response = client.post(
-        f"/c/{complete_group.course.code}/projects/proposals/", {"proposal": proposal.pk, "decision": "approve"}
-    )
+    response = client.post(url, {"decision": "approve"})
     assert response.status_code == 302
     proposal.refresh_from_db()
     assert proposal.status == Proposal.Status.APPROVED

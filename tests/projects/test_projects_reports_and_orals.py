@@ -154,9 +154,9 @@ def test_project_results_run_a_constant_number_of_queries(
 
 def test_the_examiner_grades_on_the_group_page(examined_group, examiner, student, other_student, carol, client_for):
     url = f"/c/{examined_group.course.code}/projects/groups/{examined_group.pk}/"
-    data = {"action": "grade", "grade": "A", f"confirmed_{student.pk}": "1", f"confirmed_{other_student.pk}": "1"}
+    data = {"grade": "A", f"confirmed_{student.pk}": "1", f"confirmed_{other_student.pk}": "1"}
     data[f"note_{carol.pk}"] = "Absent"
-    assert client_for(examiner).post(url, data).status_code == 302
+    assert client_for(examiner).post(f"{url}grade/", data).status_code == 302
     results = selectors.project_results(course=examined_group.course)
     assert [results[u.pk].grade for u in (student, other_student, carol)] == ["A", "A", "Fx"]
     assert client_for(student).get(url).status_code == 403
