@@ -7,6 +7,7 @@ actors, and the people the rows name).
 """
 
 import datetime as dt
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -17,9 +18,16 @@ from django.db.models import QuerySet
 from .models import AuditLog, Course, User
 
 
+# Every action is spelled `noun.verb`: the thing acted on (singular) and a present-tense verb, in snake case
+# ("suite.upload", "help_slot.book", "job.finish"); the audit page's areas are the nouns.
+ACTION_NAME = re.compile(r"^[a-z]+(_[a-z]+)*\.[a-z]+(_[a-z]+)*$")
+
+
 def audit_record(
     *, actor: User | None, action: str, course: Course | None = None, target: models.Model | None = None, **data: Any
 ) -> AuditLog:
+    if not ACTION_NAME.match(action):
+        raise ValueError(f"audit action {action!r} is not spelled noun.verb (e.g. 'suite.upload')")
     return AuditLog.objects.create(
         actor=actor if actor is not None and actor.pk else None,
         course=course,
@@ -61,7 +69,7 @@ def audit_kinds(*, course: Course) -> list[tuple[str, str]]:
     actions = sorted(AuditLog.objects.filter(course=course).order_by().values_list("action", flat=True).distinct())
     kinds: list[tuple[str, str]] = []
     for area in sorted({a.split(".")[0] for a in actions if "." in a}):
-        kinds.append((area, f"{area.capitalize()}: everything"))
+        kinds.append((area, f"{area.replace('_', ' ').capitalize()}: everything"))
     kinds += [(a, action_words(a)) for a in actions]
     return kinds
 
@@ -184,7 +192,7 @@ HIDDEN = {"reason", "student", "code_sha256", "report_sha256"}  # said elsewhere
 
 
 def action_words(action: str) -> str:
-    """ "project.help_book" -> "Project: help book"."""
+    """ "help_slot.book" -> "Help slot: book"."""
     area, _, rest = action.partition(".")
     if not rest:
         return area.replace("_", " ").capitalize()

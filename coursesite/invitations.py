@@ -179,5 +179,5 @@ class InvitationAcceptView(auth_views.PasswordResetConfirmView):
 
     def form_valid(self, form: SetPasswordForm[User]) -> HttpResponse:
         response = super().form_valid(form)
-        audit_record(actor=form.user, action="invitation.accept", target=form.user)
+        audit_record(actor=form.user, action="roster_invitation.accept", target=form.user)
         return response

@@ -19,7 +19,7 @@ from django.http import FileResponse, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from coursesite.confirm import confirm_page, confirmed
 from coursesite.errors import NotFound, Refused, flash
@@ -555,7 +555,7 @@ def shows(page: Page, may_see: Callable[..., Membership] | None = None) -> View:
     """A page's view: GET only; `may_see(user=, course=)` says who may see it, when not every member may."""
 
     @login_required
-    @require_GET
+    @require_safe
     def view(request: AuthedHttpRequest, code: str, **ids: int) -> HttpResponse:
         course, membership = course_page(request, code)
         if may_see is not None:

@@ -73,7 +73,7 @@ def test_a_new_roster_student_is_invited_sets_a_password_and_signs_in(course, ex
     row = re.search(r"<td>student22</td>.*?</tr>", roster, re.S).group(0)
     assert "never" not in row  # signed in, and invited, both with a date
     assert AuditLog.objects.filter(action="roster.invite", actor=examiner).count() == 2
-    assert AuditLog.objects.filter(action="invitation.accept", actor__username="student22").exists()
+    assert AuditLog.objects.filter(action="roster_invitation.accept", actor__username="student22").exists()
 
 
 def test_the_invitation_link_is_single_use(course, imported) -> None:
