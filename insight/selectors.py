@@ -140,7 +140,7 @@ def assignment_analytics(*, assignment: Assignment) -> Analytics:
     for job in jobs:
         if job["queue_wait"] is not None:
             queue_seconds.append(max(0.0, job["queue_wait"].total_seconds()))
-        if job["state"] != GradingJob.State.FINISHED or job["outcome"] == "infrastructure_error":
+        if job["state"] != GradingJob.State.FINISHED or job["outcome"] == GradingJob.Outcome.INFRASTRUCTURE_ERROR:
             continue
         if job["grading_time"] is not None:
             grading_seconds.append(max(0.0, job["grading_time"].total_seconds()))

@@ -1,12 +1,21 @@
-"""Who may see or do what with the autograder: the student their own jobs, staff everything, instructors suites."""
+"""Who may see or do what with the autograder: the student their own jobs, staff everything, instructors suites.
 
-from django.core.exceptions import PermissionDenied
+Every public service of workers.services asks here first. A course you are not in is NotFound (404); a member
+without the needed role, or another student's grading, is Forbidden (403)."""
 
 from assignments.models import Submission
-from coursesite.access import course_membership, require_instructor, require_staff
-from coursesite.models import Course, User
+from coursesite.access import course_membership
+from coursesite.errors import Forbidden, NotFound
+from coursesite.models import Course, Membership, User
 
 from .models import GradingJob
+
+
+def _membership(*, user: User, course: Course) -> Membership:
+    membership = course_membership(user=user, course=course)
+    if membership is None:
+        raise NotFound("No such course, or you are not registered in it.")
+    return membership
 
 
 def access_submission_grading(*, user: User, submission: Submission) -> bool:
@@ -16,7 +25,7 @@ def access_submission_grading(*, user: User, submission: Submission) -> bool:
         return True
     if membership is not None and submission.student_id == user.pk:
         return False
-    raise PermissionDenied("This is not your submission.")
+    raise Forbidden("This is not your submission.")
 
 
 def access_job(*, user: User, job: GradingJob) -> bool:
@@ -26,14 +35,20 @@ def access_job(*, user: User, job: GradingJob) -> bool:
     membership = course_membership(user=user, course=job.suite.assignment.course)
     if membership is not None and membership.is_staff_role:
         return True
-    raise PermissionDenied("Only the course's teachers can see suite trials.")
+    raise Forbidden("Only the course's teachers can see suite trials.")
 
 
-def require_suite_manager(*, user: User, course: Course) -> None:
+def require_suite_manager(*, user: User, course: Course) -> Membership:
     """Suites, reruns and trials are the examiner's."""
-    require_instructor(user=user, course=course)
+    membership = _membership(user=user, course=course)
+    if not membership.is_instructor:
+        raise Forbidden("Only the examiner can do this.")
+    return membership
 
 
-def require_grading_staff(*, user: User, course: Course) -> None:
-    """Grading one submission again is for any of the course's teachers (TA or examiner)."""
-    require_staff(user=user, course=course)
+def require_grading_staff(*, user: User, course: Course) -> Membership:
+    """Grading one submission again, and the queue's page, are for any of the course's teachers (TA or examiner)."""
+    membership = _membership(user=user, course=course)
+    if not membership.is_staff_role:
+        raise Forbidden("Only the course's teachers can do this.")
+    return membership

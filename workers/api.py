@@ -4,15 +4,15 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import MultiPartParser
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from assignments.models import Assignment, Submission
 from coursesite.access import access_course
+from coursesite.requests import AuthedRequest
 
 from . import access, selectors, services
-from .models import Suite
+from .models import MAX_RUNS_PER_DAY, MIN_RUNS_PER_DAY, Suite
 
 
 class GradingTestOutputSerializer(serializers.Serializer):
@@ -70,7 +70,7 @@ class SubmissionGradingApi(APIView):
         job = GradingJobOutputSerializer(allow_null=True, help_text="The latest autograder run; null if none")
 
     @extend_schema(responses=SubmissionGradingOutputSerializer, summary="A submission's latest autograder run")
-    def get(self, request: Request, code: str, submission_id: int) -> Response:
+    def get(self, request: AuthedRequest, code: str, submission_id: int) -> Response:
         course, _ = access_course(user=request.user, code=code)
         submission = get_object_or_404(
             Submission.objects.select_related("assignment__course"), pk=submission_id, assignment__course=course
@@ -91,9 +91,8 @@ class SubmissionRerunApi(APIView):
         responses={202: GradingRerunOutputSerializer, 400: dict, 403: dict, 404: dict},
         summary="Grade one submission again with the active suite (staff; not counted against the student)",
     )
-    def post(self, request: Request, code: str, submission_id: int) -> Response:
+    def post(self, request: AuthedRequest, code: str, submission_id: int) -> Response:
         course, _ = access_course(user=request.user, code=code)
-        access.require_grading_staff(user=request.user, course=course)
         submission = get_object_or_404(
             Submission.objects.select_related("assignment__course"), pk=submission_id, assignment__course=course
         )
@@ -119,10 +118,17 @@ class SuiteOutputSerializer(serializers.Serializer):
     runs_per_day = serializers.IntegerField()
 
 
-def _assignment(request: Request, code: str, number: int) -> Assignment:
+def _assignment(request: AuthedRequest, code: str, number: int) -> Assignment:
+    """The course's assignment (the services check who may change its suites)."""
     course, _ = access_course(user=request.user, code=code)
-    access.require_suite_manager(user=request.user, course=course)
     return get_object_or_404(Assignment.objects.select_related("course"), course=course, number=number)
+
+
+def _managed_assignment(request: AuthedRequest, code: str, number: int) -> Assignment:
+    """The assignment, for the reads only its examiner may make (no service to ask)."""
+    assignment = _assignment(request, code, number)
+    access.require_suite_manager(user=request.user, course=assignment.course)
+    return assignment
 
 
 class SuiteApi(APIView):
@@ -130,11 +136,11 @@ class SuiteApi(APIView):
 
     class SuiteUploadInputSerializer(serializers.Serializer):
         suite = serializers.FileField(help_text="A zip of the suite folder (suite.toml, tests/, public_data/, ...)")
-        runs_per_day = serializers.IntegerField(required=False, min_value=1, max_value=1000)
+        runs_per_day = serializers.IntegerField(required=False, min_value=MIN_RUNS_PER_DAY, max_value=MAX_RUNS_PER_DAY)
 
     @extend_schema(responses=SuiteOutputSerializer(many=True), summary="The assignment's suite versions")
-    def get(self, request: Request, code: str, number: int) -> Response:
-        assignment = _assignment(request, code, number)
+    def get(self, request: AuthedRequest, code: str, number: int) -> Response:
+        assignment = _managed_assignment(request, code, number)
         return Response(SuiteOutputSerializer(selectors.suites_of(assignment=assignment), many=True).data)
 
     @extend_schema(
@@ -142,7 +148,7 @@ class SuiteApi(APIView):
         responses={201: SuiteOutputSerializer, 400: dict},
         summary="Upload a new suite version, as a draft (students are graded by it once it is activated)",
     )
-    def post(self, request: Request, code: str, number: int) -> Response:
+    def post(self, request: AuthedRequest, code: str, number: int) -> Response:
         assignment = _assignment(request, code, number)
         data = self.SuiteUploadInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -161,7 +167,7 @@ class SuiteActivateApi(APIView):
         responses={200: SuiteOutputSerializer, 403: dict, 404: dict},
         summary="Make a suite version the live one (it grades students' new submissions; then rerun everyone)",
     )
-    def post(self, request: Request, code: str, number: int, version: int) -> Response:
+    def post(self, request: AuthedRequest, code: str, number: int, version: int) -> Response:
         assignment = _assignment(request, code, number)
         suite = get_object_or_404(Suite, assignment=assignment, version=version)
         return Response(SuiteOutputSerializer(services.suite_activate(suite=suite, by=request.user)).data)
@@ -176,8 +182,8 @@ class RerunApi(APIView):
         total = serializers.IntegerField()
 
     @extend_schema(responses={200: RerunOutputSerializer, 404: dict}, summary="Progress of the latest rerun")
-    def get(self, request: Request, code: str, number: int) -> Response:
-        assignment = _assignment(request, code, number)
+    def get(self, request: AuthedRequest, code: str, number: int) -> Response:
+        assignment = _managed_assignment(request, code, number)
         progress = selectors.rerun_progress(assignment=assignment)
         if progress is None:
             return Response({"detail": "No rerun yet."}, status=status.HTTP_404_NOT_FOUND)
@@ -188,7 +194,7 @@ class RerunApi(APIView):
         responses={202: RerunOutputSerializer, 400: dict},
         summary="Rerun everyone's latest submission with the active suite (lowest priority)",
     )
-    def post(self, request: Request, code: str, number: int) -> Response:
+    def post(self, request: AuthedRequest, code: str, number: int) -> Response:
         assignment = _assignment(request, code, number)
         services.grading_rerun_all(assignment=assignment, by=request.user)
         progress = selectors.rerun_progress(assignment=assignment)
@@ -224,7 +230,7 @@ class QueueApi(APIView):
         warning = serializers.BooleanField(help_text="The oldest waiting job has waited longer than warn_after_s")
 
     @extend_schema(responses={200: QueueOutputSerializer, 403: dict}, summary="The autograder's queue (staff)")
-    def get(self, request: Request, code: str) -> Response:
+    def get(self, request: AuthedRequest, code: str) -> Response:
         course, _ = access_course(user=request.user, code=code)
         access.require_grading_staff(user=request.user, course=course)
         overview = selectors.queue_overview(course=course)

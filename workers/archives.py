@@ -9,6 +9,9 @@ from pathlib import Path, PurePosixPath
 MB = 1024 * 1024
 SUITE_MAX_UNPACKED = 500 * MB
 SUITE_MAX_FILES = 5000
+# A student's code zip: checked at upload (assignments.archives.check_zip) and again when the judge unpacks it.
+SUBMISSION_MAX_UNPACKED = 200 * MB
+SUBMISSION_MAX_FILES = 2000
 
 
 class ArchiveError(ValueError):
