@@ -1,5 +1,7 @@
 """REST API of the autograder: a submission's grading (visibility-filtered), grading it again, suites, reruns."""
 
+from typing import Any
+
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -15,7 +17,7 @@ from . import access, selectors, services
 from .models import MAX_RUNS_PER_DAY, MIN_RUNS_PER_DAY, Suite
 
 
-class GradingTestOutputSerializer(serializers.Serializer):
+class GradingTestOutputSerializer(serializers.Serializer[Any]):
     name = serializers.CharField()
     status = serializers.CharField(
         help_text="passed | failed | error | timeout | skipped (hidden tests: passed | failed | skipped)"
@@ -29,7 +31,7 @@ class GradingTestOutputSerializer(serializers.Serializer):
     details = serializers.CharField(required=False, help_text="Staff only: the judge's traceback and full text")
 
 
-class GradingEstimateOutputSerializer(serializers.Serializer):
+class GradingEstimateOutputSerializer(serializers.Serializer[Any]):
     starts_at = serializers.DateTimeField(allow_null=True, help_text="About when grading starts (null: delayed)")
     ends_at = serializers.DateTimeField(allow_null=True)
     worker_slots = serializers.IntegerField(help_text="Live worker slots serving the job's queue")
@@ -38,7 +40,7 @@ class GradingEstimateOutputSerializer(serializers.Serializer):
     delayed = serializers.BooleanField(help_text="No live worker serves the queue: grading is delayed")
 
 
-class GradingJobOutputSerializer(serializers.Serializer):
+class GradingJobOutputSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     attempt = serializers.IntegerField()
     trigger = serializers.CharField()
@@ -65,7 +67,7 @@ class GradingJobOutputSerializer(serializers.Serializer):
 
 
 class SubmissionGradingApi(APIView):
-    class SubmissionGradingOutputSerializer(serializers.Serializer):
+    class SubmissionGradingOutputSerializer(serializers.Serializer[Any]):
         submission = serializers.IntegerField()
         job = GradingJobOutputSerializer(allow_null=True, help_text="The latest autograder run; null if none")
 
@@ -82,7 +84,7 @@ class SubmissionGradingApi(APIView):
 
 
 class SubmissionRerunApi(APIView):
-    class GradingRerunOutputSerializer(serializers.Serializer):
+    class GradingRerunOutputSerializer(serializers.Serializer[Any]):
         submission = serializers.IntegerField()
         job = GradingJobOutputSerializer(help_text="The new autograder run (staff's view)")
 
@@ -102,14 +104,15 @@ class SubmissionRerunApi(APIView):
         return Response(self.GradingRerunOutputSerializer(data).data, status=status.HTTP_202_ACCEPTED)
 
 
-class SuiteOutputSerializer(serializers.Serializer):
+class SuiteOutputSerializer(serializers.Serializer[Any]):
     version = serializers.IntegerField()
     is_active = serializers.BooleanField()
     name = serializers.CharField()
     queue = serializers.CharField()
     sha256 = serializers.CharField()
     uploaded_at = serializers.DateTimeField()
-    required = serializers.ListField(child=serializers.CharField())
+    # The suite's own field (its required functions), which shadows Field.required for the type checker only.
+    required = serializers.ListField(child=serializers.CharField())  # type: ignore[assignment]
     runtime = serializers.CharField(help_text="The grading runtime it names (python3.12, torch, ...)")
     functions = serializers.DictField(help_text="{function: {signature, call, aliases}} as suite.toml declares")
     limits = serializers.DictField()
@@ -134,7 +137,7 @@ def _managed_assignment(request: AuthedRequest, code: str, number: int) -> Assig
 class SuiteApi(APIView):
     parser_classes = [MultiPartParser]
 
-    class SuiteUploadInputSerializer(serializers.Serializer):
+    class SuiteUploadInputSerializer(serializers.Serializer[Any]):
         suite = serializers.FileField(help_text="A zip of the suite folder (suite.toml, tests/, public_data/, ...)")
         runs_per_day = serializers.IntegerField(required=False, min_value=MIN_RUNS_PER_DAY, max_value=MAX_RUNS_PER_DAY)
 
@@ -174,7 +177,7 @@ class SuiteActivateApi(APIView):
 
 
 class RerunApi(APIView):
-    class RerunOutputSerializer(serializers.Serializer):
+    class RerunOutputSerializer(serializers.Serializer[Any]):
         suite_version = serializers.IntegerField(source="rerun.suite.version")
         requested_at = serializers.DateTimeField(source="rerun.requested_at")
         done = serializers.IntegerField()
@@ -201,14 +204,14 @@ class RerunApi(APIView):
         return Response(self.RerunOutputSerializer(progress).data, status=status.HTTP_202_ACCEPTED)
 
 
-class QueueRowOutputSerializer(serializers.Serializer):
+class QueueRowOutputSerializer(serializers.Serializer[Any]):
     queue = serializers.CharField()
     waiting = serializers.IntegerField(help_text="This course's jobs waiting")
     waiting_all = serializers.IntegerField(help_text="Every course's jobs waiting (the workers are shared)")
     oldest_s = serializers.FloatField(allow_null=True, help_text="Age of this course's oldest waiting job")
 
 
-class WorkerRowOutputSerializer(serializers.Serializer):
+class WorkerRowOutputSerializer(serializers.Serializer[Any]):
     hostname = serializers.CharField()
     queues = serializers.ListField(child=serializers.CharField())
     slots = serializers.IntegerField()
@@ -218,7 +221,7 @@ class WorkerRowOutputSerializer(serializers.Serializer):
 
 
 class QueueApi(APIView):
-    class QueueOutputSerializer(serializers.Serializer):
+    class QueueOutputSerializer(serializers.Serializer[Any]):
         queues = QueueRowOutputSerializer(many=True)
         workers = WorkerRowOutputSerializer(many=True)
         workers_alive = serializers.IntegerField()

@@ -7,7 +7,7 @@ import shutil
 import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, cast
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -58,8 +58,8 @@ def fetch_suite(suite: Suite) -> Path:
     if (target / ".complete").is_file():
         return suite_root(target)
     scratch = Path(tempfile.mkdtemp(prefix=f".{suite.sha256[:12]}-", dir=cache))
-    with default_storage.open(suite.archive.name, "rb") as archive:
-        safe_extract(archive, scratch)
+    with default_storage.open(str(suite.archive.name), "rb") as archive:
+        safe_extract(cast(IO[bytes], archive), scratch)  # a File reads like one
     _protect(scratch)
     (scratch / ".complete").touch()
     try:
@@ -71,7 +71,10 @@ def fetch_suite(suite: Suite) -> Path:
 
 def fetch_source(job: GradingJob, folder: Path) -> Path:
     """The submission's zip (or the staff's trial file) copied from the storage into `folder`."""
-    name = job.trial_file.name if job.trigger == GradingJob.Trigger.TRIAL else job.submission.code.name  # type: ignore[union-attr]
+    if job.trigger == GradingJob.Trigger.TRIAL or job.submission is None:
+        name = str(job.trial_file.name)
+    else:
+        name = str(job.submission.code.name)
     suffix = Path(name).suffix.lower() or ".zip"
     target = folder / f"submission{suffix}"
     with default_storage.open(name, "rb") as source, target.open("wb") as sink:

@@ -77,6 +77,8 @@ def serve_queues_in_order() -> None:
     cycle at the first queue on every take makes the order strict. Transports with a cycle of their own (SQS,
     pgmq) and Redis (which blocks on BRPOP in queue order) are not touched.
     """
+    from queue import Empty
+
     from kombu.transport.virtual import base
     from kombu.utils.scheduling import FairCycle
 
@@ -89,7 +91,7 @@ def serve_queues_in_order() -> None:
             return super().get(callback, **kwargs)
 
     def _reset_cycle(self) -> None:  # type: ignore[no-untyped-def]
-        self._cycle = InOrderCycle(self._get_and_deliver, self._active_queues, base.Empty)
+        self._cycle = InOrderCycle(self._get_and_deliver, self._active_queues, Empty)
 
-    base.Channel._reset_cycle = _reset_cycle
-    base.Channel._coursesite_in_order = True
+    base.Channel._reset_cycle = _reset_cycle  # type: ignore[method-assign]
+    base.Channel._coursesite_in_order = True  # type: ignore[attr-defined]

@@ -121,9 +121,11 @@ def _send(job_id: int, dispatch: int, queue: str, priority: int, countdown: floa
         state=State.QUEUED, queued_at=now, version=F("version") + 1
     )
     try:
-        signature(GRADE_TASK, args=[job_id, dispatch], app=current_app).apply_async(
-            queue=queue, priority=priority, countdown=countdown or None
-        )
+        task = signature(GRADE_TASK, args=(job_id, dispatch), app=current_app)
+        if countdown:
+            task.apply_async(queue=queue, priority=priority, countdown=countdown)
+        else:
+            task.apply_async(queue=queue, priority=priority)
     except Exception:  # the broker is unreachable: leave the job for the watchdog
         log.exception("could not send grading job %s to the broker", job_id)
         GradingJob.objects.filter(pk=job_id, dispatch=dispatch, state=State.QUEUED).update(

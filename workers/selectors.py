@@ -373,7 +373,7 @@ def rerun_progress(*, assignment: Assignment) -> RerunProgress | None:
     )
     if rerun is None:
         return None
-    return RerunProgress(rerun, rerun.done, rerun.failed, rerun.total)  # type: ignore[attr-defined]
+    return RerunProgress(rerun, rerun.done, rerun.failed, rerun.total)
 
 
 def rerun_offered(*, assignment: Assignment, active: Suite | None) -> bool:
@@ -467,8 +467,8 @@ def queue_overview(*, course: Course, now: dt.datetime | None = None) -> QueueOv
     """The staff queue page: four queries, whatever the number of jobs or workers."""
     now = now or timezone.now()
     mine = Q(suite__assignment__course=course)
-    rows = {
-        row["queue"]: row
+    rows: dict[str, dict[str, Any]] = {
+        row["queue"]: dict(row)
         for row in GradingJob.objects.filter(state__in=GradingJob.WAITING_STATES)
         .order_by()
         .values("queue")

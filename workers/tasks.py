@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 
 @shared_task(bind=True, name="workers.heartbeat")
-def heartbeat(self: Task, queue: str = "cpu") -> str:
+def heartbeat(self: Task[Any, Any], queue: str = "cpu") -> str:
     """Record that a worker on `queue` is alive; staff pages and the smoke test read it."""
     hostname = self.request.hostname or "unknown"
     WorkerHeartbeat.objects.update_or_create(hostname=hostname, queue=queue, defaults={"seen_at": timezone.now()})
@@ -136,7 +136,7 @@ def run_job(job_id: int, dispatch: int, worker: str) -> GradingJob | None:
 
 
 @shared_task(bind=True, name=lifecycle.GRADE_TASK, acks_late=True, reject_on_worker_lost=True)
-def grade(self: Task, job_id: int, dispatch: int) -> str:
+def grade(self: Task[Any, Any], job_id: int, dispatch: int) -> str:
     """Grade one job. The message is acknowledged only after the result is stored (acks_late)."""
     close_old_connections()
     job = run_job(job_id, dispatch, self.request.hostname or "unknown")

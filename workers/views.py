@@ -35,9 +35,9 @@ def job_fragment(request: AuthedHttpRequest, code: str, job_id: int) -> HttpResp
     costs a 304 from one or two small queries (the ETag is the viewer's own, see selectors.job_poll_etag)."""
     etag = selectors.job_poll_etag(job_id=job_id, code=code, user=request.user)
     if etag is not None and etag in [tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")]:
-        response = HttpResponseNotModified()
-        response["ETag"] = etag
-        return response
+        unchanged = HttpResponseNotModified()
+        unchanged["ETag"] = etag
+        return unchanged
     course, _ = course_page(request, code)
     job = _job_in_course(code, job_id)
     staff = access.access_job(user=request.user, job=job)
