@@ -204,7 +204,7 @@ def assignment_analytics(*, assignment: Assignment) -> Analytics:
         reviewed=len(reviewed),
         review_passed=review_passed,
         graded=len(chosen),
-        autograder_passed=outcomes.get("passed", 0),
+        autograder_passed=outcomes.get(GradingJob.Outcome.PASSED, 0),
         missing=[row for row in students if row.user_id not in submitted_students],
         max_score=max_score,
         scores=scores,
