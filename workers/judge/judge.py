@@ -322,15 +322,10 @@ def main(argv: list[str] | None = None) -> int:
         except SuiteError as error:
             # The suite itself is unusable (a test file with a SyntaxError under this Python, ...): the same on
             # every try, so the worker reports it at once, with every problem, instead of retrying.
-            summary: JudgeSummary = {
-                "kind": "summary",
-                "outcome": Outcome.INFRASTRUCTURE_ERROR,
-                "infrastructure": str(error),
-            }
-            _emit(results, {**summary, "infrastructure_fault": FAULT_SUITE, "suite_problems": error.problems})
+            _emit(results, _broken(str(error), fault=FAULT_SUITE, problems=error.problems))
             return 2
         except (InfrastructureError, OSError, ValueError) as error:
-            _emit(results, {"kind": "summary", "outcome": Outcome.INFRASTRUCTURE_ERROR, "infrastructure": str(error)})
+            _emit(results, _broken(str(error)))
             return 2
 
 
@@ -339,22 +334,23 @@ def _judge(suite: Suite, submission: Path, results: IO[str], figures: Path, gpu:
     try:
         grade(suite, submission, results, figures, gpu)
     except InfrastructureError as error:
-        _emit(results, {"kind": "summary", "outcome": Outcome.INFRASTRUCTURE_ERROR, "infrastructure": str(error)})
+        _emit(results, _broken(str(error)))
         return 2
     except MemoryError:
         raise  # the launcher's exit status says so; nothing more can be allocated here
     except Exception:
-        # A judge crash is never the student's fault.
-        _emit(
-            results,
-            {
-                "kind": "summary",
-                "outcome": Outcome.INFRASTRUCTURE_ERROR,
-                "infrastructure": traceback.format_exc()[-3000:],
-            },
-        )
+        _emit(results, _broken(traceback.format_exc()[-3000:]))  # a judge crash is never the student's fault
         return 3
     return 0
+
+
+def _broken(words: str, *, fault: Fault | None = None, problems: list[str] | None = None) -> JudgeSummary:
+    """The summary of a judge that could not grade at all (staff read `words`; the worker retries it, or, for a
+    broken suite, reports it at once)."""
+    summary = JudgeSummary(kind="summary", outcome=Outcome.INFRASTRUCTURE_ERROR, infrastructure=words)
+    if fault is not None:
+        summary["infrastructure_fault"], summary["suite_problems"] = fault, list(problems or [])
+    return summary
 
 
 if __name__ == "__main__":
