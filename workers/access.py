@@ -3,6 +3,8 @@
 Every public service of workers.services asks here first. A course you are not in is NotFound (404); a member
 without the needed role, or another student's grading, is Forbidden (403)."""
 
+from collections.abc import Callable
+
 from assignments.models import Submission
 from coursesite.access import course_membership
 from coursesite.errors import Forbidden, NotFound
@@ -11,10 +13,13 @@ from coursesite.models import Course, Membership, User
 from .models import GradingJob
 
 
-def _membership(*, user: User, course: Course) -> Membership:
+def _require(*, user: User, course: Course, role: Callable[[Membership], bool], words: str) -> Membership:
+    """The user's membership of the course, which must have `role`: else NotFound (not in it) or Forbidden."""
     membership = course_membership(user=user, course=course)
     if membership is None:
         raise NotFound("No such course, or you are not registered in it.")
+    if not role(membership):
+        raise Forbidden(words)
     return membership
 
 
@@ -40,15 +45,10 @@ def access_job(*, user: User, job: GradingJob) -> bool:
 
 def require_suite_manager(*, user: User, course: Course) -> Membership:
     """Suites, reruns and trials are the examiner's."""
-    membership = _membership(user=user, course=course)
-    if not membership.is_instructor:
-        raise Forbidden("Only the examiner can do this.")
-    return membership
+    return _require(user=user, course=course, role=lambda m: m.is_instructor, words="Only the examiner can do this.")
 
 
 def require_grading_staff(*, user: User, course: Course) -> Membership:
     """Grading one submission again, and the queue's page, are for any of the course's teachers (TA or examiner)."""
-    membership = _membership(user=user, course=course)
-    if not membership.is_staff_role:
-        raise Forbidden("Only the course's teachers can do this.")
-    return membership
+    words = "Only the course's teachers can do this."
+    return _require(user=user, course=course, role=lambda m: m.is_staff_role, words=words)
