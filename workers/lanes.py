@@ -6,7 +6,7 @@ Each kind of hardware has three queues, served strictly in this order by a worke
 first runs (`cpu`, `gpu`), a student's re-runs while an earlier run of theirs is still being graded (`cpu-again`,
 `gpu-again`), and staff reruns of everyone (`rerun`, `gpu-rerun`). Messages also carry a matching priority, which
 the Redis transport honours before the queue order. The watchdog moves a job that waited longer than
-GRADING_PROMOTE_AFTER_S up one queue (see services.jobs_promote_aged), so nothing starves.
+GRADING_PROMOTE_AFTER_S up one queue (see lifecycle.jobs_promote_aged), so nothing starves.
 """
 
 from collections.abc import Iterable
