@@ -13,11 +13,11 @@ from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
 
 from coursesite.uploads import MB, check_size
-from workers.archives import SYMLINK, UNSAFE_PATH, member_problem
+from workers.archives import SUBMISSION_MAX_FILES, SUBMISSION_MAX_UNPACKED, SYMLINK, UNSAFE_PATH, member_problem
 
 CODE_MAX_BYTES = 50 * MB
-ZIP_MAX_ENTRIES = 2000
-ZIP_MAX_UNCOMPRESSED = 200 * MB
+ZIP_MAX_ENTRIES = SUBMISSION_MAX_FILES  # the judge unpacks with the same limits (workers.judge.local)
+ZIP_MAX_UNCOMPRESSED = SUBMISSION_MAX_UNPACKED
 LOOSE_EXTENSIONS = (".py", ".ipynb")
 # Fixed timestamps inside packed archives, so the same files always give the same archive (and content hash).
 _PACKED_DATE = (1980, 1, 1, 0, 0, 0)

@@ -141,7 +141,7 @@ def assignment_analytics(*, assignment: Assignment) -> Analytics:
     for job in jobs:
         if job["queue_wait"] is not None:
             queue_seconds.append(max(0.0, job["queue_wait"].total_seconds()))
-        if job["state"] != GradingJob.State.FINISHED or job["outcome"] == "infrastructure_error":
+        if job["state"] != GradingJob.State.FINISHED or job["outcome"] == GradingJob.Outcome.INFRASTRUCTURE_ERROR:
             continue
         if job["grading_time"] is not None:
             grading_seconds.append(max(0.0, job["grading_time"].total_seconds()))
@@ -205,7 +205,7 @@ def assignment_analytics(*, assignment: Assignment) -> Analytics:
         reviewed=len(reviewed),
         review_passed=review_passed,
         graded=len(chosen),
-        autograder_passed=outcomes.get("passed", 0),
+        autograder_passed=outcomes.get(GradingJob.Outcome.PASSED, 0),
         missing=[row for row in students if row.user_id not in submitted_students],
         max_score=max_score,
         scores=scores,

@@ -1,21 +1,23 @@
 """REST API of the autograder: a submission's grading (visibility-filtered), grading it again, suites, reruns."""
 
+from typing import Any
+
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import MultiPartParser
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from assignments.models import Assignment, Submission
 from coursesite.access import access_course
+from coursesite.requests import AuthedRequest
 
 from . import access, selectors, services
-from .models import Suite
+from .models import MAX_RUNS_PER_DAY, MIN_RUNS_PER_DAY, Suite
 
 
-class GradingTestOutputSerializer(serializers.Serializer):
+class GradingTestOutputSerializer(serializers.Serializer[Any]):
     name = serializers.CharField()
     status = serializers.CharField(
         help_text="passed | failed | error | timeout | skipped (hidden tests: passed | failed | skipped)"
@@ -29,7 +31,7 @@ class GradingTestOutputSerializer(serializers.Serializer):
     details = serializers.CharField(required=False, help_text="Staff only: the judge's traceback and full text")
 
 
-class GradingEstimateOutputSerializer(serializers.Serializer):
+class GradingEstimateOutputSerializer(serializers.Serializer[Any]):
     starts_at = serializers.DateTimeField(allow_null=True, help_text="About when grading starts (null: delayed)")
     ends_at = serializers.DateTimeField(allow_null=True)
     worker_slots = serializers.IntegerField(help_text="Live worker slots serving the job's queue")
@@ -38,7 +40,7 @@ class GradingEstimateOutputSerializer(serializers.Serializer):
     delayed = serializers.BooleanField(help_text="No live worker serves the queue: grading is delayed")
 
 
-class GradingJobOutputSerializer(serializers.Serializer):
+class GradingJobOutputSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     attempt = serializers.IntegerField()
     trigger = serializers.CharField()
@@ -65,12 +67,12 @@ class GradingJobOutputSerializer(serializers.Serializer):
 
 
 class SubmissionGradingApi(APIView):
-    class SubmissionGradingOutputSerializer(serializers.Serializer):
+    class SubmissionGradingOutputSerializer(serializers.Serializer[Any]):
         submission = serializers.IntegerField()
         job = GradingJobOutputSerializer(allow_null=True, help_text="The latest autograder run; null if none")
 
     @extend_schema(responses=SubmissionGradingOutputSerializer, summary="A submission's latest autograder run")
-    def get(self, request: Request, code: str, submission_id: int) -> Response:
+    def get(self, request: AuthedRequest, code: str, submission_id: int) -> Response:
         course, _ = access_course(user=request.user, code=code)
         submission = get_object_or_404(
             Submission.objects.select_related("assignment__course"), pk=submission_id, assignment__course=course
@@ -82,7 +84,7 @@ class SubmissionGradingApi(APIView):
 
 
 class SubmissionRerunApi(APIView):
-    class GradingRerunOutputSerializer(serializers.Serializer):
+    class GradingRerunOutputSerializer(serializers.Serializer[Any]):
         submission = serializers.IntegerField()
         job = GradingJobOutputSerializer(help_text="The new autograder run (staff's view)")
 
@@ -91,9 +93,8 @@ class SubmissionRerunApi(APIView):
         responses={202: GradingRerunOutputSerializer, 400: dict, 403: dict, 404: dict},
         summary="Grade one submission again with the active suite (staff; not counted against the student)",
     )
-    def post(self, request: Request, code: str, submission_id: int) -> Response:
+    def post(self, request: AuthedRequest, code: str, submission_id: int) -> Response:
         course, _ = access_course(user=request.user, code=code)
-        access.require_grading_staff(user=request.user, course=course)
         submission = get_object_or_404(
             Submission.objects.select_related("assignment__course"), pk=submission_id, assignment__course=course
         )
@@ -103,14 +104,15 @@ class SubmissionRerunApi(APIView):
         return Response(self.GradingRerunOutputSerializer(data).data, status=status.HTTP_202_ACCEPTED)
 
 
-class SuiteOutputSerializer(serializers.Serializer):
+class SuiteOutputSerializer(serializers.Serializer[Any]):
     version = serializers.IntegerField()
     is_active = serializers.BooleanField()
     name = serializers.CharField()
     queue = serializers.CharField()
     sha256 = serializers.CharField()
     uploaded_at = serializers.DateTimeField()
-    required = serializers.ListField(child=serializers.CharField())
+    # The suite's own field (its required functions), which shadows Field.required for the type checker only.
+    required = serializers.ListField(child=serializers.CharField())  # type: ignore[assignment]
     runtime = serializers.CharField(help_text="The grading runtime it names (python3.12, torch, ...)")
     functions = serializers.DictField(help_text="{function: {signature, call, aliases}} as suite.toml declares")
     limits = serializers.DictField()
@@ -119,22 +121,29 @@ class SuiteOutputSerializer(serializers.Serializer):
     runs_per_day = serializers.IntegerField()
 
 
-def _assignment(request: Request, code: str, number: int) -> Assignment:
+def _assignment(request: AuthedRequest, code: str, number: int) -> Assignment:
+    """The course's assignment (the services check who may change its suites)."""
     course, _ = access_course(user=request.user, code=code)
-    access.require_suite_manager(user=request.user, course=course)
     return get_object_or_404(Assignment.objects.select_related("course"), course=course, number=number)
+
+
+def _managed_assignment(request: AuthedRequest, code: str, number: int) -> Assignment:
+    """The assignment, for the reads only its examiner may make (no service to ask)."""
+    assignment = _assignment(request, code, number)
+    access.require_suite_manager(user=request.user, course=assignment.course)
+    return assignment
 
 
 class SuiteApi(APIView):
     parser_classes = [MultiPartParser]
 
-    class SuiteUploadInputSerializer(serializers.Serializer):
+    class SuiteUploadInputSerializer(serializers.Serializer[Any]):
         suite = serializers.FileField(help_text="A zip of the suite folder (suite.toml, tests/, public_data/, ...)")
-        runs_per_day = serializers.IntegerField(required=False, min_value=1, max_value=1000)
+        runs_per_day = serializers.IntegerField(required=False, min_value=MIN_RUNS_PER_DAY, max_value=MAX_RUNS_PER_DAY)
 
     @extend_schema(responses=SuiteOutputSerializer(many=True), summary="The assignment's suite versions")
-    def get(self, request: Request, code: str, number: int) -> Response:
-        assignment = _assignment(request, code, number)
+    def get(self, request: AuthedRequest, code: str, number: int) -> Response:
+        assignment = _managed_assignment(request, code, number)
         return Response(SuiteOutputSerializer(selectors.suites_of(assignment=assignment), many=True).data)
 
     @extend_schema(
@@ -142,7 +151,7 @@ class SuiteApi(APIView):
         responses={201: SuiteOutputSerializer, 400: dict},
         summary="Upload a new suite version, as a draft (students are graded by it once it is activated)",
     )
-    def post(self, request: Request, code: str, number: int) -> Response:
+    def post(self, request: AuthedRequest, code: str, number: int) -> Response:
         assignment = _assignment(request, code, number)
         data = self.SuiteUploadInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -161,14 +170,14 @@ class SuiteActivateApi(APIView):
         responses={200: SuiteOutputSerializer, 403: dict, 404: dict},
         summary="Make a suite version the live one (it grades students' new submissions; then rerun everyone)",
     )
-    def post(self, request: Request, code: str, number: int, version: int) -> Response:
+    def post(self, request: AuthedRequest, code: str, number: int, version: int) -> Response:
         assignment = _assignment(request, code, number)
         suite = get_object_or_404(Suite, assignment=assignment, version=version)
         return Response(SuiteOutputSerializer(services.suite_activate(suite=suite, by=request.user)).data)
 
 
 class RerunApi(APIView):
-    class RerunOutputSerializer(serializers.Serializer):
+    class RerunOutputSerializer(serializers.Serializer[Any]):
         suite_version = serializers.IntegerField(source="rerun.suite.version")
         requested_at = serializers.DateTimeField(source="rerun.requested_at")
         done = serializers.IntegerField()
@@ -176,8 +185,8 @@ class RerunApi(APIView):
         total = serializers.IntegerField()
 
     @extend_schema(responses={200: RerunOutputSerializer, 404: dict}, summary="Progress of the latest rerun")
-    def get(self, request: Request, code: str, number: int) -> Response:
-        assignment = _assignment(request, code, number)
+    def get(self, request: AuthedRequest, code: str, number: int) -> Response:
+        assignment = _managed_assignment(request, code, number)
         progress = selectors.rerun_progress(assignment=assignment)
         if progress is None:
             return Response({"detail": "No rerun yet."}, status=status.HTTP_404_NOT_FOUND)
@@ -188,21 +197,21 @@ class RerunApi(APIView):
         responses={202: RerunOutputSerializer, 400: dict},
         summary="Rerun everyone's latest submission with the active suite (lowest priority)",
     )
-    def post(self, request: Request, code: str, number: int) -> Response:
+    def post(self, request: AuthedRequest, code: str, number: int) -> Response:
         assignment = _assignment(request, code, number)
         services.grading_rerun_all(assignment=assignment, by=request.user)
         progress = selectors.rerun_progress(assignment=assignment)
         return Response(self.RerunOutputSerializer(progress).data, status=status.HTTP_202_ACCEPTED)
 
 
-class QueueRowOutputSerializer(serializers.Serializer):
+class QueueRowOutputSerializer(serializers.Serializer[Any]):
     queue = serializers.CharField()
     waiting = serializers.IntegerField(help_text="This course's jobs waiting")
     waiting_all = serializers.IntegerField(help_text="Every course's jobs waiting (the workers are shared)")
     oldest_s = serializers.FloatField(allow_null=True, help_text="Age of this course's oldest waiting job")
 
 
-class WorkerRowOutputSerializer(serializers.Serializer):
+class WorkerRowOutputSerializer(serializers.Serializer[Any]):
     hostname = serializers.CharField()
     queues = serializers.ListField(child=serializers.CharField())
     slots = serializers.IntegerField()
@@ -212,7 +221,7 @@ class WorkerRowOutputSerializer(serializers.Serializer):
 
 
 class QueueApi(APIView):
-    class QueueOutputSerializer(serializers.Serializer):
+    class QueueOutputSerializer(serializers.Serializer[Any]):
         queues = QueueRowOutputSerializer(many=True)
         workers = WorkerRowOutputSerializer(many=True)
         workers_alive = serializers.IntegerField()
@@ -224,7 +233,7 @@ class QueueApi(APIView):
         warning = serializers.BooleanField(help_text="The oldest waiting job has waited longer than warn_after_s")
 
     @extend_schema(responses={200: QueueOutputSerializer, 403: dict}, summary="The autograder's queue (staff)")
-    def get(self, request: Request, code: str) -> Response:
+    def get(self, request: AuthedRequest, code: str) -> Response:
         course, _ = access_course(user=request.user, code=code)
         access.require_grading_staff(user=request.user, course=course)
         overview = selectors.queue_overview(course=course)

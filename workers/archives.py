@@ -5,10 +5,14 @@ import os
 import shutil
 import zipfile
 from pathlib import Path, PurePosixPath
+from typing import IO
 
 MB = 1024 * 1024
 SUITE_MAX_UNPACKED = 500 * MB
 SUITE_MAX_FILES = 5000
+# A student's code zip: checked at upload (assignments.archives.check_zip) and again when the judge unpacks it.
+SUBMISSION_MAX_UNPACKED = 200 * MB
+SUBMISSION_MAX_FILES = 2000
 
 
 class ArchiveError(ValueError):
@@ -30,11 +34,11 @@ def member_problem(member: zipfile.ZipInfo) -> str | None:
 
 
 def safe_extract(
-    source: Path | io.IOBase, dest: Path, *, max_bytes: int = SUITE_MAX_UNPACKED, max_files: int = SUITE_MAX_FILES
+    source: Path | IO[bytes], dest: Path, *, max_bytes: int = SUITE_MAX_UNPACKED, max_files: int = SUITE_MAX_FILES
 ) -> None:
     """Unpack `source` into `dest`, refusing absolute paths, `..`, links, and archives that unpack too big."""
     try:
-        bundle = zipfile.ZipFile(source)  # type: ignore[arg-type]
+        bundle = zipfile.ZipFile(source)
     except (zipfile.BadZipFile, OSError) as error:
         raise ArchiveError("This is not a zip file (or the zip is damaged).") from error
     with bundle:

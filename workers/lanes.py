@@ -6,7 +6,7 @@ Each kind of hardware has three queues, served strictly in this order by a worke
 first runs (`cpu`, `gpu`), a student's re-runs while an earlier run of theirs is still being graded (`cpu-again`,
 `gpu-again`), and staff reruns of everyone (`rerun`, `gpu-rerun`). Messages also carry a matching priority, which
 the Redis transport honours before the queue order. The watchdog moves a job that waited longer than
-GRADING_PROMOTE_AFTER_S up one queue (see services.jobs_promote_aged), so nothing starves.
+GRADING_PROMOTE_AFTER_S up one queue (see lifecycle.jobs_promote_aged), so nothing starves.
 """
 
 from collections.abc import Iterable
@@ -77,6 +77,8 @@ def serve_queues_in_order() -> None:
     cycle at the first queue on every take makes the order strict. Transports with a cycle of their own (SQS,
     pgmq) and Redis (which blocks on BRPOP in queue order) are not touched.
     """
+    from queue import Empty
+
     from kombu.transport.virtual import base
     from kombu.utils.scheduling import FairCycle
 
@@ -89,7 +91,7 @@ def serve_queues_in_order() -> None:
             return super().get(callback, **kwargs)
 
     def _reset_cycle(self) -> None:  # type: ignore[no-untyped-def]
-        self._cycle = InOrderCycle(self._get_and_deliver, self._active_queues, base.Empty)
+        self._cycle = InOrderCycle(self._get_and_deliver, self._active_queues, Empty)
 
-    base.Channel._reset_cycle = _reset_cycle
-    base.Channel._coursesite_in_order = True
+    base.Channel._reset_cycle = _reset_cycle  # type: ignore[method-assign]
+    base.Channel._coursesite_in_order = True  # type: ignore[attr-defined]

@@ -8,6 +8,7 @@ COURSESITE_METRICS_TOKEN: unset, the URL does not exist (404); set, a scrape mus
 
 import datetime as dt
 from collections.abc import Iterator
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Min, Q, Sum
@@ -25,7 +26,7 @@ DURATION_BUCKETS = (1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600)
 WAIT_BUCKETS = (1, 5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200)
 
 
-def _seconds(value: object) -> float:
+def _seconds(value: dt.timedelta | float | None) -> float:
     """A summed duration as the database returns it (a timedelta; microseconds on some backends)."""
     if isinstance(value, dt.timedelta):
         return value.total_seconds()
@@ -46,8 +47,9 @@ def _histogram(name: str, doc: str, start: str, end: str, buckets: tuple[int, ..
     )
     family = HistogramMetricFamily(name, doc, labels=["queue"])
     for row in rows:
-        cumulative = [(str(float(b)), row[f"le_{b}"]) for b in buckets] + [("+Inf", row["n"])]
-        family.add_metric([row["queue"]], cumulative, sum_value=_seconds(row["total"]))
+        found: dict[str, Any] = dict(row)
+        cumulative = [(str(float(b)), found[f"le_{b}"]) for b in buckets] + [("+Inf", found["n"])]
+        family.add_metric([found["queue"]], cumulative, sum_value=_seconds(found["total"]))
     return family
 
 
@@ -88,13 +90,13 @@ class GradingCollector:
         outcomes = CounterMetricFamily(
             "coursesite_grading_jobs", "Grading jobs that ended, by state and outcome", labels=["state", "outcome"]
         )
-        for row in (
+        for ended in (
             GradingJob.objects.filter(state__in=GradingJob.FINAL_STATES)
             .order_by()
             .values("state", "outcome")
             .annotate(n=Count("pk"))
         ):
-            outcomes.add_metric([row["state"], row["outcome"] or "none"], row["n"])
+            outcomes.add_metric([ended["state"], ended["outcome"] or "none"], ended["n"])
         yield outcomes
         age = GaugeMetricFamily(
             "coursesite_worker_heartbeat_age_seconds",

@@ -5,6 +5,7 @@ from django.db import models
 from django.utils import timezone
 
 from . import lanes
+from .results import OUTCOME_WORDS, Outcome
 
 
 class WorkerHeartbeat(models.Model):
@@ -40,6 +41,7 @@ class Visibility(models.TextChoices):
 
 
 DEFAULT_RUNS_PER_DAY = 10
+MIN_RUNS_PER_DAY, MAX_RUNS_PER_DAY = 1, 1000  # the one rule (workers.services._check_runs_per_day, the API)
 
 
 class Suite(models.Model):
@@ -113,9 +115,11 @@ class GradingJob(models.Model):
         RERUN = "rerun", "Rerun by staff"
         TRIAL = "trial", "Trial of the suite by staff"
 
+    Outcome = Outcome  # workers.results.Outcome: GradingJob.Outcome.INFRASTRUCTURE_ERROR, ...
+
     FINAL_STATES = (State.FINISHED, State.ERROR, State.SKIPPED)
     WAITING_STATES = (State.RECEIVED, State.QUEUED)
-    SUPERSEDED = "superseded"  # the outcome (state SKIPPED) of a queued run replaced by a newer submission
+    SUPERSEDED = Outcome.SUPERSEDED  # the outcome (state SKIPPED) of a queued run replaced by a newer submission
 
     submission = models.ForeignKey(
         "assignments.Submission", null=True, blank=True, on_delete=models.CASCADE, related_name="grading_jobs"
@@ -141,7 +145,9 @@ class GradingJob(models.Model):
     tries = models.PositiveSmallIntegerField(default=0, help_text="Runs started (infrastructure errors retry).")
     worker = models.CharField(max_length=200, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
-    outcome = models.CharField(max_length=32, blank=True)
+    outcome = models.CharField(
+        max_length=32, blank=True, choices=[(outcome.value, OUTCOME_WORDS[outcome]) for outcome in Outcome]
+    )
     score = models.FloatField(null=True, blank=True)
     max_score = models.FloatField(null=True, blank=True)
     notes = models.JSONField(default=list, blank=True, help_text="What the student reads (no tracebacks, no paths).")
@@ -177,7 +183,15 @@ class GradingJob(models.Model):
     @property
     def counts_for_student(self) -> bool:
         """Only a real result counts (an ungradable file too); infrastructure errors and skipped runs never do."""
-        return self.state == self.State.FINISHED and self.outcome != "infrastructure_error"
+        return self.state == self.State.FINISHED and self.outcome != Outcome.INFRASTRUCTURE_ERROR
+
+    @property
+    def passed(self) -> bool:
+        return self.outcome == Outcome.PASSED
+
+    @property
+    def superseded(self) -> bool:
+        return self.state == self.State.SKIPPED and self.outcome == Outcome.SUPERSEDED
 
 
 class TestResult(models.Model):
@@ -186,7 +200,7 @@ class TestResult(models.Model):
     job = models.ForeignKey(GradingJob, on_delete=models.CASCADE, related_name="results")
     position = models.PositiveSmallIntegerField(default=0)
     name = models.CharField(max_length=300)
-    status = models.CharField(max_length=10)  # passed | failed | error | timeout | skipped
+    status = models.CharField(max_length=10)  # a workers.results.Status
     reason = models.CharField(max_length=200, blank=True)
     message = models.TextField(blank=True, help_text="What the student may read (visible tests).")
     details = models.TextField(blank=True, help_text="Staff only: the judge's traceback and unredacted text.")

@@ -1,17 +1,17 @@
 """What the autograder shows on the assignments app's pages (registered as panels in WorkersConfig.ready)."""
 
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest
 from django.template.loader import render_to_string
 
 from assignments.models import Assignment, Submission
 from coursesite.access import course_membership
+from coursesite.requests import AuthedHttpRequest
 
 from . import access, selectors
 from .models import Visibility
 
 
-def submission_panel(request: HttpRequest, submission: Submission) -> str:
+def submission_panel(request: AuthedHttpRequest, submission: Submission) -> str:
     """The live result of the submission's latest autograder run (polls until it has ended)."""
     try:
         staff = access.access_submission_grading(user=request.user, submission=submission)
@@ -32,7 +32,7 @@ def submission_panel(request: HttpRequest, submission: Submission) -> str:
     return render_to_string("workers/_panel_submission.html", context, request=request)
 
 
-def assignment_student_panel(request: HttpRequest, assignment: Assignment) -> str:
+def assignment_student_panel(request: AuthedHttpRequest, assignment: Assignment) -> str:
     """Runs left today and what the tests cover, shown above the submit form."""
     membership = course_membership(user=request.user, course=assignment.course)
     suite = selectors.suite_active(assignment=assignment)
@@ -51,7 +51,7 @@ def assignment_student_panel(request: HttpRequest, assignment: Assignment) -> st
     return render_to_string("workers/_panel_student.html", context, request=request)
 
 
-def assignment_staff_panel(request: HttpRequest, assignment: Assignment) -> str:
+def assignment_staff_panel(request: AuthedHttpRequest, assignment: Assignment) -> str:
     membership = course_membership(user=request.user, course=assignment.course)
     if membership is None or not membership.is_staff_role:
         return ""

@@ -14,8 +14,9 @@ from coursesite.models import Course, User
 from workers.judge.redact import public_text
 
 from . import conf, lanes
+from .lifecycle import runs_used_today
 from .models import GradingJob, Rerun, Suite, TestResult, Visibility, WorkerHeartbeat
-from .services import runs_used_today
+from .results import Outcome, Status
 
 State = GradingJob.State
 
@@ -158,6 +159,14 @@ class ShownTest:
     visibility: str = Visibility.VISIBLE
     details: str = ""  # staff only: the judge's traceback and unredacted text
 
+    @property
+    def passed(self) -> bool:
+        return self.status == Status.PASSED
+
+    @property
+    def skipped(self) -> bool:
+        return self.status == Status.SKIPPED
+
 
 @dataclass
 class JobView:
@@ -180,7 +189,10 @@ class JobView:
     def outcome_words(self) -> str:
         """The outcome as the badge says it ("Import error", not `import_error`)."""
         outcome = self.job.outcome
-        return OUTCOME_WORDS.get(outcome, outcome.replace("_", " ").capitalize() or "Done")
+        try:
+            return Outcome(outcome).words
+        except ValueError:
+            return outcome.replace("_", " ").capitalize() or "Done"
 
     @property
     def queue_words(self) -> str:
@@ -213,16 +225,6 @@ class JobView:
         return len(self.tests) + self.hidden_count + 1
 
 
-OUTCOME_WORDS = {
-    "passed": "Passed",
-    "failed": "Failed",
-    "import_error": "Import error",
-    "missing_function": "Missing function",
-    "infrastructure_error": "Autograder error",
-    "ungradable": "Could not be graded",
-}
-
-
 SKIPPED_WORDS = "skipped: the test did not run, so it earns no points"
 
 
@@ -235,7 +237,7 @@ def shown_test(result: TestResult, *, staff: bool) -> ShownTest | None:
             result.status,
             result.reason,
             (result.message if staff else public_text(result.message))
-            or (SKIPPED_WORDS if result.status == "skipped" else ""),
+            or (SKIPPED_WORDS if result.status == Status.SKIPPED else ""),
             result.points,
             result.max_points,
             result.seconds,
@@ -243,7 +245,7 @@ def shown_test(result: TestResult, *, staff: bool) -> ShownTest | None:
             result.details if staff else "",
         )
     if result.visibility == Visibility.HIDDEN:
-        status = result.status if result.status in ("passed", "skipped") else "failed"
+        status = result.status if result.status in (Status.PASSED, Status.SKIPPED) else Status.FAILED
         return ShownTest(result.name, status, visibility=Visibility.HIDDEN)
     return None
 
@@ -371,7 +373,7 @@ def rerun_progress(*, assignment: Assignment) -> RerunProgress | None:
     )
     if rerun is None:
         return None
-    return RerunProgress(rerun, rerun.done, rerun.failed, rerun.total)  # type: ignore[attr-defined]
+    return RerunProgress(rerun, rerun.done, rerun.failed, rerun.total)
 
 
 def rerun_offered(*, assignment: Assignment, active: Suite | None) -> bool:
@@ -465,8 +467,8 @@ def queue_overview(*, course: Course, now: dt.datetime | None = None) -> QueueOv
     """The staff queue page: four queries, whatever the number of jobs or workers."""
     now = now or timezone.now()
     mine = Q(suite__assignment__course=course)
-    rows = {
-        row["queue"]: row
+    rows: dict[str, dict[str, Any]] = {
+        row["queue"]: dict(row)
         for row in GradingJob.objects.filter(state__in=GradingJob.WAITING_STATES)
         .order_by()
         .values("queue")

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotModified
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotModified
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
@@ -14,6 +14,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from assignments.models import Assignment, Submission
+from coursesite.errors import flash
+from coursesite.requests import AuthedHttpRequest
 from coursesite.views import course_page
 
 from . import access, selectors, services
@@ -28,14 +30,14 @@ def _job_in_course(code: str, job_id: int) -> GradingJob:
 
 
 @login_required
-def job_fragment(request: HttpRequest, code: str, job_id: int) -> HttpResponse:
+def job_fragment(request: AuthedHttpRequest, code: str, job_id: int) -> HttpResponse:
     """The fragment the results page polls until the job has ended: a conditional GET, so that an unchanged job
     costs a 304 from one or two small queries (the ETag is the viewer's own, see selectors.job_poll_etag)."""
     etag = selectors.job_poll_etag(job_id=job_id, code=code, user=request.user)
     if etag is not None and etag in [tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")]:
-        response = HttpResponseNotModified()
-        response["ETag"] = etag
-        return response
+        unchanged = HttpResponseNotModified()
+        unchanged["ETag"] = etag
+        return unchanged
     course, _ = course_page(request, code)
     job = _job_in_course(code, job_id)
     staff = access.access_job(user=request.user, job=job)
@@ -48,7 +50,7 @@ def job_fragment(request: HttpRequest, code: str, job_id: int) -> HttpResponse:
 
 
 @login_required
-def queue_page(request: HttpRequest, code: str) -> HttpResponse:
+def queue_page(request: AuthedHttpRequest, code: str) -> HttpResponse:
     """Staff's view of the autograder's queues, workers and last hour."""
     course, _ = course_page(request, code)
     access.require_grading_staff(user=request.user, course=course)
@@ -57,7 +59,7 @@ def queue_page(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @login_required
-def job_figure(request: HttpRequest, code: str, job_id: int, index: int) -> FileResponse:
+def job_figure(request: AuthedHttpRequest, code: str, job_id: int, index: int) -> FileResponse:
     course_page(request, code)
     job = _job_in_course(code, job_id)
     staff = access.access_job(user=request.user, job=job)
@@ -71,17 +73,16 @@ def job_figure(request: HttpRequest, code: str, job_id: int, index: int) -> File
 
 @login_required
 @require_POST
-def submission_rerun(request: HttpRequest, code: str, submission_id: int) -> HttpResponse:
+def submission_rerun(request: AuthedHttpRequest, code: str, submission_id: int) -> HttpResponse:
     """Staff's "Grade again" button on a submission: a new autograder run, then back to the page it came from."""
     course, _ = course_page(request, code)
-    access.require_grading_staff(user=request.user, course=course)
     submission = get_object_or_404(
         Submission.objects.select_related("assignment__course"), pk=submission_id, assignment__course=course
     )
     try:
         job = services.job_rerun(submission=submission, by=request.user)
     except ValidationError as error:
-        _refused(request, error)
+        flash(request, error)
     else:
         messages.success(request, f"Grading the submission again (autograder run {job.attempt}, at low priority).")
     back = request.POST.get("next", "")
@@ -90,23 +91,25 @@ def submission_rerun(request: HttpRequest, code: str, submission_id: int) -> Htt
     return redirect(reverse("assignments:review", args=[code, submission.pk]))
 
 
-def _staff_assignment(request: HttpRequest, code: str, number: int) -> Assignment:
+def _assignment(request: AuthedHttpRequest, code: str, number: int) -> Assignment:
+    """The course's assignment (the services check who may change its suites)."""
     course, _ = course_page(request, code)
-    access.require_suite_manager(user=request.user, course=course)
     return get_object_or_404(Assignment.objects.select_related("course"), course=course, number=number)
+
+
+def _staff_assignment(request: AuthedHttpRequest, code: str, number: int) -> Assignment:
+    """The assignment, for the examiner's pages that only read (no service to ask)."""
+    assignment = _assignment(request, code, number)
+    access.require_suite_manager(user=request.user, course=assignment.course)
+    return assignment
 
 
 def _back(code: str, number: int) -> HttpResponse:
     return redirect("workers:autograder", code, number)
 
 
-def _refused(request: HttpRequest, error: ValidationError) -> None:
-    for message in error.messages:
-        messages.error(request, message)
-
-
 @login_required
-def autograder_page(request: HttpRequest, code: str, number: int) -> HttpResponse:
+def autograder_page(request: AuthedHttpRequest, code: str, number: int) -> HttpResponse:
     assignment = _staff_assignment(request, code, number)
     trials = [selectors.job_view(job=job, staff=True) for job in selectors.trials_of(assignment=assignment)]
     active = selectors.suite_active(assignment=assignment)
@@ -131,16 +134,12 @@ def autograder_page(request: HttpRequest, code: str, number: int) -> HttpRespons
 
 @login_required
 @require_POST
-def suite_upload(request: HttpRequest, code: str, number: int) -> HttpResponse:
-    assignment = _staff_assignment(request, code, number)
-    upload = request.FILES.get("suite")
-    if upload is None:
-        messages.error(request, "Choose the suite's zip file first.")
-        return _back(code, number)
+def suite_upload(request: AuthedHttpRequest, code: str, number: int) -> HttpResponse:
+    assignment = _assignment(request, code, number)
     try:
-        suite = services.suite_upload(assignment=assignment, upload=upload, by=request.user)
+        suite = services.suite_upload(assignment=assignment, upload=request.FILES.get("suite"), by=request.user)
     except ValidationError as error:
-        _refused(request, error)
+        flash(request, error)
     else:
         messages.success(
             request,
@@ -152,8 +151,8 @@ def suite_upload(request: HttpRequest, code: str, number: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def suite_activate(request: HttpRequest, code: str, number: int, version: int) -> HttpResponse:
-    assignment = _staff_assignment(request, code, number)
+def suite_activate(request: AuthedHttpRequest, code: str, number: int, version: int) -> HttpResponse:
+    assignment = _assignment(request, code, number)
     suite = get_object_or_404(Suite, assignment=assignment, version=version)
     services.suite_activate(suite=suite, by=request.user)
     messages.success(
@@ -166,15 +165,15 @@ def suite_activate(request: HttpRequest, code: str, number: int, version: int) -
 
 @login_required
 @require_POST
-def runs_per_day(request: HttpRequest, code: str, number: int) -> HttpResponse:
-    assignment = _staff_assignment(request, code, number)
+def runs_per_day(request: AuthedHttpRequest, code: str, number: int) -> HttpResponse:
+    assignment = _assignment(request, code, number)
     try:
         value = int(request.POST.get("runs_per_day", ""))
         services.suite_set_runs_per_day(assignment=assignment, runs_per_day=value, by=request.user)
     except ValueError:
         messages.error(request, "Runs per day must be a whole number.")
     except ValidationError as error:
-        _refused(request, error)
+        flash(request, error)
     else:
         messages.success(request, f"Students now get {value} autograder runs per day.")
     return _back(code, number)
@@ -182,12 +181,12 @@ def runs_per_day(request: HttpRequest, code: str, number: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def rerun_all(request: HttpRequest, code: str, number: int) -> HttpResponse:
-    assignment = _staff_assignment(request, code, number)
+def rerun_all(request: AuthedHttpRequest, code: str, number: int) -> HttpResponse:
+    assignment = _assignment(request, code, number)
     try:
         rerun = services.grading_rerun_all(assignment=assignment, by=request.user)
     except ValidationError as error:
-        _refused(request, error)
+        flash(request, error)
     else:
         counted = "submission" if rerun.total == 1 else "submissions"
         messages.success(request, f"Rerunning {rerun.total} {counted} (each student's that counts) at low priority.")
@@ -195,7 +194,7 @@ def rerun_all(request: HttpRequest, code: str, number: int) -> HttpResponse:
 
 
 @login_required
-def rerun_fragment(request: HttpRequest, code: str, number: int) -> HttpResponse:
+def rerun_fragment(request: AuthedHttpRequest, code: str, number: int) -> HttpResponse:
     assignment = _staff_assignment(request, code, number)
     progress = selectors.rerun_progress(assignment=assignment)
     return render(request, "workers/_rerun.html", {"progress": progress, "code": code, "assignment": assignment})
@@ -203,12 +202,9 @@ def rerun_fragment(request: HttpRequest, code: str, number: int) -> HttpResponse
 
 @login_required
 @require_POST
-def trial(request: HttpRequest, code: str, number: int) -> HttpResponse:
-    assignment = _staff_assignment(request, code, number)
+def trial(request: AuthedHttpRequest, code: str, number: int) -> HttpResponse:
+    assignment = _assignment(request, code, number)
     upload = request.FILES.get("solution")
-    if upload is None:
-        messages.error(request, "Choose a sample solution (.py, .ipynb or .zip) first.")
-        return _back(code, number)
     try:
         version = int(request.POST["version"]) if request.POST.get("version") else None
     except ValueError:
@@ -217,7 +213,7 @@ def trial(request: HttpRequest, code: str, number: int) -> HttpResponse:
     try:
         job = services.grading_trial(assignment=assignment, upload=upload, by=request.user, version=version)
     except ValidationError as error:
-        _refused(request, error)
+        flash(request, error)
     else:
         messages.success(
             request, f"{job.trial_name} is being graded with suite version {job.suite.version}; its result is below."

@@ -11,7 +11,7 @@ from workers.models import GradingJob
 def test_it_grades_up_to_the_daily_limit_and_then_accepts_submissions_for_review_without_grading(
     quick_suite, student, other_student, assignment, submit, client_for, django_capture_on_commit_callbacks
 ) -> None:
-    services.suite_set_runs_per_day(assignment=assignment, runs_per_day=2, by=None)
+    services.suite_set_runs_per_day(assignment=assignment, runs_per_day=2, by=quick_suite.uploaded_by)
     page = client_for(student).get("/c/DD2424/assignments/1/").content.decode()
     assert "<strong>2 of 2</strong> autograder runs left today" in page
 
@@ -45,7 +45,7 @@ def test_it_grades_up_to_the_daily_limit_and_then_accepts_submissions_for_review
 def test_runs_that_ended_in_an_infrastructure_error_and_yesterdays_runs_do_not_count(
     quick_suite, student, assignment, submit, django_capture_on_commit_callbacks
 ) -> None:
-    services.suite_set_runs_per_day(assignment=assignment, runs_per_day=1, by=None)
+    services.suite_set_runs_per_day(assignment=assignment, runs_per_day=1, by=quick_suite.uploaded_by)
     with django_capture_on_commit_callbacks(execute=True):
         first = submit(assignment, student)
     job = GradingJob.objects.get(submission=first)

@@ -150,7 +150,7 @@ def test_a_file_that_breaks_the_judge_on_every_try_is_counted_and_told_plainly_w
     job.refresh_from_db()
     assert (job.state, job.outcome, job.tries, job.file_failures, job.score) == ("finished", "ungradable", 3, 3, 0)
     assert services.runs_used_today(assignment=assignment, student=student) == 1
-    assert AuditLog.objects.filter(action="grading_ungradable", target_id=str(job.pk)).exists()
+    assert AuditLog.objects.filter(action="job.give_up", target_id=str(job.pk)).exists()
 
     mine = _grading(client_for(student), submission)
     page = client_for(student).get(f"/c/DD2424/workers/jobs/{job.pk}/").content.decode()

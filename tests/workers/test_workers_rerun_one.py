@@ -33,7 +33,7 @@ def _post_with_csrf(user, page_url: str) -> tuple[str, object]:  # type: ignore[
 def test_a_ta_grades_a_submission_again_and_a_real_worker_finishes_attempt_two_without_using_a_daily_run(
     grading_worker, quick_suite, course, student, ta, assignment, submit, client_for
 ) -> None:
-    services.suite_set_runs_per_day(assignment=assignment, runs_per_day=2, by=None)
+    services.suite_set_runs_per_day(assignment=assignment, runs_per_day=2, by=quick_suite.uploaded_by)
     grading_worker("cpu,rerun")
     submission = submit(assignment, student, code=WRONG_LARGE)
     wait_for(lambda: GradingJob.objects.filter(submission=submission, state="finished").exists(), timeout=90)
@@ -58,7 +58,7 @@ def test_a_ta_grades_a_submission_again_and_a_real_worker_finishes_attempt_two_w
     assert services.runs_used_today(assignment=assignment, student=student) == 1
     student_page = client_for(student).get("/c/DD2424/assignments/1/").content.decode()
     assert "<strong>1 of 2</strong> autograder runs left today" in student_page
-    audit = AuditLog.objects.get(action="grading_rerun_one")
+    audit = AuditLog.objects.get(action="job.rerun")
     assert audit.actor == ta and audit.course == course and audit.target_id == str(again.pk)
     assert audit.data["submission"] == submission.pk and audit.data["attempt"] == 2
 
@@ -66,7 +66,7 @@ def test_a_ta_grades_a_submission_again_and_a_real_worker_finishes_attempt_two_w
 def test_the_api_grades_a_skipped_submission_again_once_even_when_the_student_is_out_of_runs(
     quick_suite, student, examiner, assignment, submit, client_for, django_capture_on_commit_callbacks
 ) -> None:
-    services.suite_set_runs_per_day(assignment=assignment, runs_per_day=1, by=None)
+    services.suite_set_runs_per_day(assignment=assignment, runs_per_day=1, by=quick_suite.uploaded_by)
     with django_capture_on_commit_callbacks(execute=True):
         first = submit(assignment, student)
     # A worker has taken the first run (a queued one would be superseded by the next submission, and not counted).
@@ -122,7 +122,7 @@ def test_students_cannot_grade_again_and_do_not_see_the_button_and_outsiders_do_
     assert stranger.post(f"/api/courses/DD2424/workers/submissions/{submission.pk}/grading/rerun/").status_code == 404
     assert client_for(ta).get(f"/c/DD2424/workers/submissions/{submission.pk}/grade-again/").status_code == 405
     assert GradingJob.objects.filter(submission=submission).count() == 1
-    assert not AuditLog.objects.filter(action="grading_rerun_one").exists()
+    assert not AuditLog.objects.filter(action="job.rerun").exists()
 
 
 def test_without_an_active_suite_grading_again_is_refused_with_a_400_and_words(
@@ -145,7 +145,7 @@ def test_without_an_active_suite_grading_again_is_refused_with_a_400_and_words(
     )
     assert followed.redirect_chain == [(f"/c/DD2424/assignments/review/{submission.pk}/", 302)]
     assert "upload one before grading a submission again" in followed.content.decode()
-    assert not GradingJob.objects.exists() and not AuditLog.objects.filter(action="grading_rerun_one").exists()
+    assert not GradingJob.objects.exists() and not AuditLog.objects.filter(action="job.rerun").exists()
 
 
 def test_after_an_autograder_error_grade_again_goes_back_only_to_a_page_of_this_site(

@@ -23,7 +23,7 @@ def test_the_demo_a1_suite_uploads_as_a_draft_version_1_with_its_tests_points_an
     assert suite.tests["test_minibatch_gd_benchmark"] == {"points": 3.0, "visibility": "hidden"}
     assert suite.tests["test_gradients_with_regularisation"]["visibility"] == "secret"
     assert suite.max_score == 10.0 and "MiniBatchGD" in suite.required and suite.limits["cpu_s"] == 300
-    assert AuditLog.objects.filter(action="suite_upload", target_id=str(suite.pk)).exists()
+    assert AuditLog.objects.filter(action="suite.upload", target_id=str(suite.pk)).exists()
 
 
 def test_a_new_version_is_a_draft_until_activated_and_keeps_the_daily_limit(assignment, examiner, tmp_path) -> None:
@@ -176,7 +176,7 @@ def test_activation_is_the_examiners_own_audited_step_and_offers_rerunning_every
     page = client.post("/c/DD2424/workers/assignments/1/suites/2/activate/", follow=True).content.decode()
     assert "Version 2 is live: it grades students&#x27; new submissions." in page
     assert "Rerun everyone to grade it with version 2." in page and "Students are graded by version 2." in page
-    audit = AuditLog.objects.filter(action="suite_activate").order_by("pk").last()
+    audit = AuditLog.objects.filter(action="suite.activate").order_by("pk").last()
     assert audit is not None and audit.actor == examiner
     assert Suite.objects.get(is_active=True).version == 2
 

@@ -9,8 +9,9 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Mapping
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 from workers.judge.advice import SYNTAX_ERRORS, Advice, FunctionAsked, newer_syntax
 from workers.judge.discover import Discovery, discover
@@ -24,12 +25,9 @@ from workers.judge.session import (
     StudentSession,
 )
 from workers.judge.suite import Suite, SuiteError, load_suite
+from workers.results import FAULT_FILE, FAULT_PLATFORM, FAULT_SUITE, Fault, JudgeSummary, Outcome, Status
 
-# Who an infrastructure error is about (the summary's "infrastructure_fault"); the worker counts a job against the
-# student's daily runs only when every try ended in one about the file (see workers.services.job_retry_or_fail).
-FAULT_PLATFORM = "platform"  # the host could not run a sandbox now (no slot, isolation missing)
-FAULT_SUITE = "suite"  # the suite's tests could not be collected or run
-FAULT_FILE = "file"  # the judge failed while grading this submission (a crash of its own, a sandbox error)
+__all__ = ["FAULT_FILE", "FAULT_PLATFORM", "FAULT_SUITE", "grade", "main"]  # the faults: see workers.results.Fault
 STUDENT_INFRASTRUCTURE = "the autograder itself failed while grading your file; the teachers have the details"
 
 
@@ -53,7 +51,7 @@ def pytest_args(suite: Suite) -> list[str]:
     ]
 
 
-def _emit(results: IO[str], record: dict[str, Any]) -> None:
+def _emit(results: IO[str], record: Mapping[str, object]) -> None:
     results.write(json.dumps(record) + "\n")
     results.flush()
 
@@ -83,7 +81,7 @@ class Startup:
         self.missing: list[str] = [] if module else list(suite.required)
         self.import_error: str | None = None
         self.infrastructure: str | None = None
-        self.infrastructure_fault = FAULT_FILE
+        self.infrastructure_fault: Fault = FAULT_FILE
         self.notes: list[str] = []
         self._launched = threading.Event()
         self._released = threading.Event()
@@ -185,7 +183,7 @@ def redactor_for(suite: Suite, submission: Path, figures: Path) -> Redactor:
     return Redactor(labels)
 
 
-def grade(suite: Suite, submission: Path, results: IO[str], figures: Path, gpu: int | None) -> dict[str, Any]:
+def grade(suite: Suite, submission: Path, results: IO[str], figures: Path, gpu: int | None) -> JudgeSummary:
     """Run the suite against the submission, stream test lines, and return the summary.
 
     Nothing the submission holds makes this raise: a failure of the judge's own while grading it ends in a
@@ -194,9 +192,9 @@ def grade(suite: Suite, submission: Path, results: IO[str], figures: Path, gpu: 
     try:
         return _grade(suite, submission, results, figures, gpu, started)
     except Exception:  # noqa: BLE001 -- a judge bug met on this file
-        summary = {
+        summary: JudgeSummary = {
             "kind": "summary",
-            "outcome": "infrastructure_error",
+            "outcome": Outcome.INFRASTRUCTURE_ERROR,
             "score": 0.0,
             "max_score": suite.max_score,
             "infrastructure": traceback.format_exc()[-3000:],
@@ -211,7 +209,7 @@ def grade(suite: Suite, submission: Path, results: IO[str], figures: Path, gpu: 
 
 def _grade(
     suite: Suite, submission: Path, results: IO[str], figures: Path, gpu: int | None, started: float
-) -> dict[str, Any]:
+) -> JudgeSummary:
     redact = redactor_for(suite, submission, figures)
     found = _discover(submission, suite)
     notes = [redact(note) for note in found.notes]
@@ -268,16 +266,16 @@ def _grade(
             staff_notes.append(f"suite lists test {key!r}, which did not run")
     if infrastructure is not None:
         notes.append(STUDENT_INFRASTRUCTURE)
-        outcome = "infrastructure_error"
+        outcome = Outcome.INFRASTRUCTURE_ERROR
     elif import_error is not None:
-        outcome = "import_error"
+        outcome = Outcome.IMPORT_ERROR
     elif missing or startup.session is None:
-        outcome = "missing_function"
-    elif records and all(record["status"] == "passed" for record in records):
-        outcome = "passed"
+        outcome = Outcome.MISSING_FUNCTION
+    elif records and all(record["status"] == Status.PASSED for record in records):
+        outcome = Outcome.PASSED
     else:
-        outcome = "failed"
-    summary = {
+        outcome = Outcome.FAILED
+    summary: JudgeSummary = {
         "kind": "summary",
         "outcome": outcome,
         "score": sum(record["points"] for record in records),
@@ -324,11 +322,10 @@ def main(argv: list[str] | None = None) -> int:
         except SuiteError as error:
             # The suite itself is unusable (a test file with a SyntaxError under this Python, ...): the same on
             # every try, so the worker reports it at once, with every problem, instead of retrying.
-            summary = {"kind": "summary", "outcome": "infrastructure_error", "infrastructure": str(error)}
-            _emit(results, {**summary, "infrastructure_fault": FAULT_SUITE, "suite_problems": error.problems})
+            _emit(results, _broken(str(error), fault=FAULT_SUITE, problems=error.problems))
             return 2
         except (InfrastructureError, OSError, ValueError) as error:
-            _emit(results, {"kind": "summary", "outcome": "infrastructure_error", "infrastructure": str(error)})
+            _emit(results, _broken(str(error)))
             return 2
 
 
@@ -337,22 +334,23 @@ def _judge(suite: Suite, submission: Path, results: IO[str], figures: Path, gpu:
     try:
         grade(suite, submission, results, figures, gpu)
     except InfrastructureError as error:
-        _emit(results, {"kind": "summary", "outcome": "infrastructure_error", "infrastructure": str(error)})
+        _emit(results, _broken(str(error)))
         return 2
     except MemoryError:
         raise  # the launcher's exit status says so; nothing more can be allocated here
     except Exception:
-        # A judge crash is never the student's fault.
-        _emit(
-            results,
-            {
-                "kind": "summary",
-                "outcome": "infrastructure_error",
-                "infrastructure": traceback.format_exc()[-3000:],
-            },
-        )
+        _emit(results, _broken(traceback.format_exc()[-3000:]))  # a judge crash is never the student's fault
         return 3
     return 0
+
+
+def _broken(words: str, *, fault: Fault | None = None, problems: list[str] | None = None) -> JudgeSummary:
+    """The summary of a judge that could not grade at all (staff read `words`; the worker retries it, or, for a
+    broken suite, reports it at once)."""
+    summary = JudgeSummary(kind="summary", outcome=Outcome.INFRASTRUCTURE_ERROR, infrastructure=words)
+    if fault is not None:
+        summary["infrastructure_fault"], summary["suite_problems"] = fault, list(problems or [])
+    return summary
 
 
 if __name__ == "__main__":

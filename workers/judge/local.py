@@ -14,16 +14,15 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from workers import runtimes
-from workers.archives import ArchiveError, safe_extract
+from workers.archives import SUBMISSION_MAX_FILES, SUBMISSION_MAX_UNPACKED, ArchiveError, safe_extract
 from workers.judge import launcher
 from workers.judge.advice import PYTHONS_ENV
+from workers.results import GradeResult, JudgeSummary, Outcome, TestRecord
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-MAX_UNPACKED_BYTES = 200 * 1024 * 1024
-MAX_FILES = 2000
 LOG_TAIL_CHARS = 3000
 POLL_S = 0.05
 SUBMISSION_SUFFIXES = (".py", ".ipynb", ".zip")
@@ -58,7 +57,7 @@ def unpack(path: Path, dest: Path) -> None:
         shutil.copytree(path, dest, dirs_exist_ok=True, ignore=_ignore_links)
     elif path.suffix == ".zip":
         try:
-            safe_extract(path, dest, max_bytes=MAX_UNPACKED_BYTES, max_files=MAX_FILES)
+            safe_extract(path, dest, max_bytes=SUBMISSION_MAX_UNPACKED, max_files=SUBMISSION_MAX_FILES)
         except ArchiveError as error:
             raise SubmissionError(str(error)) from None
     elif path.suffix in SUBMISSION_SUFFIXES:
@@ -94,7 +93,7 @@ def _judge_env(home: Path) -> dict[str, str]:
 STUDENT_INFRASTRUCTURE = "the autograder itself failed while grading your file; the teachers have the details"
 
 
-def _backstop(summary: dict[str, Any]) -> tuple[dict[str, Any], str] | None:
+def _backstop(summary: JudgeSummary) -> tuple[dict[str, Any], str] | None:
     """The test the judge was checking when its backstop ended it, and where it was stuck: the judge writes a
     provisional summary before each test's body (workers.judge.plugin), and the backstop's dump only if it fired."""
     path = summary.get("backstop_file")
@@ -108,7 +107,7 @@ def _backstop(summary: dict[str, Any]) -> tuple[dict[str, Any], str] | None:
     return (stopped, dump[:LOG_TAIL_CHARS]) if dump.startswith("Timeout (") else None
 
 
-def _result(summary: dict[str, Any] | None, tests: list[dict[str, Any]], notes: list[str], log: str) -> dict[str, Any]:
+def _result(summary: JudgeSummary | None, tests: list[TestRecord], notes: list[str], log: str) -> GradeResult:
     """The judge's summary as the worker records it: `notes` and each test's `message` are the student's (no
     judge traceback, no host path); `staff_notes` and a test's `details` keep the full text for staff."""
     from workers.judge.redact import public_text
@@ -121,11 +120,11 @@ def _result(summary: dict[str, Any] | None, tests: list[dict[str, Any]], notes: 
             # The judge's own checks on what the student returned ran past the test's deadline and could not be
             # interrupted: the student's outcome, like a test that timed out.
             record, dump = stopped
-            tests.append(record)
+            tests.append(cast(TestRecord, record))
             summary = {
-                "outcome": "failed",
+                "outcome": Outcome.FAILED,
                 "score": sum(float(t.get("points") or 0) for t in tests),
-                "max_score": summary.get("max_score"),
+                "max_score": summary.get("max_score", 0.0),
                 "notes": [f"The judge had to stop in {record.get('name')}: {record.get('message')}."],
                 "staff_notes": ["the judge's backstop ended it:\n" + dump],
             }
@@ -133,7 +132,7 @@ def _result(summary: dict[str, Any] | None, tests: list[dict[str, Any]], notes: 
             summary = None  # the judge died in a test some other way
     if summary is None:
         summary = {
-            "outcome": "infrastructure_error",
+            "outcome": Outcome.INFRASTRUCTURE_ERROR,
             "infrastructure": "the judge ended without a summary\n" + log,
         }
     notes = notes + [str(note) for note in summary.get("notes", [])]
@@ -145,13 +144,18 @@ def _result(summary: dict[str, Any] | None, tests: list[dict[str, Any]], notes: 
         if STUDENT_INFRASTRUCTURE not in notes:
             notes.append(STUDENT_INFRASTRUCTURE)
     figures = [path for test in tests for path in test.get("figures", [])]
-    shown = []
+    shown: list[TestRecord] = []
     for test in tests:
-        item = {
-            k: test.get(k)
-            for k in ("name", "status", "reason", "message", "points", "max_points", "visibility", "seconds")
-        }
-        item["message"] = public_text(str(item["message"] or ""))
+        item = TestRecord(
+            name=test.get("name", ""),
+            status=test.get("status", ""),
+            reason=test.get("reason", ""),
+            message=public_text(str(test.get("message") or "")),
+            points=test.get("points", 0.0),
+            max_points=test.get("max_points", 0.0),
+            visibility=test.get("visibility", ""),
+            seconds=test.get("seconds", 0.0),
+        )
         details = str(test.get("details") or "")
         if details or item["message"] != (test.get("message") or ""):
             item["details"] = details or str(test.get("message") or "")
@@ -175,20 +179,21 @@ def grade_local(
     suite_dir: Path | str,
     path: Path | str,
     *,
-    on_result: Callable[[dict[str, Any]], None] | None = None,
+    on_result: Callable[[TestRecord], None] | None = None,
     figures_dir: Path | str | None = None,
     gpu: int | None = None,
     timeout_s: float = 3600.0,
     runtime: str | None = None,
-) -> dict[str, Any]:
+    python: str | None = None,
+) -> GradeResult:
     """Grade `path` (a .py, .ipynb, .zip or folder) against the suite at `suite_dir`, in `runtime` (by default
-    the one the suite names)."""
-    runtime = runtime or suite_runtime(suite_dir)
-    try:
-        python = runtime_python(runtime)
-    except (KeyError, runtimes.RuntimeConfigError) as error:
-        infrastructure = f"the suite's runtime {runtime!r} is not one this site has ({error})"
-        return _result({"outcome": "infrastructure_error", "infrastructure": infrastructure}, [], [], "")
+    the one the suite names), whose judge runs with `python` (by default that runtime's, workers.runtimes)."""
+    if python is None:
+        runtime = runtime or suite_runtime(suite_dir)
+        try:
+            python = runtime_python(runtime)
+        except (KeyError, runtimes.RuntimeConfigError) as error:
+            return _infrastructure(f"the suite's runtime {runtime!r} is not one this site has ({error})")
     figures = Path(figures_dir) if figures_dir else Path(tempfile.mkdtemp(prefix="figures-"))
     with tempfile.TemporaryDirectory(prefix="grade-") as scratch:
         work = Path(scratch)
@@ -199,11 +204,10 @@ def grade_local(
             unpack(Path(path), submission)
         except OSError as error:
             if error.errno in HOST_ERRNOS:
-                infrastructure = f"unpacking the submission failed on the worker's disk: {error}"
-                return _result({"outcome": "infrastructure_error", "infrastructure": infrastructure}, [], [], "")
-            return _result({"outcome": "import_error", "import_error": str(error)}, [], [], "")
+                return _infrastructure(f"unpacking the submission failed on the worker's disk: {error}")
+            return _result({"outcome": Outcome.IMPORT_ERROR, "import_error": str(error)}, [], [], "")
         except SubmissionError as error:
-            return _result({"outcome": "import_error", "import_error": str(error)}, [], [], "")
+            return _result({"outcome": Outcome.IMPORT_ERROR, "import_error": str(error)}, [], [], "")
         results_path = work / "results.jsonl"
         results_path.touch()
         log_path = work / "judge.log"
@@ -211,9 +215,9 @@ def grade_local(
         argv += ["--submission", str(submission), "--results", str(results_path), "--figures", str(figures)]
         if gpu is not None:
             argv += ["--gpu", str(gpu)]
-        tests: list[dict[str, Any]] = []
+        tests: list[TestRecord] = []
         notes: list[str] = []
-        summary: dict[str, Any] | None = None
+        summary: JudgeSummary | None = None
 
         def consume(line: str) -> None:
             nonlocal summary
@@ -231,8 +235,7 @@ def grade_local(
                 env = _judge_env(work) | {PYTHONS_ENV: os.pathsep.join(runtimes.syntax_pythons(python))}
                 judge = subprocess.Popen(argv, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
             except OSError as error:
-                infrastructure = f"cannot start the judge with {argv[0]}: {error}"
-                return _result({"outcome": "infrastructure_error", "infrastructure": infrastructure}, [], [], "")
+                return _infrastructure(f"cannot start the judge with {argv[0]}: {error}")
             deadline = time.monotonic() + timeout_s
             pending = ""
             while True:
@@ -256,6 +259,11 @@ def grade_local(
         return _result(summary, tests, notes, log_text)
 
 
+def _infrastructure(words: str) -> GradeResult:
+    """The judge could not be run at all (staff read `words`)."""
+    return _result({"outcome": Outcome.INFRASTRUCTURE_ERROR, "infrastructure": words}, [], [], "")
+
+
 def _stop(judge: subprocess.Popen[bytes]) -> None:
     """The launcher ends the judge and tears the student's processes down on SIGTERM; SIGKILL if it does not."""
     judge.terminate()
@@ -266,7 +274,7 @@ def _stop(judge: subprocess.Popen[bytes]) -> None:
         judge.wait()
 
 
-def _out_of_memory(suite_dir: Path | str, tests: list[dict[str, Any]]) -> dict[str, Any]:
+def _out_of_memory(suite_dir: Path | str, tests: list[TestRecord]) -> JudgeSummary:
     """The judge hit its own memory limit while handling the student's values: the student's outcome."""
     from workers.judge.suite import SuiteError, load_suite
 
@@ -278,14 +286,14 @@ def _out_of_memory(suite_dir: Path | str, tests: list[dict[str, Any]]) -> dict[s
         limit, max_score = None, sum(test.get("max_points", 0) for test in tests)
     reason = launcher.OUT_OF_MEMORY_REASON + (f" (limit {limit} MB)" if limit else "")
     return {
-        "outcome": "failed",
+        "outcome": Outcome.FAILED,
         "score": sum(test.get("points", 0) for test in tests),
         "max_score": max_score,
         "notes": [reason + "; the tests after it did not run"],
     }
 
 
-def _keep_own_figures(tests: list[dict[str, Any]], folder: Path) -> None:
+def _keep_own_figures(tests: list[TestRecord], folder: Path) -> None:
     """Figures are files the judge wrote into `folder`: a path elsewhere, or a link, is dropped (the worker reads
     them with its own rights, and the judge must not make it read what the judge itself may not)."""
     root = folder.resolve()
@@ -311,7 +319,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--figures", type=Path, default=None)
     args = parser.parse_args(argv)
 
-    def show(record: dict[str, Any]) -> None:
+    def show(record: TestRecord) -> None:
         print(
             f"{record['status']:>8}  {record['points']:g}/{record['max_points']:g}  {record['name']}", file=sys.stderr
         )
@@ -323,7 +331,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{result['outcome']}: {result['score']:g}/{result['max_score']:g}")
         for note in result["notes"]:
             print(note)
-    return 0 if result["outcome"] in ("passed", "failed") else 1
+    return 0 if result["outcome"] in (Outcome.PASSED, Outcome.FAILED) else 1
 
 
 if __name__ == "__main__":

@@ -21,11 +21,11 @@ from workers.judge.advice import Advice
 from workers.judge.redact import Redactor
 from workers.judge.session import DATA_INSIDE, InfrastructureError, StudentMissing, StudentProblem, StudentRaised
 from workers.judge.suite import Suite
+from workers.results import Outcome, Status
 
 MESSAGE_CHARS = 1500
 DETAILS_CHARS = 6000
-# A skipped test earns nothing, like a failed one; what went worse wins when phases disagree.
-STATUS_RANK = {"passed": 0, "skipped": 1, "failed": 2, "error": 3, "timeout": 4}
+# A skipped test earns nothing, like a failed one; what went worse wins when phases disagree (Status.rank).
 # After the test's deadline the judge's own work in it is interrupted (SIGALRM, again every ALARM_REPEAT_S
 # should the test swallow it); BACKSTOP_S later the judge ends itself (faulthandler's C thread, which needs no
 # GIL); before each test's body the judge writes the provisional summary that then stands (see _arm).
@@ -70,17 +70,17 @@ def judge_timeout_message(seconds: float) -> str:
 class StudentWrongArguments(StudentProblem):
     """The student's def cannot take the call the assignment makes (the count or the names of its arguments)."""
 
-    status, reason = "failed", "wrong arguments"
+    status, reason = Status.FAILED, "wrong arguments"
 
 
 class Caller(Protocol):
-    def call(self, name: str, args: tuple, kwargs: dict[str, Any], deadline: float) -> Any: ...
+    def call(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any], deadline: float) -> Any: ...
 
 
 class StudentProxy:
     """`student.ComputeCost(X, Y, W, b, lam)` runs the student's ComputeCost where it lives."""
 
-    def __init__(self, call: Callable[[str, tuple, dict[str, Any]], Any]) -> None:
+    def __init__(self, call: Callable[[str, tuple[Any, ...], dict[str, Any]], Any]) -> None:
         self._call = call
 
     def __getattr__(self, name: str) -> Callable[..., Any]:
@@ -110,27 +110,27 @@ def assertion_message(text: str) -> str:
 
 def classify(
     excinfo: pytest.ExceptionInfo[BaseException], redact: Redactor | None = None, trace: str = ""
-) -> tuple[str, str, str, str]:
+) -> tuple[Status, str, str, str]:
     """(status, reason, message, details) for a test phase that raised. The message is the student's (no
     judge traceback, no host path); the details (`trace`: pytest's report of the phase) are staff's."""
     redact = redact or Redactor()
     error = excinfo.value
     trace = trace[-DETAILS_CHARS:] or excinfo.exconly()
     if isinstance(error, JudgeTimeout):
-        return "timeout", "timed out", str(error), trace
+        return Status.TIMEOUT, "timed out", str(error), trace
     if isinstance(error, StudentProblem):
         text = _trim(str(error))
-        return error.status, error.reason, redact(text), text if redact(text) != text else ""
+        return Status(error.status), error.reason, redact(text), text if redact(text) != text else ""
     if isinstance(error, AssertionError):
         text = _trim(assertion_message(str(error)))
-        return "failed", "assertion failed", redact(text), text if redact(text) != text else ""
+        return Status.FAILED, "assertion failed", redact(text), text if redact(text) != text else ""
     if isinstance(error, pytest.fail.Exception):
         text = _trim(str(error))
-        return "failed", "check failed", redact(text), text if redact(text) != text else ""
+        return Status.FAILED, "check failed", redact(text), text if redact(text) != text else ""
     if isinstance(error, InfrastructureError):
-        return "error", "infrastructure error", "the autograder itself failed in this test", _trim(str(error))
+        return Status.ERROR, "infrastructure error", "the autograder itself failed in this test", _trim(str(error))
     message = "the test's own code failed with " + redact(_trim(excinfo.exconly()))
-    return "error", f"error in the test ({type(error).__name__})", message, trace
+    return Status.ERROR, f"error in the test ({type(error).__name__})", message, trace
 
 
 class JudgePlugin:
@@ -185,10 +185,12 @@ class JudgePlugin:
         # Session-scoped fixtures as plain functions in a plugin module of their own (pytest deprecates them as
         # instance methods); suites build their own session fixtures (the loaded batches) on these.
         self.data_fixtures = types.ModuleType("coursesite_judge_data")
-        self.data_fixtures.public_data = pytest.fixture(scope="session", name="public_data")(lambda: suite.public_data)
-        # Where the student's code finds the public data (paths to pass to e.g. LoadBatch).
-        self.data_fixtures.student_data = pytest.fixture(scope="session", name="student_data")(lambda: student_data_dir)
-        self.data_fixtures.hidden_data = pytest.fixture(scope="session", name="hidden_data")(lambda: suite.hidden_data)
+        vars(self.data_fixtures).update(
+            public_data=pytest.fixture(scope="session", name="public_data")(lambda: suite.public_data),
+            # Where the student's code finds the public data (paths to pass to e.g. LoadBatch).
+            student_data=pytest.fixture(scope="session", name="student_data")(lambda: student_data_dir),
+            hidden_data=pytest.fixture(scope="session", name="hidden_data")(lambda: suite.hidden_data),
+        )
 
     def pytest_configure(self, config: pytest.Config) -> None:
         config.pluginmanager.register(self.data_fixtures, "coursesite-judge-data")
@@ -226,7 +228,7 @@ class JudgePlugin:
 
         return save
 
-    def _call(self, name: str, args: tuple, kwargs: dict[str, Any]) -> Any:
+    def _call(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         assert self.caller is not None
         target = self.advice.target(name) if self.advice else name  # an accepted alias the module defines
         self.busy += 1
@@ -250,7 +252,9 @@ class JudgePlugin:
                 self.current["diagnoses"].append(diagnosis)
         return value
 
-    def _explained(self, name: str, args: tuple, kwargs: dict[str, Any], problem: StudentProblem) -> StudentProblem:
+    def _explained(
+        self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any], problem: StudentProblem
+    ) -> StudentProblem:
         """A missing function with its closest matches; a call the student's def cannot take, with why."""
         if self.advice is None:
             return problem
@@ -286,7 +290,7 @@ class JudgePlugin:
         if self.backstop_file is not None:
             # Should the backstop end the judge in this test, this is the last summary grade_local reads: the test
             # timed out, the tests after it did not run (grade_local checks that the backstop really fired).
-            stopped = {**self.current, "status": "timeout", "reason": "timed out", "seconds": self.timeout_s}
+            stopped = {**self.current, "status": Status.TIMEOUT, "reason": "timed out", "seconds": self.timeout_s}
             stopped["message"] = judge_timeout_message(self.timeout_s) + (
                 "; the judge could not interrupt it and had to stop, so the tests after it did not run"
             )
@@ -297,7 +301,7 @@ class JudgePlugin:
                 "provisional": True,
                 "backstop_file": self.backstop_path,
                 "stopped": stopped,
-                "outcome": "failed",
+                "outcome": Outcome.FAILED,
                 "score": sum(record["points"] for record in self.records),
                 "max_score": self.suite.max_score,
             }
@@ -353,7 +357,7 @@ class JudgePlugin:
         self.current = {
             "kind": "test",
             "name": nodeid,
-            "status": "passed",
+            "status": Status.PASSED,
             "reason": "",
             "message": "",
             "details": "",
@@ -373,8 +377,8 @@ class JudgePlugin:
         finally:
             self._disarm()
 
-    def _worse(self, status: str, reason: str, message: str, details: str = "") -> None:
-        if STATUS_RANK[status] > STATUS_RANK[self.current["status"]]:
+    def _worse(self, status: Status, reason: str, message: str, details: str = "") -> None:
+        if status.rank > Status(self.current["status"]).rank:
             self.current.update(status=status, reason=reason, message=message, details=details[-DETAILS_CHARS:])
 
     @pytest.hookimpl(wrapper=True)
@@ -384,14 +388,14 @@ class JudgePlugin:
         or not) counts as failed (load_suite refuses xfail marks at upload)."""
         report = yield
         if hasattr(report, "wasxfail"):
-            self._worse("failed", "marked xfail", XFAIL_MESSAGE, f"{call.when}: xfail {report.wasxfail}".strip())
+            self._worse(Status.FAILED, "marked xfail", XFAIL_MESSAGE, f"{call.when}: xfail {report.wasxfail}".strip())
         elif report.failed and call.excinfo is None:  # a strict xfail that passed ("[XPASS(strict)]")
-            self._worse("failed", "marked xfail", XFAIL_MESSAGE, f"{call.when}: {report.longreprtext}")
+            self._worse(Status.FAILED, "marked xfail", XFAIL_MESSAGE, f"{call.when}: {report.longreprtext}")
         elif report.skipped:
             why = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr or "")
             why = self.redact(_trim(str(why).removeprefix("Skipped: ").removeprefix("Skipped")).strip())
             message = "the test was skipped" + (f" ({why})" if why else "") + "; a skipped test earns no points"
-            self._worse("skipped", "skipped", message)
+            self._worse(Status.SKIPPED, "skipped", message)
         elif call.excinfo is not None:
             status, reason, message, details = classify(call.excinfo, self.redact, report.longreprtext)
             if reason == "infrastructure error":
@@ -407,7 +411,7 @@ class JudgePlugin:
         self._diagnose(record)
         if not record["details"]:
             del record["details"]
-        if record["status"] == "passed":
+        if record["status"] == Status.PASSED:
             record["points"] = record["max_points"]
         self.records.append(record)
         self.results.write(json.dumps(record) + "\n")
@@ -417,12 +421,12 @@ class JudgePlugin:
         """A failed test whose student calls returned values unlike the declaration says so first; a test whose
         own code then broke on such a value (unpacking a dict, indexing an array) failed on the student's value."""
         diagnoses = record.pop("diagnoses", None)
-        if not diagnoses or record["status"] not in ("failed", "error"):
+        if not diagnoses or record["status"] not in (Status.FAILED, Status.ERROR):
             return
         if record["reason"] in ("infrastructure error", "import error", "timed out", "marked xfail"):
             return
         if record["reason"].startswith("error in the test"):
-            record["status"], record["reason"] = "failed", "unacceptable return value"
+            record["status"], record["reason"] = Status.FAILED, "unacceptable return value"
         record["message"] = _trim(self.redact("\n".join(diagnoses)) + "\n" + record["message"])
 
 

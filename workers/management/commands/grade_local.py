@@ -5,10 +5,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
 
-from workers import conf
+from workers import conf, runtimes
+from workers.results import Outcome, TestRecord
 
 
 def _suite_dir(assignment: str) -> tuple[Path, str]:
@@ -19,8 +20,8 @@ def _suite_dir(assignment: str) -> tuple[Path, str]:
     except ValueError:
         raise CommandError(f"--assignment must look like DD2424/1, not {assignment!r}") from None
     try:
+        from workers.fetch import fetch_suite
         from workers.models import Suite
-        from workers.tasks import fetch_suite
 
         suite = (
             Suite.objects.filter(assignment__course__code=code, assignment__number=number_int, is_active=True)
@@ -40,7 +41,7 @@ def _suite_dir(assignment: str) -> tuple[Path, str]:
 class Command(BaseCommand):
     help = "Grade PATH (.py, .ipynb, .zip or folder) with an assignment's active suite, synchronously."
 
-    def add_arguments(self, parser) -> None:  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("path", type=Path)
         parser.add_argument("--assignment", help="COURSE/NUMBER, e.g. DD2424/1")
         parser.add_argument("--suite", type=Path, help="a suite folder instead of the assignment's suite")
@@ -62,24 +63,35 @@ class Command(BaseCommand):
         else:
             raise CommandError("Give --assignment COURSE/NUMBER (or --suite FOLDER).")
         try:
-            queue = load_suite(suite_dir).queue
+            suite = load_suite(suite_dir)
         except SuiteError as error:
             raise CommandError(str(error)) from None
+        queue, runtime = suite.queue, suite.runtime
+        try:
+            python: str | None = runtimes.python_for(runtime)
+        except (KeyError, runtimes.RuntimeConfigError):
+            python = None  # grade_local reports it: an infrastructure error
         gpu = None
         if queue == "gpu":
             gpu = options["gpu"] if options["gpu"] is not None else conf.gpu_index()
 
-        def show(test: dict[str, Any]) -> None:
+        def show(test: TestRecord) -> None:
             self.stderr.write(f"{test['status']:>8}  {test['points']:g}/{test['max_points']:g}  {test['name']}")
 
         result = grade_local(
-            suite_dir, path, on_result=None if options["json"] else show, figures_dir=options["figures"], gpu=gpu
+            suite_dir,
+            path,
+            on_result=None if options["json"] else show,
+            figures_dir=options["figures"],
+            gpu=gpu,
+            runtime=runtime,
+            python=python,
         )
         if options["json"]:
             self.stdout.write(json.dumps(result, indent=2))
         else:
             self.stdout.write(f"{origin}: {result['outcome']} {result['score']:g}/{result['max_score']:g}")
-            for note in [*result["notes"], *result.get("staff_notes", [])]:  # staff run this: the details too
+            for note in [*result["notes"], *result["staff_notes"]]:  # staff run this: the details too
                 self.stdout.write(str(note))
-        if result["outcome"] == "infrastructure_error":
+        if result["outcome"] == Outcome.INFRASTRUCTURE_ERROR:
             sys.exit(2)
