@@ -1,9 +1,8 @@
 """Django admin: API tokens (read-only but for revoking; the keys themselves are never stored)."""
 
 from django.contrib import admin
+from django.contrib.admin import ModelAdmin
 from django.http import HttpRequest
-
-from coursesite.generic import ModelAdmin
 
 from .models import ApiToken
 

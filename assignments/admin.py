@@ -1,8 +1,8 @@
 """Django admin for assignments, extensions, submissions, reviews and regrade requests."""
 
 from django.contrib import admin
+from django.contrib.admin import ModelAdmin
 
-from .generics import ModelAdmin
 from .models import Assignment, Extension, RegradeRequest, Review, Submission
 
 

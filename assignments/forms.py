@@ -1,8 +1,8 @@
 """Forms of the assignment pages (the services do the checking; these only parse the input)."""
 
 from django import forms
+from django.forms import ModelForm
 
-from .generics import ModelForm
 from .models import Assignment
 
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")

@@ -1,9 +1,10 @@
 """Django admin for staff: courses, users, memberships and the audit log (read-only)."""
 
 from django.contrib import admin
+from django.contrib.admin import ModelAdmin, TabularInline
+from django.contrib.auth.admin import UserAdmin
 from django.http import HttpRequest
 
-from .generic import ModelAdmin, TabularInline, UserAdmin
 from .models import AuditLog, Course, Membership, User
 
 

@@ -17,7 +17,6 @@ from django.db.models import QuerySet
 
 from .models import AuditLog, Course, User
 
-
 # Every action is spelled `noun.verb`: the thing acted on (singular) and a present-tense verb, in snake case
 # ("suite.upload", "help_slot.book", "job.finish"); the audit page's areas are the nouns.
 ACTION_NAME = re.compile(r"^[a-z]+(_[a-z]+)*\.[a-z]+(_[a-z]+)*$")

@@ -1,8 +1,8 @@
 """Forms of the course core: the course-wide dates the examiner edits."""
 
 from django import forms
+from django.forms import ModelForm
 
-from .generic import ModelForm
 from .models import Course
 
 LABELS = {

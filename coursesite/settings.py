@@ -6,9 +6,13 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 
 from coursesite.env import envbool, envfloat, envint, envlist
+
+# ModelAdmin[Course], ModelForm[Course] and the like work at run time as the type checker writes them.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 

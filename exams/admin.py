@@ -1,10 +1,9 @@
 """Admin views of the exam, read-only: every change goes through the audited services (pages and API)."""
 
 from django.contrib import admin
+from django.contrib.admin import ModelAdmin
 from django.db.models import Model
 from django.http import HttpRequest
-
-from assignments.generics import ModelAdmin
 
 from .models import Answer, CandidateDate, Exam, ExamSession, Mark, ModuleChoice, PollVote, Sitting
 

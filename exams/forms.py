@@ -3,8 +3,8 @@
 import datetime as dt
 
 from django import forms
+from django.forms import ModelForm
 
-from assignments.generics import ModelForm
 from coursesite.models import Course
 
 from .models import Exam

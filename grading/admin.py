@@ -1,8 +1,7 @@
 """Admin views of grading (read mostly: changes to locked grades go through the examiner's page)."""
 
 from django.contrib import admin
-
-from assignments.generics import ModelAdmin, TabularInline
+from django.contrib.admin import ModelAdmin, TabularInline
 
 from .models import CanvasColumn, CanvasStudent, FinalGrade, FinalGradeChange, GradingSettings, RecordsExport
 

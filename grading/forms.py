@@ -1,8 +1,7 @@
 """Forms of the examiner's grading pages."""
 
 from django import forms
-
-from assignments.generics import ModelForm
+from django.forms import ModelForm
 
 from .models import GradingSettings
 from .policy import GRADES

@@ -1,8 +1,7 @@
 """Admin: LTI platforms (also managed by `lti_platform_add/list/remove`) and the tool's keys."""
 
 from django.contrib import admin
-
-from coursesite.generic import ModelAdmin
+from django.contrib.admin import ModelAdmin
 
 from .models import LineItem, Platform, ScoreSend, ToolKey
 

@@ -1,8 +1,7 @@
 """Admin of notifications: read what was sent (announcements and notifications are history, not edited here)."""
 
 from django.contrib import admin
-
-from coursesite.generic import ModelAdmin
+from django.contrib.admin import ModelAdmin
 
 from .models import Announcement, Notification
 

@@ -1,7 +1,5 @@
 """Django admin of projects: the per-course settings, and groups with their members for the instructor."""
 
-from typing import TYPE_CHECKING
-
 from django.contrib import admin
 
 from .models import (
@@ -16,22 +14,13 @@ from .models import (
     Proposal,
 )
 
-if TYPE_CHECKING:  # the admin's classes are generic to the type checker only
-    SettingsAdminBase = admin.ModelAdmin[ProjectSettings]
-    MemberInlineBase = admin.TabularInline[GroupMember, Group]
-    GroupAdminBase = admin.ModelAdmin[Group]
-    ProposalAdminBase = admin.ModelAdmin[Proposal]
-else:
-    SettingsAdminBase = GroupAdminBase = ProposalAdminBase = admin.ModelAdmin
-    MemberInlineBase = admin.TabularInline
-
 
 @admin.register(ProjectSettings)
-class ProjectSettingsAdmin(SettingsAdminBase):
+class ProjectSettingsAdmin(admin.ModelAdmin[ProjectSettings]):
     list_display = ("course", "group_size", "help_slot_minutes", "max_upcoming_bookings", "unconfirmed_result")
 
 
-class GroupMemberInline(MemberInlineBase):
+class GroupMemberInline(admin.TabularInline[GroupMember, Group]):
     model = GroupMember
     extra = 0
     raw_id_fields = ("user",)
@@ -40,14 +29,14 @@ class GroupMemberInline(MemberInlineBase):
 
 
 @admin.register(Group)
-class GroupAdmin(GroupAdminBase):
+class GroupAdmin(admin.ModelAdmin[Group]):
     list_display = ("name", "course", "approved_at", "compute_account", "compute_granted_on")
     list_filter = ("course",)
     inlines = [GroupMemberInline]
 
 
 @admin.register(Proposal)
-class ProposalAdmin(ProposalAdminBase):
+class ProposalAdmin(admin.ModelAdmin[Proposal]):
     list_display = ("group", "version", "title", "status", "due_on", "late")
     list_filter = ("status",)
 

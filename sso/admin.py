@@ -1,8 +1,7 @@
 """Admin: the external identities bound to users (an administrator may remove a wrong binding)."""
 
 from django.contrib import admin
-
-from coursesite.generic import ModelAdmin
+from django.contrib.admin import ModelAdmin
 
 from .models import ExternalIdentity
 
