@@ -56,7 +56,7 @@ pytest: venv runtime suite-data system services pdfjs
 	$(PY) -m workers.sandbox check >/dev/null || $(PY) -m workers.sandbox check
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) $(PY) -m pytest $(PYTEST_ARGS)
 
-# A short run on the embedded defaults (SQLite and the filesystem broker) with a real worker.
+# A short run on the embedded defaults (SQLite and the embedded SQLAlchemy broker) with a real worker.
 smoke: venv runtime suite-data system pdfjs
 	scripts/smoke.sh
 

@@ -30,22 +30,32 @@ def require_member(*, user: User, course: Course) -> Membership:
     return membership
 
 
-def require_staff(*, user: User, course: Course) -> Membership:
-    membership = require_member(user=user, course=course)
+def check_staff(membership: Membership) -> Membership:
+    """The membership, if it is a TA's or the examiner's."""
     if not membership.is_staff_role:
         raise Forbidden("Only the course's teachers can do this.")
     return membership
 
 
-def require_instructor(*, user: User, course: Course) -> Membership:
-    membership = require_member(user=user, course=course)
+def check_instructor(membership: Membership) -> Membership:
     if membership.role != Role.INSTRUCTOR:
         raise Forbidden("Only the examiner can do this.")
     return membership
 
 
-def require_student(*, user: User, course: Course) -> Membership:
-    membership = require_member(user=user, course=course)
+def check_student(membership: Membership) -> Membership:
     if membership.role != Role.STUDENT:
         raise Forbidden("Only students of this course can do this.")
     return membership
+
+
+def require_staff(*, user: User, course: Course) -> Membership:
+    return check_staff(require_member(user=user, course=course))
+
+
+def require_instructor(*, user: User, course: Course) -> Membership:
+    return check_instructor(require_member(user=user, course=course))
+
+
+def require_student(*, user: User, course: Course) -> Membership:
+    return check_student(require_member(user=user, course=course))

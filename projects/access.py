@@ -6,9 +6,9 @@ an action needs is `Forbidden` (403); a state that forbids the action is `Refuse
 projects/services.py calls one of these first, so the pages and the API do not check the same rule again.
 """
 
-from coursesite.access import course_membership
+from coursesite.access import check_instructor, check_staff, check_student, course_membership
 from coursesite.errors import Forbidden, NotFound, Refused
-from coursesite.models import Course, Membership, Role, User
+from coursesite.models import Course, Membership, User
 
 from .models import Group, GroupMember, HelpAvailability, HelpBooking, Invitation
 
@@ -23,24 +23,16 @@ def require_course_member(*, user: User, course: Course) -> Membership:
 
 def require_staff(*, user: User, course: Course) -> Membership:
     """A TA or the examiner."""
-    membership = require_course_member(user=user, course=course)
-    if not membership.is_staff_role:
-        raise Forbidden("Only the course's teachers can do this.")
-    return membership
+    return check_staff(require_course_member(user=user, course=course))
 
 
 def require_examiner(*, user: User, course: Course) -> Membership:
-    membership = require_course_member(user=user, course=course)
-    if membership.role != Role.INSTRUCTOR:
-        raise Forbidden("Only the examiner can do this.")
-    return membership
+    return check_instructor(require_course_member(user=user, course=course))
 
 
 def require_active_student(*, user: User, course: Course) -> Membership:
     """A student of the course who has not withdrawn (who alone form groups, book help and the like)."""
-    membership = require_course_member(user=user, course=course)
-    if membership.role != Role.STUDENT:
-        raise Forbidden("Only students of this course can do this.")
+    membership = check_student(require_course_member(user=user, course=course))
     if membership.withdrawn_at is not None:
         raise Refused(f"{user.username} is marked as withdrawn from this course.")
     return membership
@@ -69,10 +61,9 @@ def require_group_examiner(*, user: User, group: Group) -> Membership:
 
 def access_invitation(*, user: User, invitation: Invitation) -> Membership:
     """Only the invitee answers an invitation; to anyone else it does not exist."""
-    membership = require_course_member(user=user, course=invitation.group.course)
     if invitation.invitee_id != user.pk:
         raise NotFound("No such invitation, or it is not yours.")
-    return membership
+    return require_course_member(user=user, course=invitation.group.course)
 
 
 def require_booking_attendee(*, user: User, booking: HelpBooking) -> Membership:
