@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from workers.judge import protocol
-from workers.judge.protocol import codec
+from workers.judge.protocol import codec, splice
 
 
 def round_trip(value):
@@ -570,3 +570,62 @@ def test_the_runners_own_messages_pass_the_judges_checks():
     assert _reply_problem({"kind": "missing", "id": 3, "function": "f"}) is None
     assert _reply_problem({"kind": "unencodable", "id": 3, "message": "m"}) is None
     assert "not a message of kind" in _reply_problem({"kind": "ready", "id": 3})
+
+
+def test_what_the_student_returns_goes_by_reference_through_the_pipe_and_arrives_as_the_readers_own():
+    # The student's side does not export memfds: a large array is spliced into the pipe (vmsplice) and read into
+    # the reader's own memory, so writing to the sender's array afterwards changes nothing the reader holds.
+    read_fd, write_fd = os.pipe()
+    student_socket, judge_socket = socket.socketpair()
+    student = protocol.SharedMemory(student_socket, keep_mappings=protocol.KEPT_MAPPING_BYTES, export=False)
+    X = np.arange(3_000_000.0).reshape(3000, 1000)  # 24 MB, far more than the pipe holds
+    parts = protocol.encode({"X": X.T, "y": np.arange(10)}, student)
+    assert not student.outgoing  # no memfd
+    assert any(len(part) == X.nbytes for part in parts)  # the array's own memory, not a copy
+
+    def write() -> None:
+        protocol.write_parts(write_fd, parts, student)
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        got = protocol.FrameReader(read_fd, protocol.SharedMemory(judge_socket)).read(deadline=time.monotonic() + 30)
+    finally:
+        writer.join()
+        for fd in (read_fd, write_fd):
+            os.close(fd)
+        student_socket.close()
+        judge_socket.close()
+    assert np.array_equal(got["X"], X.T) and got["X"].flags.f_contiguous and got["X"].flags.writeable
+    X[0, 0] = -1.0
+    assert got["X"][0, 0] == 0.0
+
+
+def test_splicing_falls_back_to_writing_where_the_target_is_not_a_pipe(tmp_path):
+    data = np.random.default_rng(1).integers(0, 255, 3 * 2**20, dtype=np.uint8)
+    path = tmp_path / "out"
+    with path.open("wb", buffering=0) as out:
+        splice.write_pipe_all(out.fileno(), data)  # vmsplice refuses a regular file (EBADF): written instead
+    assert path.read_bytes() == data.tobytes()
+
+
+def test_splicing_an_array_in_parts_keeps_every_byte_in_order(monkeypatch):
+    def copied(fd, data):
+        raise AssertionError("written by copy, not spliced")
+
+    monkeypatch.setattr(splice, "write_all", copied)  # only vmsplice itself may move these bytes
+    read_fd, write_fd = os.pipe()
+    data = np.random.default_rng(2).integers(0, 255, 5 * 2**20 + 17, dtype=np.uint8)
+    received = bytearray()
+
+    def read() -> None:
+        while chunk := os.read(read_fd, 1 << 20):
+            received.extend(chunk)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    splice.write_pipe_all(write_fd, data[1:])  # an address that is not page-aligned
+    os.close(write_fd)
+    reader.join()
+    os.close(read_fd)
+    assert bytes(received) == data[1:].tobytes()

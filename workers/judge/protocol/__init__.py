@@ -6,7 +6,8 @@ The public surface; each piece reads alone:
     npy.py       the .npy codec: headers written and parsed by numpy's own code, arrays viewed in place
     codec.py     a value as a message's payload (a JSON tree plus the blobs it refers to) and back
     framing.py   frames on a pipe: the header, and a whole frame written before a deadline
-    memfd.py     large arrays as sealed memfds over the channel's socket (SharedMemory)
+    memfd.py     large arrays as sealed memfds over the channel's socket (SharedMemory): the judge's to the student
+    splice.py    large parts written to the pipe by reference (vmsplice): what the student returns
     cache.py     the judge's memfds already sent, sent again for unchanged memory (SentArrays)
     messages.py  a message written whole (memfds, then the frame) and the FrameReader
 

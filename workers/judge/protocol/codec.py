@@ -241,7 +241,9 @@ class _Decoder:
         raise ProtocolError(f"unknown value tag {str(tag)[:40]!r}")
 
 
-def decode(payload: bytes | bytearray, shared: SharedMemory | None = None, shared_limit: int | None = None) -> Any:
+def decode(
+    payload: bytes | bytearray | memoryview, shared: SharedMemory | None = None, shared_limit: int | None = None
+) -> Any:
     """Inverse of encode (without the frame header); anything unexpected raises ProtocolError, whatever the
     bytes (no other exception escapes), and nothing is unpickled. Arrays share the payload's memory (writable
     when it is a bytearray); shared arrays are private (copy-on-write) mappings of the memfds that came with the
@@ -250,7 +252,7 @@ def decode(payload: bytes | bytearray, shared: SharedMemory | None = None, share
 
 
 def decode_counted(
-    payload: bytes | bytearray, shared: SharedMemory | None, shared_limit: int | None
+    payload: bytes | bytearray | memoryview, shared: SharedMemory | None, shared_limit: int | None
 ) -> tuple[Any, int]:
     """(value, bytes of shared arrays mapped for it)."""
     try:
@@ -261,7 +263,9 @@ def decode_counted(
         raise ProtocolError(f"undecodable message ({type(error).__name__}: {str(error)[:120]})") from None
 
 
-def _decode(payload: bytes | bytearray, shared: SharedMemory | None, shared_limit: int | None) -> tuple[Any, int]:
+def _decode(
+    payload: bytes | bytearray | memoryview, shared: SharedMemory | None, shared_limit: int | None
+) -> tuple[Any, int]:
     view = memoryview(payload)
     if len(view) < JSON_LEN.size:
         raise ProtocolError("short message")

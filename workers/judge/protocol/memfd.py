@@ -17,6 +17,7 @@ import numpy as np
 
 from .errors import ChannelClosed, ChannelTimeout, ProtocolError
 from .limits import MAX_MESSAGE_BYTES, SHARED_MIN_BYTES
+from .splice import write_all
 
 if TYPE_CHECKING:
     from .cache import Bytes, SentArrays
@@ -31,13 +32,6 @@ FD_BYTES = array.array("i").itemsize
 # judge sends again (the same memfd) only once: a training set passed to several calls is faulted in once.
 KEPT_MAPPING_BYTES = 256 * 2**20
 PAGEMAP = "/proc/self/pagemap"
-
-
-def write_all(fd: int, data: bytes | memoryview | np.ndarray) -> None:
-    """All of `data` to a blocking fd (a write may take only part of it)."""
-    view = memoryview(data).cast("B")
-    while view:
-        view = view[os.write(fd, view) :]
 
 
 class SharedMemory:
@@ -60,10 +54,12 @@ class SharedMemory:
         max_file_bytes: int | None = None,
         cache: SentArrays | None = None,
         keep_mappings: int = 0,
+        export: bool = True,
     ):
         self.sock = sock
         self.max_file_bytes = max_file_bytes  # RLIMIT_FSIZE also caps a memfd
         self.cache = cache
+        self.export_arrays = export  # False: this side sends its arrays inline (the student's: splice.py)
         self.outgoing: list[int] = []
         self.owned: list[int] = []
         # Mappings of received memfds by file (device, inode), most recently used last, up to `keep_mappings` bytes.
@@ -73,7 +69,7 @@ class SharedMemory:
         self.attached: set[tuple[int, int]] = set()  # kept mappings handed out since the last forget_written()
 
     def accepts(self, total: int, nbytes: int) -> bool:
-        if nbytes < SHARED_MIN_BYTES or total > MAX_MESSAGE_BYTES:
+        if not self.export_arrays or nbytes < SHARED_MIN_BYTES or total > MAX_MESSAGE_BYTES:
             return False
         return self.max_file_bytes is None or nbytes <= self.max_file_bytes
 
