@@ -46,6 +46,15 @@ def access_group(*, user: User, group: Group) -> Membership:
     return membership
 
 
+def access_group_file(*, user: User, group: Group, kind: str) -> Membership:
+    """A group's uploaded file: its members and the staff, except that a proposal is between the group and the
+    examiner (TAs see the final report, which they help with, not the proposal)."""
+    membership = access_group(user=user, group=group)
+    if kind == "proposal" and membership.is_staff_role and not membership.is_instructor:
+        raise NotFound("No such file.")
+    return membership
+
+
 def require_group_member(*, user: User, group: Group) -> Membership:
     """A member of the group itself (the examiner and TAs see it, but do not act as its members)."""
     membership = access_group(user=user, group=group)

@@ -358,10 +358,7 @@ def file_download(request: AuthedHttpRequest, code: str, kind: str, pk: int) -> 
         group, name, filename = report.group, report.file, report.original_name or "report.pdf"
     else:
         raise NotFound("No such file.")
-    membership = access.access_group(user=request.user, group=group)
-    if kind == "proposal" and membership.is_staff_role and not membership.is_instructor:
-        # A proposal is between the group and the examiner (TAs see the final report, which they help with).
-        raise NotFound("No such file.")
+    access.access_group_file(user=request.user, group=group, kind=kind)
     if not name:
         raise NotFound("No file was uploaded.")
     return FileResponse(default_storage.open(name, "rb"), content_type="application/pdf", filename=filename)

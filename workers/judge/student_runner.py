@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import resource
 import socket
 import sys
 import time
@@ -150,10 +149,8 @@ def main(argv: list[str]) -> int:
     if os.environ.get("SANDBOX_CHANNEL_SOCKET"):
         sock = socket.socket(fileno=int(os.environ["SANDBOX_CHANNEL_SOCKET"]))
         sock.set_inheritable(False)
-        fsize = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
         shared = protocol.SharedMemory(
             sock,
-            max_file_bytes=None if fsize == resource.RLIM_INFINITY else fsize,
             keep_mappings=protocol.KEPT_MAPPING_BYTES,
             export=False,  # what the student returns goes through the pipe by reference (protocol/splice.py)
         )

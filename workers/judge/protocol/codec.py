@@ -246,8 +246,8 @@ def decode(
 ) -> Any:
     """Inverse of encode (without the frame header); anything unexpected raises ProtocolError, whatever the
     bytes (no other exception escapes), and nothing is unpickled. Arrays share the payload's memory (writable
-    when it is a bytearray); shared arrays are private (copy-on-write) mappings of the memfds that came with the
-    message over `shared`, at most `shared_limit` bytes of them (MessageTooLarge)."""
+    when it is: a bytearray, or the reader's numpy buffer); shared arrays are private (copy-on-write) mappings of
+    the memfds that came with the message over `shared`, at most `shared_limit` bytes of them (MessageTooLarge)."""
     return decode_counted(payload, shared, shared_limit)[0]
 
 
