@@ -15,10 +15,13 @@ started again 2 s later; at 60 % Redis is stopped for 10 s (submissions keep bei
 
 Printed: submissions accepted (and refused), lost (accepted, never ended with a result), jobs run, superseded,
 the web's p95 latency of the polled student page, each student's wait from their latest submission to its result
-(median, p95, max), the throughput against the compute limit (the bare in-process time of each job run, summed and
-divided by the worker slots, over the time from the first job's start to the last job's end) and Jain's fairness
-index of the waits. The last line is one JSON object. `--quick` is sized for a 2-core machine: 40 students, 2
-workers, a 1.5-minute window and the one-test A1 check of bench/grading_latency.py instead of the full A1 suite.
+(median, p95, max), the throughput against the compute limit and Jain's fairness index of the waits. The
+throughput ratio is the bare in-process time of the jobs run (each spread over its run) done while every worker slot
+had a job to do, divided by the slots times that time: 1.0 when the autograder adds nothing to the bare work. The
+ratio over the whole span (the summed bare time / slots, first start to last end) is printed too: when the queue
+runs dry, the arrivals bound it, not the autograder. The last line is one JSON object. `--quick` is sized for a
+2-core machine: 40 students, 2 workers, a 1.5-minute window and the one-test A1 check of bench/grading_latency.py
+instead of the full A1 suite.
 Not part of `make test`.
 """
 
@@ -102,6 +105,30 @@ def percentile(values: list[float], q: float) -> float:
 
 def jain(values: list[float]) -> float:
     return sum(values) ** 2 / (len(values) * sum(v * v for v in values)) if values and any(values) else 1.0
+
+
+def saturated_throughput(ran: list[list[Any]], workers: int, bare: float) -> tuple[float, float]:
+    """(ratio, seconds): the bare work done while every slot had a job to do (at least `workers` jobs received and
+    not yet ended), against `workers` slots doing bare work all that time. Each job's bare time is spread evenly
+    over its run. Outside those stretches the arrivals, not the autograder, set the pace."""
+    edges = sorted({t for row in ran for t in (row[4], row[6] or row[7])})
+    saturated: list[tuple[float, float]] = []
+    for start, end in zip(edges, edges[1:], strict=False):
+        mid = (start + end) / 2
+        if sum(1 for row in ran if row[4] <= mid < (row[6] or row[7])) >= workers:
+            if saturated and saturated[-1][1] == start:
+                saturated[-1] = (saturated[-1][0], end)
+            else:
+                saturated.append((start, end))
+    seconds = sum(end - start for start, end in saturated)
+    work = 0.0
+    for row in ran:
+        began, ended = row[5], row[6] or row[7]
+        if ended <= began:
+            continue
+        inside = sum(max(0.0, min(ended, end) - max(began, start)) for start, end in saturated)
+        work += bare * inside / (ended - began)
+    return (work / (workers * seconds) if seconds else 0.0), seconds
 
 
 def tree(pid: int) -> list[int]:
@@ -441,7 +468,7 @@ def report_figures(
     # An infrastructure error that stayed one after every try is no result either.
     lost = [s for s in accepted if s not in by_submission or by_submission[s][2] not in ("finished", "skipped")]
     superseded = [row for row in rows if row[3] == "superseded"]
-    ran = [row for row in rows if row[5] is not None and row[3] != "superseded"]
+    ran = [row for row in rows if row[5] is not None and row[3] != "superseded" and (row[6] or row[7])]
     latest: dict[str, list[Any]] = {}
     for row in sorted(rows, key=lambda row: row[0]):
         latest[row[1]] = row
@@ -449,7 +476,9 @@ def report_figures(
     starts = [row[5] for row in ran]
     ends = [row[6] or row[7] for row in ran if row[6] or row[7]]
     span = (max(ends) - min(starts)) if starts and ends else 0.0
-    ratio = (len(ran) * bare / workers) / span if span else 0.0
+    span_ratio = (len(ran) * bare / workers) / span if span else 0.0
+    ratio, saturated_s = saturated_throughput(ran, workers, bare)
+    runs = [(row[6] or row[7]) - row[5] for row in ran]
     figures = {
         "submissions": len(accepted),
         "refused": len(stats["refused"]),
@@ -466,6 +495,9 @@ def report_figures(
         "wait_p95_s": round(percentile(waits, 0.95), 1),
         "max_wait_s": round(max(waits), 1) if waits else None,
         "throughput_ratio": round(ratio, 3),
+        "saturated_s": round(saturated_s, 1),
+        "throughput_span_ratio": round(span_ratio, 3),
+        "job_run_median_s": round(statistics.median(runs), 2) if runs else None,
         "fairness": round(jain(waits), 3),
         "workers": workers,
         "bare_job_s": round(bare, 2),
@@ -490,9 +522,14 @@ def report_figures(
         f"max {figures['max_wait_s']} s"
     )
     print(
-        f"throughput ratio       : {figures['throughput_ratio']} ({figures['jobs_run']} jobs x {bare:.2f} s bare "
-        f"/ {workers} slots over the busy span)"
+        f"throughput ratio       : {figures['throughput_ratio']} (bare work done while every one of the {workers} "
+        f"slots had a job, {figures['saturated_s']} s of the run, against {workers} slots doing bare work)"
     )
+    print(
+        f"  over the whole span  : {figures['throughput_span_ratio']} ({figures['jobs_run']} jobs x {bare:.2f} s bare "
+        f"/ {workers} slots, first start to last end: bounded by the arrivals when the queue runs dry)"
+    )
+    print(f"  a job in its slot    : median {figures['job_run_median_s']} s (claimed to result), {bare:.2f} s bare")
     print(f"fairness (Jain)        : {figures['fairness']}")
     print(f"beat alive at the end  : {figures['beat_alive']}")
     print(json.dumps(figures), flush=True)

@@ -80,10 +80,10 @@ def _median(values: list[float]) -> float | None:
     return statistics.median(values) if values else None
 
 
-def recent_duration_s(*, suite: Suite, limit: int = 20) -> float | None:
-    """The median run time of the suite's last `limit` finished jobs (start to end), None before its first."""
+def recent_duration_s(*, assignment_id: int, limit: int = 20) -> float | None:
+    """The median run time of the assignment's last `limit` finished jobs (start to end), None before its first."""
     rows = (
-        GradingJob.objects.filter(suite__assignment_id=suite.assignment_id, state=State.FINISHED)
+        GradingJob.objects.filter(suite__assignment_id=assignment_id, state=State.FINISHED)
         .exclude(running_at=None)
         .order_by("-finished_at")
         .values_list("running_at", "finished_at")[:limit]
@@ -107,13 +107,15 @@ class Estimate:
     soon: bool = False  # a slot is free for it now (or will be as soon as it is taken)
 
 
-def job_estimate(*, job: GradingJob, position: int | None, now: dt.datetime | None = None) -> Estimate | None:
+def job_estimate(
+    *, job: GradingJob, position: int | None, assignment_id: int, now: dt.datetime | None = None
+) -> Estimate | None:
     """From the suite's recent run times and the live workers: the jobs ahead and those running share the slots."""
     if position is None:
         return None
     now = now or timezone.now()
     slots = workers_alive(now=now).get(job.queue, 0)
-    measured = recent_duration_s(suite=job.suite)
+    measured = recent_duration_s(assignment_id=assignment_id)
     duration = measured or DEFAULT_DURATION_S
     if slots == 0:
         return Estimate(None, None, 0, duration, measured is None, True)
@@ -125,23 +127,49 @@ def job_estimate(*, job: GradingJob, position: int | None, now: dt.datetime | No
     return Estimate(starts, ends, slots, duration, measured is None, False, soon=waits == 0)
 
 
-POLL_BUCKET_S = 30  # a waiting job's estimate is refreshed at least this often
+EXACT_UP_TO = 10  # positions beyond are shown (and compared) in tens
+
+
+def position_shown(position: int | None) -> str:
+    """The queue position as the waiting student reads it: exact near the front, "about 40" further back. A long
+    queue moves with every job that ends; in tens, the page (and its ETag) changes only when the band does."""
+    if position is None:
+        return ""
+    if position <= EXACT_UP_TO:
+        return str(position)
+    return f"about {-(-position // 10) * 10}"
+
+
+def _estimate_shown(estimate: Estimate | None) -> tuple[Any, ...]:
+    """What the page prints of an estimate: delayed, "now", and the start and end to the minute."""
+    if estimate is None:
+        return ()
+    minute = "%Y-%m-%d %H:%M"
+    starts = estimate.starts_at.strftime(minute) if estimate.starts_at else ""
+    ends = estimate.ends_at.strftime(minute) if estimate.ends_at else ""
+    return (estimate.delayed, estimate.soon, estimate.rough, "" if estimate.soon else starts, ends)
 
 
 def job_poll_etag(*, job_id: int, code: str, user: User, now: dt.datetime | None = None) -> str | None:
     """What the results page's conditional poll compares: cheap (the job's row, and for a waiting job the count
-    of jobs ahead and the live workers), and bound to the viewer (an HMAC of the user, course and job), so an
-    ETag cannot be made up for somebody else's job. None when there is no such job."""
-    row = GradingJob.objects.filter(pk=job_id).values("version", "state", "queue", "queued_at").first()
+    of jobs ahead, the live workers and the suite's recent run times: small queries, no rendering), and exactly
+    what the waiting page shows (the position as position_shown prints it, the estimate to the minute), so that
+    a long queue's moving front costs 304s, not pages. Bound to the viewer (an HMAC of the user, course and job),
+    so an ETag cannot be made up for somebody else's job. None when there is no such job."""
+    row = (
+        GradingJob.objects.filter(pk=job_id)
+        .values("version", "state", "queue", "queued_at", "suite__assignment_id")
+        .first()
+    )
     if row is None:
         return None
-    parts = [row["version"], row["state"]]
+    parts: list[Any] = [row["version"], row["state"]]
     if row["state"] in GradingJob.WAITING_STATES:
         shell = GradingJob(pk=job_id, state=row["state"], queue=row["queue"], queued_at=row["queued_at"])
-        now = now or timezone.now()
-        alive = row["queue"] in workers_alive(now=now)
-        parts += [queue_position(job=shell), alive, int(now.timestamp() // POLL_BUCKET_S)]
-    token = salted_hmac("workers.job_poll", f"{user.pk}:{code}:{job_id}:{parts}").hexdigest()[:24]
+        position = queue_position(job=shell)
+        estimate = job_estimate(job=shell, position=position, assignment_id=row["suite__assignment_id"], now=now)
+        parts += [position_shown(position), *_estimate_shown(estimate)]
+    token = salted_hmac("workers.job_poll", f"{user.pk}:{code}:{job_id}:{parts}", algorithm="sha256").hexdigest()[:24]
     return f'"{token}"'
 
 
@@ -193,6 +221,11 @@ class JobView:
             return Outcome(outcome).words
         except ValueError:
             return outcome.replace("_", " ").capitalize() or "Done"
+
+    @property
+    def position_words(self) -> str:
+        """The position as the page prints it (position_shown): exact near the front, in tens further back."""
+        return position_shown(self.position)
 
     @property
     def queue_words(self) -> str:
@@ -271,7 +304,7 @@ def job_view(*, job: GradingJob, staff: bool) -> JobView:
         tests=shown,
         figures=figures,
         position=position,
-        estimate=job_estimate(job=job, position=position),
+        estimate=job_estimate(job=job, position=position, assignment_id=job.suite.assignment_id),
         hidden_count=secret,
         total_tests=len(job.suite.tests),
         # Redacted again on the way out: rows stored before the judge redacted its own texts.

@@ -231,3 +231,14 @@ def test_the_command_line_sets_the_work_folders_caps(workdir) -> None:
     assert doc["isolation"]["work"] == {"tmpfs_mb": 1, "files": 10}
     assert "No space left on device" in doc["stderr"]
     assert doc["stdout"].strip() == "10"  # room for 10 beside what it was given (an empty folder)
+
+
+def test_a_job_runs_below_the_web_servers_cpu_priority(workdir) -> None:
+    """Grading yields the cores to pages: the job's niceness is the Limits' (10 by default), never below 0."""
+    out = run([PYTHON, "-c", "import os; print(os.nice(0))"], workdir=str(workdir), readonly=[RUNTIME_BIND],
+              limits=SMALL)  # fmt: skip
+    assert out.status == "ok", out.stderr
+    assert out.stdout.strip() == str(os.nice(0) + 10) == str(out.isolation["nice"] + os.nice(0))
+    flat = run([PYTHON, "-c", "import os; print(os.nice(0))"], workdir=str(workdir), readonly=[RUNTIME_BIND],
+               limits=Limits(nice=0))  # fmt: skip
+    assert flat.stdout.strip() == str(os.nice(0))

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
-from workers import services
+from workers import selectors, services
 from workers.models import GradingJob, WorkerHeartbeat
 
 
@@ -62,7 +62,8 @@ def test_the_poll_answers_304_while_nothing_changed_cheaply_and_never_for_someon
     with CaptureQueriesContext(connection) as queries:
         unchanged = client.get(url, headers={"If-None-Match": etag})
     assert unchanged.status_code == 304 and unchanged.content == b"" and unchanged["ETag"] == etag
-    assert len(queries) <= 5  # session, user, the job's row, the count ahead, the live workers
+    # Session, user, the job's row, the count ahead, the live workers, the suite's recent runs, the running jobs.
+    assert len(queries) <= 7
 
     # The job changes (a worker takes it): the next poll gets the new fragment.
     services.job_claim(job_id=alice.pk, dispatch=alice.dispatch, worker="w1@host")
@@ -76,6 +77,42 @@ def test_the_poll_answers_304_while_nothing_changed_cheaply_and_never_for_someon
     for tag in (changed["ETag"], own):
         response = bob_client.get(url, headers={"If-None-Match": tag})
         assert response.status_code == 403
+
+
+def test_a_long_queue_moving_at_its_expected_pace_costs_the_waiting_page_304s(
+    queued, other_student, client_for
+) -> None:
+    """Far back in the queue the page shows the position in tens and the estimate to the minute, and the ETag is
+    exactly that: the jobs ahead ending on time change neither, so the poll stays a 304 until the band moves."""
+    alice, bob = queued
+    ahead = [
+        GradingJob(submission=alice.submission, suite=alice.suite, attempt=100 + n, trigger=alice.trigger,
+                   queue=alice.queue, state=GradingJob.State.QUEUED, queued_at=alice.queued_at)
+        for n in range(22)
+    ]  # fmt: skip
+    GradingJob.objects.bulk_create(ahead)
+    now = timezone.now()
+    _pulse(slots=1)
+    client = client_for(other_student)
+    page = client.get(f"/c/DD2424/workers/jobs/{bob.pk}/").content.decode()
+    assert 'position <strong class="queue-position">about 30</strong>' in page  # 24th
+    before = selectors.job_poll_etag(job_id=bob.pk, code="DD2424", user=other_student, now=now)
+    # Three of them end, three of the suite's (default) minute later: 21st, still "about 30", same start and end.
+    done = [job.pk for job in GradingJob.objects.filter(attempt__gte=100).order_by("pk")[:3]]
+    GradingJob.objects.filter(pk__in=done).update(state=GradingJob.State.FINISHED, finished_at=now)
+    later = now + dt.timedelta(minutes=3)
+    _pulse(seconds_ago=-180)
+    assert selectors.job_poll_etag(job_id=bob.pk, code="DD2424", user=other_student, now=later) == before
+    # Five more: 16th, "about 20": the page changes, and so does its tag.
+    done = [job.pk for job in GradingJob.objects.filter(attempt__gte=100, state="queued").order_by("pk")[:5]]
+    GradingJob.objects.filter(pk__in=done).update(state=GradingJob.State.FINISHED, finished_at=now)
+    after = selectors.job_poll_etag(job_id=bob.pk, code="DD2424", user=other_student, now=later)
+    assert after != before
+    assert [selectors.position_shown(n) for n in (1, 10, 11, 20, 21, 95)] == [
+        "1", "10", "about 20", "about 20", "about 30", "about 100",
+    ]  # fmt: skip
+    # The job that still waits beside them is another student's: the tag is bound to its viewer.
+    assert selectors.job_poll_etag(job_id=bob.pk, code="DD2424", user=alice.submission.student, now=later) != after
 
 
 def test_staff_see_the_queue_workers_and_last_hour_with_a_constant_number_of_queries(

@@ -60,9 +60,11 @@ def make_preexec(
     uid: int | None,
     folders: Callable[[], None] | None = None,
     error_fd: int = -1,
+    nice: int = 0,
 ) -> Callable[[], None]:
     """The forked child's setup, still as root: join the cgroup, mount and fill the job's own folders (charged to
-    its cgroup), place fds, set rlimits, then drop to the slot uid for good before exec'ing bwrap."""
+    its cgroup), place fds, set rlimits and the CPU priority, then drop to the slot uid for good before exec'ing
+    bwrap."""
 
     def preexec() -> None:
         pid = str(os.getpid()).encode()
@@ -95,6 +97,8 @@ def make_preexec(
                     pass  # the directory's own fd, closed already
         for res, soft, hard in rlimits:
             resource.setrlimit(res, (soft, hard))
+        if nice > 0:
+            os.nice(min(nice, 19))
         if uid is not None:
             os.setgroups([])
             os.setresgid(uid, uid, uid)

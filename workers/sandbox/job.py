@@ -231,7 +231,9 @@ class Job:
 
         procs_files = self._cg.procs_files if self._cg else []
         gpu = self.spec.gpu
-        return error_r, make_preexec(procs_files, rlimits(self.limits, gpu), child.fd_map, uid, folders, error_w)
+        return error_r, make_preexec(
+            procs_files, rlimits(self.limits, gpu), child.fd_map, uid, folders, error_w, nice=self.limits.nice
+        )
 
     def _describe(self, place: Placement, uid: int | None) -> dict[str, Any]:
         """The job's isolation as its Outcome reports it."""
@@ -249,6 +251,7 @@ class Job:
             "gpu": gpu,
             "insecure": insecure,
             "work": work,
+            "nice": limits.nice,
         }
 
     def _launch(

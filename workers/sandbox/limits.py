@@ -36,6 +36,9 @@ class Limits:
     # may create in each of /work, /tmp and /dev/shm. All three are tmpfs: their pages count against memory_mb.
     work_mb: int = 256
     work_files: int = 8192
+    # The job's CPU priority (nice, 0-19): below the web server's and the worker's own, so that pages stay quick
+    # while the cores are busy grading; a job on an idle machine runs as fast as before. Not a suite's to set.
+    nice: int = 10
 
 
 @dataclass
