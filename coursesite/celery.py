@@ -30,6 +30,16 @@ def _serve_lanes(sender: str, instance: object, **_: object) -> None:
     queues.select(served(queues.consume_from))
 
 
+@signals.celeryd_after_setup.connect
+def _share_cores(sender: str, instance: object, **_: object) -> None:
+    """Unless COURSESITE_JUDGE_STUDENT_THREADS says otherwise, each of this worker's slots gives its student the
+    slot's share of the cores (a worker of concurrency 2 on 2 cores: 1 thread each, not 2 that fight). Several
+    worker processes on one host do not know of each other: set the variable there (the surge bench does)."""
+    from workers.judge.threads import THREADS_VARIABLE, cores_per_slot
+
+    os.environ.setdefault(THREADS_VARIABLE, str(cores_per_slot(int(instance.concurrency or 1))))  # type: ignore[attr-defined]
+
+
 @signals.worker_ready.connect
 def _start_pulse(sender: object, **_: object) -> None:
     from workers.tasks import WorkerPulse

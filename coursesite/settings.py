@@ -271,6 +271,7 @@ METRICS_TOKEN = os.environ.get("COURSESITE_METRICS_TOKEN", "")
 # here. A settings override (a settings module, or a test's `settings` fixture) therefore wins over the environment.
 GRADING_HEARTBEAT_S = envfloat("COURSESITE_GRADING_HEARTBEAT_S", 5)  # a worker running a job says it is alive
 GRADING_STALE_AFTER_S = envfloat("COURSESITE_GRADING_STALE_AFTER_S", 60)  # no heartbeat this long: watchdog takes over
+GRADING_RESEND_AFTER_S = envfloat("COURSESITE_GRADING_RESEND_AFTER_S", 10)  # never reached the broker: send again
 GRADING_WATCHDOG_EVERY_S = envfloat("COURSESITE_GRADING_WATCHDOG_EVERY_S", 30)
 GRADING_MAX_TRIES = envint("COURSESITE_GRADING_MAX_TRIES", 3)
 GRADING_RETRY_DELAY_S = envfloat("COURSESITE_GRADING_RETRY_DELAY_S", 5)

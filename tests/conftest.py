@@ -99,8 +99,8 @@ def celery_worker(transactional_db) -> Iterator[Callable[..., subprocess.Popen]]
     """Start real `celery worker` processes on the test database; they are stopped after the test."""
     started: list[subprocess.Popen] = []
 
-    def start(queues: str = "cpu", concurrency: int = 1, **env: str) -> subprocess.Popen:
-        name = f"test-{len(started)}-{os.getpid()}@%h"
+    def start(queues: str = "cpu", concurrency: int = 1, name: str | None = None, **env: str) -> subprocess.Popen:
+        name = name or f"test-{len(started)}-{os.getpid()}@%h"
         process = subprocess.Popen(
             [
                 sys.executable,

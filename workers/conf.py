@@ -27,6 +27,11 @@ def stale_after_s() -> float:
     return _seconds("GRADING_STALE_AFTER_S")
 
 
+def resend_after_s() -> float:
+    """A job the broker never got (it was down) is sent again by the watchdog once it is this old."""
+    return _seconds("GRADING_RESEND_AFTER_S")
+
+
 def watchdog_every_s() -> float:
     return _seconds("GRADING_WATCHDOG_EVERY_S")
 

@@ -468,6 +468,19 @@ def job_retry_or_fail(
 # --- the watchdog -------------------------------------------------------------------------------------------------
 
 
+def jobs_orphaned(*, worker: str) -> int:
+    """A worker (re)started under `worker`'s name: the jobs still marked running by that name lost their process
+    when it stopped (a worker runs its jobs in its own pool), so they go back to the queue now instead of after the
+    watchdog's GRADING_STALE_AFTER_S. Two live workers must not share a name (Celery warns of it): if they do, the
+    other's job runs again and its first run's result is dropped as stale. The number of jobs taken back."""
+    taken = 0
+    for job_id, dispatch in GradingJob.objects.filter(state=State.RUNNING, worker=worker).values_list("pk", "dispatch"):
+        note = "the worker running it was restarted"
+        if job_retry_or_fail(job_id=job_id, dispatch=dispatch, note=note, verb="requeue"):
+            taken += 1
+    return taken
+
+
 def jobs_promote_aged(*, now: dt.datetime | None = None) -> int:
     """Age raises priority: a re-run that waited longer than GRADING_PROMOTE_AFTER_S (a staff rerun three times
     that) is sent again to the queue above (a new dispatch: its old message is stale and dropped), at its back."""
@@ -496,6 +509,7 @@ def jobs_watchdog(*, now: dt.datetime | None = None) -> dict[str, int]:
     up the jobs that waited too long (jobs_promote_aged)."""
     now = now or timezone.now()
     stale = now - dt.timedelta(seconds=conf.stale_after_s())
+    unsent = now - dt.timedelta(seconds=conf.resend_after_s())
     taken = resent = 0
     for job_id, dispatch in GradingJob.objects.filter(state=State.RUNNING, heartbeat_at__lt=stale).values_list(
         "pk", "dispatch"
@@ -503,7 +517,10 @@ def jobs_watchdog(*, now: dt.datetime | None = None) -> dict[str, int]:
         note = "the worker running it stopped answering"
         if job_retry_or_fail(job_id=job_id, dispatch=dispatch, note=note, verb="requeue"):
             taken += 1
-    for job_id in GradingJob.objects.filter(state=State.RECEIVED, received_at__lt=stale).values_list("pk", flat=True):
+    # A job is RECEIVED only between its commit and the broker's answer (milliseconds) or after the broker refused it:
+    # one still RECEIVED a few seconds on was never sent. Sending it again makes its old dispatch stale, so a message
+    # that did get through is dropped, not run twice.
+    for job_id in GradingJob.objects.filter(state=State.RECEIVED, received_at__lt=unsent).values_list("pk", flat=True):
         with transaction.atomic():
             locked = _locked(job_id)
             if locked is not None and locked.state == State.RECEIVED:

@@ -41,6 +41,7 @@ from .lifecycle import (
     job_record_test,
     job_retry_or_fail,
     jobs_promote_aged,
+    jobs_orphaned,
     jobs_watchdog,
     runs_used_today,
 )
@@ -59,6 +60,7 @@ __all__ = [
     "job_retry_or_fail",
     "job_store_figures",
     "jobs_promote_aged",
+    "jobs_orphaned",
     "jobs_watchdog",
     "runs_used_today",
     "suite_activate",

@@ -43,6 +43,14 @@ class WorkerPulse(threading.Thread):
     def start_for(cls, consumer: Any) -> None:
         queues = list(consumer.app.amqp.queues.consume_from)
         slots = int(getattr(consumer.controller, "concurrency", None) or 1)
+        try:  # what this worker's name still ran when it stopped (killed, host rebooted) goes back to the queue now
+            taken = lifecycle.jobs_orphaned(worker=consumer.hostname)
+            if taken:
+                log.warning("%s took back %d job(s) it was running when it stopped", consumer.hostname, taken)
+        except Exception:  # the database is away: the watchdog takes them over later
+            log.exception("could not take back the jobs %s ran before it stopped", consumer.hostname)
+        finally:
+            connection.close()
         pulse = cls(consumer.hostname, queues, slots)
         cls.running.append(pulse)
         pulse.start()

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from workers.judge.session import THREADS_VARIABLE, student_threads
+from workers.judge.threads import THREADS_VARIABLE, student_threads
 
 
 def test_the_student_gets_the_hosts_cores_up_to_four_by_default(monkeypatch: pytest.MonkeyPatch) -> None:

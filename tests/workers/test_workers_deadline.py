@@ -120,3 +120,25 @@ def test_a_re_run_that_waited_too_long_moves_up_one_queue_so_nothing_starves(
     result = services.jobs_watchdog()
     again.refresh_from_db()
     assert result["promoted"] == 1 and (again.queue, again.state, again.dispatch) == ("cpu", "queued", 2)
+
+
+def test_a_job_the_broker_never_got_is_sent_again_after_the_resend_delay_not_the_dead_worker_one(
+    quick_suite, student, assignment, submit, settings
+) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    settings.GRADING_STALE_AFTER_S = 600  # a dead worker's job: ten minutes
+    settings.GRADING_RESEND_AFTER_S = 10  # a job the broker was down for: ten seconds
+    job = _job(submit(assignment, student))
+    # As _send leaves it when the broker refuses the message: received, not queued.
+    GradingJob.objects.filter(pk=job.pk).update(state="received", queued_at=None)
+    now = timezone.now()
+    GradingJob.objects.filter(pk=job.pk).update(received_at=now - dt.timedelta(seconds=5))
+    assert services.jobs_watchdog()["resent"] == 0
+    assert GradingJob.objects.get(pk=job.pk).state == "received"
+    GradingJob.objects.filter(pk=job.pk).update(received_at=now - dt.timedelta(seconds=11))
+    assert services.jobs_watchdog()["resent"] == 1
+    job.refresh_from_db()
+    assert (job.state, job.dispatch) == ("queued", 2)

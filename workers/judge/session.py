@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import fcntl
 import math
-import os
 import sys
 import time
 from collections import deque
@@ -14,6 +13,7 @@ from typing import Any
 
 from workers.judge import launcher, protocol
 from workers.judge.suite import Suite
+from workers.judge.threads import student_threads
 from workers.sandbox import Limits, Outcome, SandboxUnavailable
 
 JUDGE_DIR = Path(__file__).resolve().parent
@@ -32,18 +32,6 @@ HELD_BYTES = 256 * 1024
 # The replies of one batch of calls (a pipelined block) are held by the judge until the test reads them: together,
 # array data included, they may not exceed this (a reply beyond it fails the call as a protocol violation).
 MAX_REPLY_BYTES = 256 * 1024 * 1024
-
-
-# The student's BLAS/OpenMP threads: the host's cores up to 4, or COURSESITE_JUDGE_STUDENT_THREADS (1 to 64; a host that
-# runs several jobs at once gives each fewer, since idle OpenBLAS threads spin and fight over shared cores).
-THREADS_VARIABLE = "COURSESITE_JUDGE_STUDENT_THREADS"
-
-
-def student_threads() -> int:
-    setting = os.environ.get(THREADS_VARIABLE, "")
-    if setting.isdigit() and 1 <= int(setting) <= 64:
-        return int(setting)
-    return max(1, min(os.cpu_count() or 1, 4))
 
 
 class StudentProblem(Exception):
