@@ -40,8 +40,8 @@ from .lifecycle import (
     job_new_attempt,
     job_record_test,
     job_retry_or_fail,
-    jobs_promote_aged,
     jobs_orphaned,
+    jobs_promote_aged,
     jobs_watchdog,
     runs_used_today,
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import json
 import os
@@ -251,7 +252,8 @@ def grade_local(
                     _stop(judge)
                     notes.append(f"the judge ran longer than {timeout_s:g} s and was stopped")
                     break
-                time.sleep(POLL_S)
+                with contextlib.suppress(subprocess.TimeoutExpired):  # back at once when the judge ends
+                    judge.wait(timeout=POLL_S)
         log_text = log_path.read_text(errors="replace")[-LOG_TAIL_CHARS:]
         if judge.returncode == launcher.JUDGE_OUT_OF_MEMORY:
             summary = _out_of_memory(suite_dir, tests)
