@@ -9,7 +9,7 @@ student submits the A1 reference 1 to 3 times (seeded) at random moments within 
 submissions API; every student who has submitted keeps their latest submission's page open the way a browser does:
 it loads the page and then follows the page's own update mechanism (workers/static/workers/poll.js: the job's
 `data-poll-url` with `If-None-Match`, waiting 1 s, then 1.5 times longer after each 304 up to 10 s, 1 s again after
-a 200; it stops when the fragment stops asking).
+a 200, and never less than the server's X-Poll-After; it stops when the fragment stops asking).
 Faults in the same run: at 40 % of the window one worker (its whole process tree) is killed with SIGKILL and
 started again 2 s later; at 60 % Redis is stopped for 10 s (submissions keep being accepted).
 
@@ -260,11 +260,18 @@ class Stack:
                         pass
 
 
+def calm(seconds: str | None) -> float:
+    """The server's least wait before the next poll (X-Poll-After, data-poll-after), as poll.js reads it."""
+    value = int(seconds) if seconds and seconds.isdigit() else 0
+    return float(min(value, 60))
+
+
 class Student:
     """One student: submits through the API, and keeps the latest submission's page open like a browser."""
 
     POLL_URL = re.compile(r'data-poll-url="([^"]+)"')
     POLL_ETAG = re.compile(r'data-etag="([^"]+)"')
+    POLL_AFTER = re.compile(r'data-poll-after="([^"]+)"')
     FIRST_S, MAX_S, GROWTH = 1.0, 10.0, 1.5  # as poll.js
 
     def __init__(self, base: str, person: dict[str, Any], report: bytes, code: bytes, stats: dict[str, Any]) -> None:
@@ -318,9 +325,10 @@ class Student:
                 elapsed = (time.perf_counter() - started) * 1000
                 if "/workers/jobs/" in url:
                     self.stats["poll_ms"].append(elapsed)
+                after = calm(response.headers.get("X-Poll-After"))
                 if response.status_code == 304:
                     self.stats["not_modified"] += 1
-                    interval = min(self.MAX_S, interval * self.GROWTH)
+                    interval = max(min(self.MAX_S, interval * self.GROWTH), after)
                 elif response.status_code != 200:
                     self.stats["poll_errors"] += 1
                     interval = self.MAX_S
@@ -330,11 +338,13 @@ class Student:
                         break  # the page stopped asking: the result is there
                     if "/workers/jobs/" in url:
                         etag = response.headers.get("ETag")
-                    else:  # the page itself: the fragment's first ETag is in its markup
+                    else:  # the page itself: the fragment's first ETag (and its calm) are in its markup
                         given = self.POLL_ETAG.search(response.text)
                         etag = given.group(1) if given else None
+                        given = self.POLL_AFTER.search(response.text)
+                        after = calm(given.group(1) if given else None)
                     url = self.base + found.group(1)
-                    interval = self.FIRST_S
+                    interval = max(self.FIRST_S, after)
                 self.changed.wait(interval)
 
 

@@ -20,13 +20,14 @@ def submission_panel(request: AuthedHttpRequest, submission: Submission) -> str:
     job = selectors.job_latest(submission=submission)
     code = submission.assignment.course.code
     # Before the view is read: an ETag older than the content only costs one full poll, a newer one would hide it.
-    etag = selectors.job_poll_etag(job_id=job.pk, code=code, user=request.user) if job and not job.is_final else ""
+    answer = selectors.job_poll(job_id=job.pk, code=code, user=request.user) if job and not job.is_final else None
     context = {
         "code": submission.assignment.course.code,
         "submission": submission,
         "staff": staff,
         "view": selectors.job_view(job=job, staff=staff) if job else None,
-        "etag": etag,
+        "etag": answer.etag if answer else "",
+        "poll_after": answer.after_s if answer else 0,
         "suite": selectors.suite_active(assignment=submission.assignment),
     }
     return render_to_string("workers/_panel_submission.html", context, request=request)

@@ -124,7 +124,19 @@ def job_estimate(
     waits = max(0, before - slots + 1)
     starts = now + dt.timedelta(seconds=waits * duration / slots)
     ends = starts + dt.timedelta(seconds=duration)
-    return Estimate(starts, ends, slots, duration, measured is None, False, soon=waits == 0)
+    return Estimate(
+        _rounded(starts, now), _rounded(ends, now), slots, duration, measured is None, False, soon=waits == 0
+    )
+
+
+FAR_S, FAR_STEP_S, NEAR_STEP_S = 600, 300, 60
+
+
+def _rounded(moment: dt.datetime, now: dt.datetime) -> dt.datetime:
+    """A time the waiting page prints, up to the next minute, or the next five when more than ten minutes away:
+    what a student can plan by, and the page (and its ETag) does not change with every second of jitter."""
+    step = FAR_STEP_S if (moment - now).total_seconds() > FAR_S else NEAR_STEP_S
+    return dt.datetime.fromtimestamp(-(-moment.timestamp() // step) * step, tz=moment.tzinfo)
 
 
 EXACT_UP_TO = 10  # positions beyond are shown (and compared) in tens
@@ -132,16 +144,19 @@ EXACT_UP_TO = 10  # positions beyond are shown (and compared) in tens
 
 def position_shown(position: int | None) -> str:
     """The queue position as the waiting student reads it: exact near the front, "about 40" further back. A long
-    queue moves with every job that ends; in tens, the page (and its ETag) changes only when the band does."""
+    queue moves with every job that ends; in tens (fifties beyond 100), the page (and its ETag) changes only when the
+    band does."""
     if position is None:
         return ""
     if position <= EXACT_UP_TO:
         return str(position)
-    return f"about {-(-position // 10) * 10}"
+    band = 10 if position <= 100 else 50  # a hundred places back, fifty at a time
+    return f"about {-(-position // band) * band}"
 
 
 def _estimate_shown(estimate: Estimate | None) -> tuple[Any, ...]:
-    """What the page prints of an estimate: delayed, "now", and the start and end to the minute."""
+    """What the page prints of an estimate: delayed, "now", and the start and end to the minute (job_estimate rounds
+    them: to the minute, to five beyond ten minutes)."""
     if estimate is None:
         return ()
     minute = "%Y-%m-%d %H:%M"
@@ -150,12 +165,29 @@ def _estimate_shown(estimate: Estimate | None) -> tuple[Any, ...]:
     return (estimate.delayed, estimate.soon, estimate.rough, "" if estimate.soon else starts, ends)
 
 
-def job_poll_etag(*, job_id: int, code: str, user: User, now: dt.datetime | None = None) -> str | None:
+# A waiting job's page asks again at the earliest after this share of its estimated wait to start, at most
+# POLL_CALM_MAX_S: a student twenty minutes back in the queue asks twice a minute, not every 10 s.
+POLL_CALM_SHARE = 0.1
+POLL_CALM_MAX_S = 30
+
+
+@dataclass(frozen=True)
+class PollAnswer:
+    """What the results page's conditional poll gets: the ETag, and how long the page waits before asking again at
+    the earliest (0: its own back-off, 1 s growing to 10 s; sent as the X-Poll-After header, in whole seconds)."""
+
+    etag: str
+    after_s: int = 0
+
+
+def job_poll(*, job_id: int, code: str, user: User, now: dt.datetime | None = None) -> PollAnswer | None:
     """What the results page's conditional poll compares: cheap (the job's row, and for a waiting job the count
     of jobs ahead, the live workers and the suite's recent run times: small queries, no rendering), and exactly
     what the waiting page shows (the position as position_shown prints it, the estimate to the minute), so that
     a long queue's moving front costs 304s, not pages. Bound to the viewer (an HMAC of the user, course and job),
-    so an ETag cannot be made up for somebody else's job. None when there is no such job."""
+    so an ETag cannot be made up for somebody else's job. A job that should not start for minutes tells the page
+    to wait longer between polls (PollAnswer.after_s). None when there is no such job."""
+    now = now or timezone.now()
     row = (
         GradingJob.objects.filter(pk=job_id)
         .values("version", "state", "queue", "queued_at", "suite__assignment_id")
@@ -164,13 +196,23 @@ def job_poll_etag(*, job_id: int, code: str, user: User, now: dt.datetime | None
     if row is None:
         return None
     parts: list[Any] = [row["version"], row["state"]]
+    after = 0
     if row["state"] in GradingJob.WAITING_STATES:
         shell = GradingJob(pk=job_id, state=row["state"], queue=row["queue"], queued_at=row["queued_at"])
         position = queue_position(job=shell)
         estimate = job_estimate(job=shell, position=position, assignment_id=row["suite__assignment_id"], now=now)
         parts += [position_shown(position), *_estimate_shown(estimate)]
+        if estimate is not None and estimate.starts_at is not None and not estimate.delayed:
+            wait = (estimate.starts_at - now).total_seconds()
+            after = int(min(POLL_CALM_MAX_S, max(0.0, wait * POLL_CALM_SHARE)))
     token = salted_hmac("workers.job_poll", f"{user.pk}:{code}:{job_id}:{parts}", algorithm="sha256").hexdigest()[:24]
-    return f'"{token}"'
+    return PollAnswer(f'"{token}"', after)
+
+
+def job_poll_etag(*, job_id: int, code: str, user: User, now: dt.datetime | None = None) -> str | None:
+    """job_poll's ETag alone."""
+    answer = job_poll(job_id=job_id, code=code, user=user, now=now)
+    return answer.etag if answer is not None else None
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,9 @@ from coursesite.views import course_page
 from . import access, selectors, services
 from .models import GradingJob, Suite
 
+# The seconds the results page waits at the least before its next poll (static/workers/poll.js reads it).
+POLL_AFTER_HEADER = "X-Poll-After"
+
 
 def _job_in_course(code: str, job_id: int) -> GradingJob:
     job = selectors.job_with_results(job_id=job_id)
@@ -33,10 +36,13 @@ def _job_in_course(code: str, job_id: int) -> GradingJob:
 def job_fragment(request: AuthedHttpRequest, code: str, job_id: int) -> HttpResponse:
     """The fragment the results page polls until the job has ended: a conditional GET, so that an unchanged job
     costs a 304 from one or two small queries (the ETag is the viewer's own, see selectors.job_poll_etag)."""
-    etag = selectors.job_poll_etag(job_id=job_id, code=code, user=request.user)
+    answer = selectors.job_poll(job_id=job_id, code=code, user=request.user)
+    etag = answer.etag if answer is not None else None
     if etag is not None and etag in [tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")]:
         unchanged = HttpResponseNotModified()
         unchanged["ETag"] = etag
+        if answer is not None and answer.after_s:
+            unchanged[POLL_AFTER_HEADER] = str(answer.after_s)
         return unchanged
     course, _ = course_page(request, code)
     job = _job_in_course(code, job_id)
@@ -45,6 +51,8 @@ def job_fragment(request: AuthedHttpRequest, code: str, job_id: int) -> HttpResp
     response = render(request, "workers/_job.html", {"view": view, "staff": staff, "code": code, "fragment": True})
     if etag is not None:
         response["ETag"] = etag
+    if answer is not None and answer.after_s:
+        response[POLL_AFTER_HEADER] = str(answer.after_s)
     patch_cache_control(response, private=True, no_cache=True)
     return response
 

@@ -66,3 +66,62 @@ def test_a_student_sees_the_queue_then_each_test_then_the_score_without_reloadin
     assert page.locator("tr[data-test*=test_cost_secret]").count() == 0
     expect(page.locator(".grading-figures img")).to_be_visible()
     page.screenshot(path=str(artifacts / "workers-live-result.png"), full_page=True)
+
+
+def test_a_student_far_back_in_a_long_queue_reads_the_position_in_tens_and_the_page_polls_calmly(
+    live_server, page, new_page, artifacts, course, settings, tmp_path
+) -> None:
+    """Twenty-three first runs ahead and one slot: "about 30", a start some twenty minutes off, rounded to five, and
+    poll.js waits the server's 30 s (X-Poll-After) instead of asking at 1, 2.5 and 4.75 s."""
+    from assignments import services as submissions
+    from workers import services
+    from workers.models import GradingJob
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    purge_grading_queues()
+    examiner = make_member(course, "examiner", Role.INSTRUCTOR)
+    now = timezone.now()
+    assignment = Assignment.objects.create(
+        course=course, number=1, title="Softmax", released_at=now - dt.timedelta(days=1),
+        deadline_at=now + dt.timedelta(days=3),
+    )  # fmt: skip
+    draft = suite_upload(
+        assignment=assignment, upload=SimpleUploadedFile("s.zip", zip_folder(quick_suite_folder(tmp_path))),
+        by=examiner, runs_per_day=3,
+    )  # fmt: skip
+    suite_activate(suite=draft, by=examiner)
+
+    def submit(username: str) -> GradingJob:
+        student = make_member(course, username, Role.STUDENT, f"{username.title()} Student")
+        submission = submissions.submission_create(
+            assignment=assignment, student=student,
+            code=[SimpleUploadedFile("assignment1.py", SLOW, content_type="text/x-python")],
+            report=SimpleUploadedFile("report.pdf", minimal_pdf("Report"), content_type="application/pdf"),
+        )  # fmt: skip
+        return GradingJob.objects.get(submission=submission)
+
+    for n in range(23):
+        submit(f"early{n:02d}")
+    mine = submit("alice")
+    services.worker_pulse(hostname="w1@host", queues=["cpu", "cpu-again"], slots=1)
+
+    asked: list[str] = []
+    page.on(
+        "request", lambda request: asked.append(request.url) if f"/workers/jobs/{mine.pk}/" in request.url else None
+    )
+    sign_in(page, live_server.url, "alice")
+    page.goto(f"{live_server.url}/c/DD2424/assignments/1/submissions/{mine.submission_id}/")
+    expect(page.locator(".queue-position")).to_have_text("about 30")
+    expect(page.locator(".grading-estimate")).to_contain_text("Grading should start at about")
+    assert page.locator(".grading-job").get_attribute("data-poll-after") == "30"
+    page.wait_for_timeout(5_000)
+    assert asked == []  # without the server's word, poll.js would have asked three times by now
+    page.screenshot(path=str(artifacts / "workers-queue-far-laptop.png"), full_page=True)
+
+    phone = new_page()
+    phone.set_viewport_size({"width": 390, "height": 844})
+    sign_in(phone, live_server.url, "alice")
+    phone.goto(f"{live_server.url}/c/DD2424/assignments/1/submissions/{mine.submission_id}/")
+    expect(phone.locator(".queue-position")).to_have_text("about 30")
+    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    phone.screenshot(path=str(artifacts / "workers-queue-far-phone.png"), full_page=True)

@@ -108,11 +108,49 @@ def test_a_long_queue_moving_at_its_expected_pace_costs_the_waiting_page_304s(
     GradingJob.objects.filter(pk__in=done).update(state=GradingJob.State.FINISHED, finished_at=now)
     after = selectors.job_poll_etag(job_id=bob.pk, code="DD2424", user=other_student, now=later)
     assert after != before
-    assert [selectors.position_shown(n) for n in (1, 10, 11, 20, 21, 95)] == [
-        "1", "10", "about 20", "about 20", "about 30", "about 100",
+    assert [selectors.position_shown(n) for n in (1, 10, 11, 20, 21, 95, 100, 101, 150, 151)] == [
+        "1", "10", "about 20", "about 20", "about 30", "about 100", "about 100", "about 150", "about 150", "about 200",
     ]  # fmt: skip
     # The job that still waits beside them is another student's: the tag is bound to its viewer.
     assert selectors.job_poll_etag(job_id=bob.pk, code="DD2424", user=alice.submission.student, now=later) != after
+
+
+def test_a_job_far_back_in_the_queue_tells_its_page_to_poll_less_often_and_one_at_the_front_does_not(
+    queued, student, other_student, client_for
+) -> None:
+    alice, bob = queued
+    ahead = [
+        GradingJob(submission=alice.submission, suite=alice.suite, attempt=100 + n, trigger=alice.trigger,
+                   queue=alice.queue, state=GradingJob.State.QUEUED, queued_at=alice.queued_at)
+        for n in range(22)
+    ]  # fmt: skip
+    GradingJob.objects.bulk_create(ahead)
+    _pulse(slots=1)
+    # Bob is 24th with one slot and the default minute a run: some 23 minutes away, a tenth of that capped at 30 s.
+    client = client_for(other_student)
+    url = f"/c/DD2424/workers/jobs/{bob.pk}/"
+    first = client.get(url)
+    assert first.status_code == 200 and first["X-Poll-After"] == "30"
+    again = client.get(url, headers={"If-None-Match": first["ETag"]})
+    assert again.status_code == 304 and again["X-Poll-After"] == "30"
+    page = client.get(f"/c/DD2424/assignments/1/submissions/{bob.submission_id}/").content.decode()
+    assert 'data-poll-after="30"' in page
+    # The estimate far off is rounded to five minutes, the page prints what the tag holds.
+    answer = selectors.job_poll(job_id=bob.pk, code="DD2424", user=other_student)
+    assert answer is not None and answer.after_s == 30
+    view = selectors.job_view(job=GradingJob.objects.get(pk=bob.pk), staff=False)
+    assert view.estimate is not None and view.estimate.starts_at is not None
+    assert view.estimate.starts_at.timestamp() % 300 == 0
+
+    # At the front (next, with the slot free) there is nothing to wait for: the page's own back-off, no header.
+    GradingJob.objects.filter(attempt__gte=100).update(state=GradingJob.State.FINISHED)
+    GradingJob.objects.filter(pk=bob.pk).update(queued_at=alice.queued_at - dt.timedelta(seconds=1))
+    front = client.get(url)
+    assert front.status_code == 200 and "X-Poll-After" not in front
+    # And a running job tells nothing either: its tests arrive as they finish.
+    services.job_claim(job_id=bob.pk, dispatch=bob.dispatch, worker="w1@host")
+    running = client.get(url)
+    assert "running" in running.content.decode() and "X-Poll-After" not in running
 
 
 def test_staff_see_the_queue_workers_and_last_hour_with_a_constant_number_of_queries(
