@@ -101,14 +101,17 @@ def main() -> None:
                 f"p95 {p95:.2f} ms (position {services_position(job)} of {args.students})"
             )
         full, cheap = figures["full fragment (200)"], figures["unchanged (304)"]
-        # Back-off 1 s, x1.5 up to 10 s: a job unchanged for a minute is polled about 10 times, not 60.
-        polls_per_min = len(list(_backoff(60)))
-        # The tag is what the page shows (the position in tens, the estimate to the minute): a waiting job far back
-        # gets about one full answer a minute, as its shown estimate or band moves.
+        # Back-off 1 s, x1.5 up to 10 s, never under the server's X-Poll-After (a tenth of the job's expected wait,
+        # at most 30 s): a job unchanged for a minute is polled a few times, not 60.
+        after = float(client.get(url).get("X-Poll-After") or 0)
+        polls_per_min = len(list(_backoff(60, after)))
+        print(f"the measured job's X-Poll-After: {after:g} s ({polls_per_min} polls a minute while unchanged)")
+        # The tag is what the page shows (the position in tens, the estimate to the minute, to five far off): a
+        # waiting job far back gets about one full answer a minute, as its shown estimate or band moves.
         new = 400 * (polls_per_min - 1) / 60 * cheap + 400 * 1 / 60 * full
         print(
             f"400 watching students: 1 s full poll = {400 * full / 1000:.1f} s of server time per second; "
-            f"conditional poll ({polls_per_min} polls a minute while unchanged, about 1 of them full as the shown "
+            f"conditional poll ({polls_per_min} polls a minute, about 1 of them full as the shown "
             f"estimate moves) = {new / 1000:.2f} s per second"
         )
 
@@ -119,13 +122,13 @@ def services_position(job: GradingJob) -> int | None:
     return queue_position(job=GradingJob.objects.get(pk=job.pk))
 
 
-def _backoff(seconds: float):  # type: ignore[no-untyped-def]
-    """The poll times of poll.js within `seconds` while nothing changes."""
-    at, delay = 0.0, 1.0
+def _backoff(seconds: float, after: float = 0.0):  # type: ignore[no-untyped-def]
+    """The poll times of poll.js within `seconds` while nothing changes, with the server's least wait `after`."""
+    at, delay = 0.0, max(1.0, after)
     while at + delay <= seconds:
         at += delay
         yield at
-        delay = min(10.0, delay * 1.5)
+        delay = max(min(10.0, delay * 1.5), after)
 
 
 if __name__ == "__main__":

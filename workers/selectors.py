@@ -1,7 +1,9 @@
 """Reads of the autograder: active suites, a submission's latest job, queue positions, visible results, reruns."""
 
 import datetime as dt
+import hmac
 import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -105,6 +107,7 @@ class Estimate:
     rough: bool  # no finished run of this suite yet to measure
     delayed: bool
     soon: bool = False  # a slot is free for it now (or will be as soon as it is taken)
+    made_at: dt.datetime | None = None  # the moment it was made for
 
 
 def job_estimate(
@@ -125,7 +128,7 @@ def job_estimate(
     starts = now + dt.timedelta(seconds=waits * duration / slots)
     ends = starts + dt.timedelta(seconds=duration)
     return Estimate(
-        _rounded(starts, now), _rounded(ends, now), slots, duration, measured is None, False, soon=waits == 0
+        _rounded(starts, now), _rounded(ends, now), slots, duration, measured is None, False, waits == 0, now
     )
 
 
@@ -154,15 +157,19 @@ def position_shown(position: int | None) -> str:
     return f"about {-(-position // band) * band}"
 
 
-def _estimate_shown(estimate: Estimate | None) -> tuple[Any, ...]:
-    """What the page prints of an estimate: delayed, "now", and the start and end to the minute (job_estimate rounds
-    them: to the minute, to five beyond ten minutes)."""
+def _estimate_shown(estimate: Estimate | None) -> tuple[tuple[Any, ...], tuple[int, int], float]:
+    """What the page prints of an estimate: (delayed, "now", rough), the start and end in minutes since the epoch
+    as printed (job_estimate rounds them: to the minute, to five beyond ten minutes; 0 for none), and how many
+    minutes either may move before the printed one is wrong enough to send again: the rounding step, or 15 % of the
+    wait, whichever is more (the suite's recent durations jitter, and a long wait's estimate with them)."""
     if estimate is None:
-        return ()
-    minute = "%Y-%m-%d %H:%M"
-    starts = estimate.starts_at.strftime(minute) if estimate.starts_at else ""
-    ends = estimate.ends_at.strftime(minute) if estimate.ends_at else ""
-    return (estimate.delayed, estimate.soon, estimate.rough, "" if estimate.soon else starts, ends)
+        return (), (0, 0), 0.0
+    starts = 0 if estimate.soon or estimate.starts_at is None else int(estimate.starts_at.timestamp() // 60)
+    ends = int(estimate.ends_at.timestamp() // 60) if estimate.ends_at else 0
+    made = estimate.made_at or timezone.now()
+    wait_min = max(0.0, (estimate.starts_at - made).total_seconds() / 60) if estimate.starts_at else 0.0
+    step_min = (FAR_STEP_S if wait_min * 60 > FAR_S else NEAR_STEP_S) / 60
+    return (estimate.delayed, estimate.soon, estimate.rough), (starts, ends), max(step_min, 0.15 * wait_min)
 
 
 # A waiting job's page asks again at the earliest after this share of its estimated wait to start, at most
@@ -173,20 +180,40 @@ POLL_CALM_MAX_S = 30
 
 @dataclass(frozen=True)
 class PollAnswer:
-    """What the results page's conditional poll gets: the ETag, and how long the page waits before asking again at
-    the earliest (0: its own back-off, 1 s growing to 10 s; sent as the X-Poll-After header, in whole seconds)."""
+    """What the results page's conditional poll gets: the ETag (the one the page offered when it still holds),
+    whether that is unchanged (a 304), and how long the page waits before asking again at the earliest (0: its own
+    back-off, 1 s growing to 10 s; sent as the X-Poll-After header, in whole seconds)."""
 
     etag: str
     after_s: int = 0
+    unchanged: bool = False
 
 
-def job_poll(*, job_id: int, code: str, user: User, now: dt.datetime | None = None) -> PollAnswer | None:
+def _poll_tag(user: User, code: str, job_id: int, fixed: list[Any], times: tuple[int, int]) -> str:
+    token = salted_hmac("workers.job_poll", f"{user.pk}:{code}:{job_id}:{fixed}:{times}", algorithm="sha256")
+    return f'"{token.hexdigest()[:24]}.{times[0]}.{times[1]}"'
+
+
+def _tag_times(tag: str) -> tuple[int, int] | None:
+    """The printed start and end a tag of _poll_tag says (not yet checked: its HMAC is)."""
+    parts = tag.strip('"').split(".")
+    if len(parts) != 3 or not all(part.isdigit() and len(part) <= 12 for part in parts[1:]):
+        return None
+    return int(parts[1]), int(parts[2])
+
+
+def job_poll(
+    *, job_id: int, code: str, user: User, offered: Sequence[str] = (), now: dt.datetime | None = None
+) -> PollAnswer | None:
     """What the results page's conditional poll compares: cheap (the job's row, and for a waiting job the count
-    of jobs ahead, the live workers and the suite's recent run times: small queries, no rendering), and exactly
-    what the waiting page shows (the position as position_shown prints it, the estimate to the minute), so that
-    a long queue's moving front costs 304s, not pages. Bound to the viewer (an HMAC of the user, course and job),
-    so an ETag cannot be made up for somebody else's job. A job that should not start for minutes tells the page
-    to wait longer between polls (PollAnswer.after_s). None when there is no such job."""
+    of jobs ahead, the live workers and the suite's recent run times: small queries, no rendering), and what the
+    waiting page shows (the position as position_shown prints it, the estimate's start and end), so that a long
+    queue's moving front costs 304s, not pages. An `offered` tag (If-None-Match) still holds while the job's row,
+    the position band and the estimate's kind are the same and its printed start and end are within the estimate's
+    tolerance of the fresh ones (_estimate_shown): jitter of the estimate around a minute does not resend the page.
+    Bound to the viewer (an HMAC of the user, course, job and what it says), so a tag cannot be made up for somebody
+    else's job or for another estimate. A job that should not start for minutes tells the page to wait longer
+    between polls (PollAnswer.after_s). None when there is no such job."""
     now = now or timezone.now()
     row = (
         GradingJob.objects.filter(pk=job_id)
@@ -195,22 +222,28 @@ def job_poll(*, job_id: int, code: str, user: User, now: dt.datetime | None = No
     )
     if row is None:
         return None
-    parts: list[Any] = [row["version"], row["state"]]
-    after = 0
+    fixed: list[Any] = [row["version"], row["state"]]
+    times, tolerance, after = (0, 0), 0.0, 0
     if row["state"] in GradingJob.WAITING_STATES:
         shell = GradingJob(pk=job_id, state=row["state"], queue=row["queue"], queued_at=row["queued_at"])
         position = queue_position(job=shell)
         estimate = job_estimate(job=shell, position=position, assignment_id=row["suite__assignment_id"], now=now)
-        parts += [position_shown(position), *_estimate_shown(estimate)]
-        if estimate is not None and estimate.starts_at is not None and not estimate.delayed:
+        kind, times, tolerance = _estimate_shown(estimate)
+        fixed += [position_shown(position), *kind]
+        if estimate is not None and estimate.starts_at is not None and not estimate.delayed and not estimate.soon:
             wait = (estimate.starts_at - now).total_seconds()
             after = int(min(POLL_CALM_MAX_S, max(0.0, wait * POLL_CALM_SHARE)))
-    token = salted_hmac("workers.job_poll", f"{user.pk}:{code}:{job_id}:{parts}", algorithm="sha256").hexdigest()[:24]
-    return PollAnswer(f'"{token}"', after)
+    for tag in offered:
+        said = _tag_times(tag)
+        if said is None or any(abs(a - b) > tolerance for a, b in zip(said, times, strict=True)):
+            continue
+        if hmac.compare_digest(_poll_tag(user, code, job_id, fixed, said), tag):
+            return PollAnswer(tag, after, unchanged=True)
+    return PollAnswer(_poll_tag(user, code, job_id, fixed, times), after)
 
 
 def job_poll_etag(*, job_id: int, code: str, user: User, now: dt.datetime | None = None) -> str | None:
-    """job_poll's ETag alone."""
+    """job_poll's fresh ETag alone."""
     answer = job_poll(job_id=job_id, code=code, user=user, now=now)
     return answer.etag if answer is not None else None
 

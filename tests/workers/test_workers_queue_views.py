@@ -153,6 +153,45 @@ def test_a_job_far_back_in_the_queue_tells_its_page_to_poll_less_often_and_one_a
     assert "running" in running.content.decode() and "X-Poll-After" not in running
 
 
+def test_an_estimate_that_jitters_keeps_the_304_one_that_drifts_is_sent_again_and_a_made_up_tag_never_holds(
+    queued, other_student, client_for
+) -> None:
+    alice, bob = queued
+    ahead = [
+        GradingJob(submission=alice.submission, suite=alice.suite, attempt=100 + n, trigger=alice.trigger,
+                   queue=alice.queue, state=GradingJob.State.QUEUED, queued_at=alice.queued_at)
+        for n in range(6)
+    ]  # fmt: skip
+    GradingJob.objects.bulk_create(ahead)
+    _pulse(slots=1)
+    now = timezone.now()
+    # Bob is 8th, one slot, the default minute a run: his start is printed some 7 minutes off (tolerance: 1 minute).
+    first = selectors.job_poll(job_id=bob.pk, code="DD2424", user=other_student, now=now)
+    assert first is not None and not first.unchanged
+    tag = first.etag
+    # Twenty seconds on and nothing moved: the fresh estimate is 20 s later, its printed minute may have moved by one.
+    later = now + dt.timedelta(seconds=20)
+    _pulse(seconds_ago=-20)
+    kept = selectors.job_poll(job_id=bob.pk, code="DD2424", user=other_student, offered=[tag], now=later)
+    assert kept is not None and kept.unchanged and kept.etag == tag
+    # Three minutes on, still nobody ahead has finished: the printed start is wrong by three minutes: a new page.
+    stuck = now + dt.timedelta(minutes=3)
+    _pulse(seconds_ago=-180)
+    drifted = selectors.job_poll(job_id=bob.pk, code="DD2424", user=other_student, offered=[tag], now=stuck)
+    assert drifted is not None and not drifted.unchanged and drifted.etag != tag
+    # A tag with other times than its HMAC covers (edited by hand) never holds, nor one of someone else's.
+    token, starts, ends = tag.strip('"').split(".")
+    for forged in (f'"{token}.{int(starts) + 1}.{ends}"', f'"{token}.{starts}"', '"x.1.2"', tag):
+        answer = selectors.job_poll(job_id=bob.pk, code="DD2424", user=alice.submission.student, offered=[forged])
+        assert answer is not None and not answer.unchanged
+    edited = f'"{token}.{int(starts) + 1}.{ends}"'
+    answer = selectors.job_poll(job_id=bob.pk, code="DD2424", user=other_student, offered=[edited], now=later)
+    assert answer is not None and not answer.unchanged
+    # Through the view: the kept tag is a 304 that names it.
+    response = client_for(other_student).get(f"/c/DD2424/workers/jobs/{bob.pk}/", headers={"If-None-Match": tag})
+    assert response.status_code == 304 and response["ETag"] == tag
+
+
 def test_staff_see_the_queue_workers_and_last_hour_with_a_constant_number_of_queries(
     queued,
     quick_suite,
