@@ -30,6 +30,7 @@ Not part of `make test`.
 from __future__ import annotations
 
 import argparse
+import collections
 import json
 import os
 import random
@@ -318,8 +319,9 @@ class Student:
                     headers["If-None-Match"] = etag
                 try:
                     response = self.browser.get(url, headers=headers, timeout=60)
-                except requests.RequestException:
+                except requests.RequestException as error:
                     self.stats["poll_errors"] += 1
+                    self.stats["poll_error_kinds"][type(error).__name__] += 1
                     time.sleep(1)
                     continue
                 elapsed = (time.perf_counter() - started) * 1000
@@ -331,6 +333,7 @@ class Student:
                     interval = max(min(self.MAX_S, interval * self.GROWTH), after)
                 elif response.status_code != 200:
                     self.stats["poll_errors"] += 1
+                    self.stats["poll_error_kinds"][f"HTTP {response.status_code}"] += 1
                     interval = self.MAX_S
                 else:
                     found = self.POLL_URL.search(response.text)
@@ -432,6 +435,7 @@ def run(stack: Stack, seed: int, window: float, workers: int, bare: float) -> No
         "submit_ms": [],
         "poll_ms": [],
         "poll_errors": 0,
+        "poll_error_kinds": collections.Counter(),
         "not_modified": 0,
         "fault_windows": [],  # (epoch from, epoch to): a worker killed until started again; Redis down until up
     }
@@ -544,6 +548,8 @@ def report_figures(
     }
     for fault in faults:
         print(f"fault at {fault}")
+    if stats["poll_error_kinds"]:
+        print(f"poll errors by kind: {dict(stats['poll_error_kinds'])}")
     if stats["refused"]:
         print(f"refused (first 3): {stats['refused'][:3]}")
     if lost:

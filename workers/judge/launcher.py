@@ -498,9 +498,10 @@ def _prctl(option: int, value: int) -> None:
 
 
 def _become_judge(ids: tuple[int, int] | None, memory_mb: int, parent: int) -> None:
-    """In the forked judge: the memory limit, then the judge's uid for good, with no way back."""
+    """In the forked judge: the memory limit and CPU priority, then the judge's uid for good, with no way back."""
     limit = memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    os.nice(Limits().nice)  # the judge, like the student's process, yields the cores to the web server
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     if ids is not None:
         uid, gid = ids
