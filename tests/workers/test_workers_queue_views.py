@@ -21,6 +21,15 @@ def queued(quick_suite, student, other_student, assignment, submit, django_captu
     return GradingJob.objects.get(submission=alice), GradingJob.objects.get(submission=bob)
 
 
+def _ahead_of(first: GradingJob, count: int) -> None:
+    """`count` more first runs queued at the same moment as `first` (attempts 100 and up of its submission)."""
+    GradingJob.objects.bulk_create(
+        GradingJob(submission=first.submission, suite=first.suite, attempt=100 + n, trigger=first.trigger,
+                   queue=first.queue, state=GradingJob.State.QUEUED, queued_at=first.queued_at)
+        for n in range(count)
+    )  # fmt: skip
+
+
 def _pulse(seconds_ago: float = 0, slots: int = 1, name: str = "w1@host") -> None:
     services.worker_pulse(hostname=name, queues=["cpu", "cpu-again"], slots=slots)
     WorkerHeartbeat.objects.filter(hostname=name).update(seen_at=timezone.now() - dt.timedelta(seconds=seconds_ago))
@@ -85,12 +94,7 @@ def test_a_long_queue_moving_at_its_expected_pace_costs_the_waiting_page_304s(
     """Far back in the queue the page shows the position in tens and the estimate to the minute, and the ETag is
     exactly that: the jobs ahead ending on time change neither, so the poll stays a 304 until the band moves."""
     alice, bob = queued
-    ahead = [
-        GradingJob(submission=alice.submission, suite=alice.suite, attempt=100 + n, trigger=alice.trigger,
-                   queue=alice.queue, state=GradingJob.State.QUEUED, queued_at=alice.queued_at)
-        for n in range(22)
-    ]  # fmt: skip
-    GradingJob.objects.bulk_create(ahead)
+    _ahead_of(alice, 22)
     now = timezone.now()
     _pulse(slots=1)
     client = client_for(other_student)
@@ -119,12 +123,7 @@ def test_a_job_far_back_in_the_queue_tells_its_page_to_poll_less_often_and_one_a
     queued, student, other_student, client_for
 ) -> None:
     alice, bob = queued
-    ahead = [
-        GradingJob(submission=alice.submission, suite=alice.suite, attempt=100 + n, trigger=alice.trigger,
-                   queue=alice.queue, state=GradingJob.State.QUEUED, queued_at=alice.queued_at)
-        for n in range(22)
-    ]  # fmt: skip
-    GradingJob.objects.bulk_create(ahead)
+    _ahead_of(alice, 22)
     _pulse(slots=1)
     # Bob is 24th with one slot and the default minute a run: some 23 minutes away, a tenth of that capped at 30 s.
     client = client_for(other_student)
@@ -157,12 +156,7 @@ def test_an_estimate_that_jitters_keeps_the_304_one_that_drifts_is_sent_again_an
     queued, other_student, client_for
 ) -> None:
     alice, bob = queued
-    ahead = [
-        GradingJob(submission=alice.submission, suite=alice.suite, attempt=100 + n, trigger=alice.trigger,
-                   queue=alice.queue, state=GradingJob.State.QUEUED, queued_at=alice.queued_at)
-        for n in range(6)
-    ]  # fmt: skip
-    GradingJob.objects.bulk_create(ahead)
+    _ahead_of(alice, 6)
     _pulse(slots=1)
     now = timezone.now()
     # Bob is 8th, one slot, the default minute a run: his start is printed some 7 minutes off (tolerance: 1 minute).
