@@ -191,7 +191,9 @@ def test_a_burst_on_the_demo_configuration_ends_with_a_result_for_every_job_and_
         with sqlite3.connect(var / "db.sqlite3") as db:
             query = "SELECT tries, staff_notes FROM workers_gradingjob WHERE id = ?"
             tries, notes = db.execute(query, (slow_id,)).fetchone()
-        assert tries == 2 and "stopped answering" in notes
+        # Taken over once: by the worker the script starts again under the same name (it takes its job back as it
+        # starts), or by the watchdog in beat if that finds the heartbeat stale first (3 s here).
+        assert tries == 2 and ("the worker running it was restarted" in notes or "stopped answering" in notes)
         assert alive(beat)
     finally:
         services.send_signal(signal.SIGTERM)
