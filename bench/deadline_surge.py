@@ -52,7 +52,10 @@ import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(1, str(ROOT))
 from grading_latency import SUITE_TEST, SUITE_TOML, free_port  # noqa: E402
+
+from workers.judge.threads import cores_per_slot  # noqa: E402 -- plain Python, no Django
 
 PY = str(ROOT / ".venv" / "bin" / "python")
 RUNTIME = str(ROOT / ".runtime" / "bin" / "python")
@@ -183,7 +186,7 @@ class Stack:
             COURSESITE_GRADING_RETRY_DELAY_S="1",
             COURSESITE_GRADING_RESEND_AFTER_S="2",
             # W worker processes of one slot each on this host: each student gets its share of the cores.
-            COURSESITE_JUDGE_STUDENT_THREADS=str(slot_threads(workers)),
+            COURSESITE_JUDGE_STUDENT_THREADS=str(cores_per_slot(workers)),
         )
         self.redis = self._start(self.redis_argv, "redis")
         subprocess.run([PY, "manage.py", "migrate", "-v0"], cwd=ROOT, env=self.env, check=True)
@@ -351,11 +354,6 @@ class Student:
                 self.changed.wait(interval)
 
 
-def slot_threads(workers: int) -> int:
-    """The BLAS threads of one job when `workers` jobs share this host's cores (as the workers are told)."""
-    return max(1, min((os.cpu_count() or 1) // workers, 4))
-
-
 def bare_seconds(suite: Path, workers: int, runs: int = 3) -> float:
     """The bare in-process time of one job (the suite on the reference, no judge or sandbox), with the BLAS
     threads one worker slot gets: median of `runs`."""
@@ -375,7 +373,8 @@ with tempfile.TemporaryDirectory() as scratch, open(Path(scratch) / "r.jsonl", "
     sys.exit(pytest.main([*pytest_args(suite), "-q", "-p", "no:cacheprovider"], plugins=[plugin]))
 """
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg", "HOME": "/tmp"}
-    env |= {name: str(slot_threads(workers)) for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+    threads = str(cores_per_slot(workers))
+    env |= {name: threads for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
     times = []
     for _ in range(runs):
         started = time.perf_counter()
@@ -425,7 +424,6 @@ def run(stack: Stack, seed: int, window: float, workers: int, bare: float) -> No
             break
         except requests.RequestException:
             time.sleep(0.2)
-    sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coursesite.settings")
     from coursesite.uploads import minimal_pdf
 

@@ -107,7 +107,6 @@ class Estimate:
     rough: bool  # no finished run of this suite yet to measure
     delayed: bool
     soon: bool = False  # a slot is free for it now (or will be as soon as it is taken)
-    made_at: dt.datetime | None = None  # the moment it was made for
 
 
 def job_estimate(
@@ -128,17 +127,22 @@ def job_estimate(
     starts = now + dt.timedelta(seconds=waits * duration / slots)
     ends = starts + dt.timedelta(seconds=duration)
     return Estimate(
-        _rounded(starts, now), _rounded(ends, now), slots, duration, measured is None, False, waits == 0, now
+        _rounded(starts, now), _rounded(ends, now), slots, duration, measured is None, False, soon=waits == 0
     )
 
 
 FAR_S, FAR_STEP_S, NEAR_STEP_S = 600, 300, 60
 
 
+def _step_s(away_s: float) -> int:
+    """How finely the waiting page prints a time `away_s` seconds from now: the minute, five beyond ten minutes."""
+    return FAR_STEP_S if away_s > FAR_S else NEAR_STEP_S
+
+
 def _rounded(moment: dt.datetime, now: dt.datetime) -> dt.datetime:
     """A time the waiting page prints, up to the next minute, or the next five when more than ten minutes away:
     what a student can plan by, and the page (and its ETag) does not change with every second of jitter."""
-    step = FAR_STEP_S if (moment - now).total_seconds() > FAR_S else NEAR_STEP_S
+    step = _step_s((moment - now).total_seconds())
     return dt.datetime.fromtimestamp(-(-moment.timestamp() // step) * step, tz=moment.tzinfo)
 
 
@@ -157,7 +161,7 @@ def position_shown(position: int | None) -> str:
     return f"about {-(-position // band) * band}"
 
 
-def _estimate_shown(estimate: Estimate | None) -> tuple[tuple[Any, ...], tuple[int, int], float]:
+def _estimate_shown(estimate: Estimate | None, now: dt.datetime) -> tuple[tuple[Any, ...], tuple[int, int], float]:
     """What the page prints of an estimate: (delayed, "now", rough), the start and end in minutes since the epoch
     as printed (job_estimate rounds them: to the minute, to five beyond ten minutes; 0 for none), and how many
     minutes either may move before the printed one is wrong enough to send again: the rounding step, or 15 % of the
@@ -166,10 +170,9 @@ def _estimate_shown(estimate: Estimate | None) -> tuple[tuple[Any, ...], tuple[i
         return (), (0, 0), 0.0
     starts = 0 if estimate.soon or estimate.starts_at is None else int(estimate.starts_at.timestamp() // 60)
     ends = int(estimate.ends_at.timestamp() // 60) if estimate.ends_at else 0
-    made = estimate.made_at or timezone.now()
-    wait_min = max(0.0, (estimate.starts_at - made).total_seconds() / 60) if estimate.starts_at else 0.0
-    step_min = (FAR_STEP_S if wait_min * 60 > FAR_S else NEAR_STEP_S) / 60
-    return (estimate.delayed, estimate.soon, estimate.rough), (starts, ends), max(step_min, 0.15 * wait_min)
+    wait_s = max(0.0, (estimate.starts_at - now).total_seconds()) if estimate.starts_at else 0.0
+    tolerance_min = max(_step_s(wait_s), 0.15 * wait_s) / 60
+    return (estimate.delayed, estimate.soon, estimate.rough), (starts, ends), tolerance_min
 
 
 # A waiting job's page asks again at the earliest after this share of its estimated wait to start, at most
@@ -228,7 +231,7 @@ def job_poll(
         shell = GradingJob(pk=job_id, state=row["state"], queue=row["queue"], queued_at=row["queued_at"])
         position = queue_position(job=shell)
         estimate = job_estimate(job=shell, position=position, assignment_id=row["suite__assignment_id"], now=now)
-        kind, times, tolerance = _estimate_shown(estimate)
+        kind, times, tolerance = _estimate_shown(estimate, now)
         fixed += [position_shown(position), *kind]
         if estimate is not None and estimate.starts_at is not None and not estimate.delayed and not estimate.soon:
             wait = (estimate.starts_at - now).total_seconds()
