@@ -137,6 +137,26 @@ def saturated_throughput(ran: list[list[Any]], workers: int, bare: float) -> tup
     return (work / (workers * seconds) if seconds else 0.0), seconds
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """CPU time (user + system, with that of their reaped children) of the live processes `pids`, from /proc."""
+    ticks, total = os.sysconf("SC_CLK_TCK"), 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
+    return total / ticks
+
+
+def machine_cpu_seconds() -> float:
+    """CPU time the whole machine spent busy (all but idle and iowait), from /proc/stat."""
+    with open("/proc/stat") as handle:
+        values = [int(value) for value in handle.readline().split()[1:]]
+    return (sum(values[:8]) - values[3] - values[4]) / os.sysconf("SC_CLK_TCK")
+
+
 def tree(pid: int) -> list[int]:
     """`pid` and every process below it (read from /proc)."""
     children: dict[int, list[int]] = {}
@@ -160,6 +180,7 @@ class Stack:
 
     def __init__(self, var: Path, workers: int, suite: Path, students: int) -> None:
         self.var, self.count, self.processes = var, workers, []  # type: ignore[var-annotated]
+        self.gone: collections.Counter[str] = collections.Counter()  # CPU seconds of processes stopped on purpose
         self.redis_port = free_port()
         self.redis_argv = ["redis-server", "--port", str(self.redis_port), "--bind", "127.0.0.1", "--save", ""]
         self.redis_argv += ["--appendonly", "yes", "--dir", str(var), "--daemonize", "no"]
@@ -177,8 +198,13 @@ class Stack:
             CELERY_BROKER_URL=f"redis://127.0.0.1:{self.redis_port}/0",
             COURSESITE_VAR_DIR=str(var),
             MEDIA_ROOT=str(var / "media"),
-            DEBUG="1",
+            # As in production (DEBUG off: no query log, compressed static files), on plain HTTP on 127.0.0.1.
+            DEBUG="0",
+            SECRET_KEY=os.urandom(24).hex(),
+            SECURE_SSL_REDIRECT="0",
+            STATIC_ROOT=str(var / "static"),
             LOG_LEVEL="WARNING",
+            DATABASE_CONN_MAX_AGE="60",  # as compose: no connection set-up per request
             # A dead worker's job is taken over within ~20 s, a job the broker never got is sent again as soon.
             COURSESITE_GRADING_HEARTBEAT_S="2",
             COURSESITE_GRADING_STALE_AFTER_S="15",
@@ -190,6 +216,7 @@ class Stack:
         )
         self.redis = self._start(self.redis_argv, "redis")
         subprocess.run([PY, "manage.py", "migrate", "-v0"], cwd=ROOT, env=self.env, check=True)
+        subprocess.run([PY, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=self.env, check=True)
         setup = f"SUITE = {str(suite)!r}\nSTUDENTS = {students}\n" + SETUP
         out = self.manage_shell(setup)
         self.people = json.loads(out.split("PEOPLE ", 1)[1].splitlines()[0])
@@ -205,9 +232,13 @@ class Stack:
             f"127.0.0.1:{self.port}",
             "--log-level",
             "warning",
+            "--access-logfile",
+            str(var / "access.log"),
+            "--access-logformat",
+            "%(U)s %(s)s %(D)s",  # path, status, microseconds in the server (from the request read to the reply)
             "coursesite.wsgi",
         ]
-        self._start(gunicorn, "gunicorn")
+        self.gunicorn = self._start(gunicorn, "gunicorn")
         self.workers = [self.start_worker(n) for n in range(workers)]
         beat = [PY, "-m", "celery", "-A", "coursesite", "beat", "--schedule", str(var / "celerybeat-schedule")]
         self.beat = self._start([*beat, "--loglevel", "WARNING"], "beat")
@@ -235,6 +266,7 @@ class Stack:
         return self._start(argv, f"worker{n}")
 
     def kill_worker(self, n: int) -> None:
+        self.gone["workers"] += cpu_seconds(tree(self.workers[n].pid))
         for pid in tree(self.workers[n].pid):
             try:
                 os.kill(pid, signal.SIGKILL)
@@ -243,11 +275,35 @@ class Stack:
         self.workers[n].wait()
 
     def stop_redis(self) -> None:
+        self.gone["redis"] += cpu_seconds([self.redis.pid])
         subprocess.run(["redis-cli", "-p", str(self.redis_port), "shutdown"], capture_output=True)
         self.redis.wait(timeout=30)
 
     def start_redis(self) -> None:
         self.redis = self._start(self.redis_argv, "redis")
+
+    def cpu(self) -> dict[str, float]:
+        """CPU seconds so far by part of the stack (a killed worker and a stopped Redis: until they were stopped)."""
+        parts = {
+            "web": cpu_seconds(tree(self.gunicorn.pid)),
+            "workers": sum(cpu_seconds(tree(worker.pid)) for worker in self.workers),
+            "beat": cpu_seconds(tree(self.beat.pid)),
+            "redis": cpu_seconds([self.redis.pid]),
+            "client": sum(os.times()[:2]),
+        }
+        parts = {part: seconds + self.gone[part] for part, seconds in parts.items()}
+        parts["rest"] = machine_cpu_seconds() - sum(parts.values())  # PostgreSQL above all
+        return parts
+
+    def server_ms(self, marker: str) -> list[float]:
+        """The server's own time (gunicorn's access log) of each request whose path holds `marker`."""
+        times = []
+        with (self.var / "access.log").open() as log:
+            for line in log:
+                parts = line.split()
+                if len(parts) == 3 and marker in parts[0] and parts[2].isdigit():
+                    times.append(int(parts[2]) / 1000)
+        return times
 
     def close(self) -> None:
         for process in reversed(self.processes):
@@ -465,7 +521,7 @@ def run(stack: Stack, seed: int, window: float, workers: int, bare: float) -> No
         stack.start_redis()
         stats["fault_windows"].append((down, time.time()))
 
-    began = time.monotonic()
+    began, cpu_before = time.monotonic(), stack.cpu()
     for fault in (kill_a_worker, stop_redis):
         threading.Thread(target=fault, daemon=True).start()
     with ThreadPoolExecutor(max_workers=32) as pool:
@@ -486,6 +542,9 @@ def run(stack: Stack, seed: int, window: float, workers: int, bare: float) -> No
         time.sleep(3)
     time.sleep(1.5)  # the open pages see the last results
     stop.set()
+    cpu_after, elapsed = stack.cpu(), time.monotonic() - began
+    stats["cpu"] = {part: round(cpu_after[part] - cpu_before[part], 1) for part in cpu_after}
+    stats["cpu_elapsed_s"] = elapsed
     report_figures(stats, rows, workers, bare, faults, stack)
 
 
@@ -518,6 +577,7 @@ def report_figures(
     span_ratio = (len(ran) * bare / workers) / span if span else 0.0
     ratio, saturated_s = saturated_throughput(ran, workers, bare)
     runs = [(row[6] or row[7]) - row[5] for row in ran]
+    served = stack.server_ms("/workers/jobs/")
     figures = {
         "submissions": len(accepted),
         "refused": len(stats["refused"]),
@@ -527,6 +587,7 @@ def report_figures(
         "web_p95_ms": round(percentile(stats["poll_ms"], 0.95), 1),
         "web_median_ms": round(percentile(stats["poll_ms"], 0.5), 1),
         "polls": len(stats["poll_ms"]),
+        "web_server_p95_ms": round(percentile(served, 0.95), 1),
         "not_modified": stats["not_modified"],
         "poll_errors": stats["poll_errors"],
         "submit_p95_ms": round(percentile(stats["submit_ms"], 0.95), 1),
@@ -543,6 +604,7 @@ def report_figures(
         "workers": workers,
         "bare_job_s": round(bare, 2),
         "beat_alive": stack.beat.poll() is None,
+        "cpu_s": stats["cpu"],
     }
     for fault in faults:
         print(f"fault at {fault}")
@@ -559,6 +621,7 @@ def report_figures(
         f"web, polled page       : p95 {figures['web_p95_ms']} ms, median {figures['web_median_ms']} ms "
         f"({figures['polls']} polls, {figures['not_modified']} not modified, {figures['poll_errors']} errors)"
     )
+    print(f"  in the server        : p95 {figures['web_server_p95_ms']} ms (gunicorn's own time, {len(served)} polls)")
     print(f"submit (API) p95       : {figures['submit_p95_ms']} ms")
     print(
         f"wait for latest result : median {figures['wait_median_s']} s, p95 {figures['wait_p95_s']} s, "
@@ -578,6 +641,9 @@ def report_figures(
         f"  without the faults   : {figures['fairness_untouched']} (the {figures['untouched']} latest results no fault "
         "touched: one try, not waiting or running while a worker was dead or Redis down)"
     )
+    cores = (os.cpu_count() or 1) * stats["cpu_elapsed_s"]
+    shares = ", ".join(f"{part} {seconds:.0f} s ({seconds / cores:.0%})" for part, seconds in stats["cpu"].items())
+    print(f"CPU by part (of {cores:.0f} core-seconds): {shares}")
     print(f"beat alive at the end  : {figures['beat_alive']}")
     print(json.dumps(figures), flush=True)
 
