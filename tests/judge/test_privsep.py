@@ -73,6 +73,19 @@ def test_a_student_process_replaced_many_times_is_started_again(student):
     assert student.answer() == 42
 
 
+def test_the_judge_home_has_matplotlibs_font_list_and_cannot_change_the_shared_one():
+    import sys
+
+    assert "matplotlib.font_manager" not in sys.modules  # nothing built it in this job yet
+    copies = sorted(Path(os.environ["MPLCONFIGDIR"]).glob("fontlist-*.json"))
+    assert copies, "the judge's home came without the font list: matplotlib scans the fonts in every job"
+    shared = sorted(Path("/run/coursesite-sandbox/matplotlib").glob("*/fontlist-*.json"))
+    assert {path.name for path in copies} <= {path.name for path in shared}
+    for path in (shared[0], shared[0].parent / "planted.json"):
+        with pytest.raises(PermissionError):
+            path.write_text("{}")
+
+
 def test_figures_are_only_what_the_judge_wrote_in_its_folder(request, figure):
     import matplotlib.pyplot as plt
 
@@ -103,6 +116,9 @@ points = 1
 points = 1
 
 [tests.test_a_student_process_replaced_many_times_is_started_again]
+points = 1
+
+[tests.test_the_judge_home_has_matplotlibs_font_list_and_cannot_change_the_shared_one]
 points = 1
 
 [tests.test_figures_are_only_what_the_judge_wrote_in_its_folder]
@@ -149,6 +165,11 @@ def test_the_launcher_starts_the_students_process_again_after_it_ended(graded: d
     assert test["status"] == "passed", test
 
 
+def test_the_judge_starts_with_a_built_font_list_it_cannot_change(graded: dict[str, Any]) -> None:
+    test = by_name(graded)["test_the_judge_home_has_matplotlibs_font_list_and_cannot_change_the_shared_one"]
+    assert test["status"] == "passed", test
+
+
 def test_the_worker_takes_only_figures_the_judge_wrote_in_its_folder(graded: dict[str, Any]) -> None:
     assert by_name(graded)["test_figures_are_only_what_the_judge_wrote_in_its_folder"]["status"] == "passed"
     # The judge numbers its figure files (two tests may save the same name); the planted ones are not taken.
@@ -158,7 +179,7 @@ def test_the_worker_takes_only_figures_the_judge_wrote_in_its_folder(graded: dic
 def test_a_judge_out_of_memory_is_the_students_outcome(graded: dict[str, Any]) -> None:
     assert graded["outcome"] == "failed", graded
     assert any(OUT_OF_MEMORY_REASON in note and "1024 MB" in note for note in graded["notes"]), graded["notes"]
-    assert graded["max_score"] == 5 and graded["score"] == 4
+    assert graded["max_score"] == 6 and graded["score"] == 5
     assert "test_what_the_student_returned_is_too_big_for_the_judge" not in by_name(graded)
 
 

@@ -35,6 +35,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path, PurePosixPath
 from typing import IO, TYPE_CHECKING, Any, Protocol
 
+from workers.judge import fontcache
 from workers.sandbox import Limits, Outcome, SandboxUnavailable
 from workers.sandbox import spawn as sandbox_spawn
 
@@ -531,7 +532,8 @@ def run(
         figures.mkdir(parents=True, exist_ok=True)
         give_to_judge(figures, uid, gid)
         home = tempfile.mkdtemp(prefix="judge-home-")
-        os.chown(home, uid, gid)
+        fontcache.seed(Path(home))  # matplotlib's font list, not scanned anew in each job
+        give_to_judge(Path(home), uid, gid)
         os.environ.update(HOME=home, MPLCONFIGDIR=home, TMPDIR=home)
     memory_mb = judge_memory_mb(int(suite.sandbox_limits.get("memory_mb", Limits().memory_mb)))
     launcher = Launcher(suite, submission, gpu)
