@@ -20,6 +20,7 @@ from pathlib import Path
 
 from workers.sandbox.host import state_dir
 
+_BUILD = "import importlib.util\nif importlib.util.find_spec('matplotlib'):\n    import matplotlib.font_manager\n"
 BUILT = "built"  # the marker of a finished build (also when this Python has no matplotlib: nothing to copy then)
 
 
@@ -38,8 +39,7 @@ def _build(cache: Path) -> None:
     try:
         env = {"PATH": "/usr/bin:/bin", "HOME": str(scratch), "MPLCONFIGDIR": str(scratch), "MPLBACKEND": "Agg"}
         with contextlib.suppress(OSError, subprocess.SubprocessError):  # no matplotlib: an empty list, built
-            code = "import importlib.util, sys\nif importlib.util.find_spec('matplotlib'): import matplotlib.font_manager"
-            subprocess.run([sys.executable, "-I", "-c", code], env=env, timeout=120, capture_output=True, check=False)
+            subprocess.run([sys.executable, "-I", "-c", _BUILD], env=env, timeout=120, capture_output=True, check=False)
         for item in scratch.iterdir():
             if not item.name.startswith("fontlist-"):
                 shutil.rmtree(item) if item.is_dir() else item.unlink()
