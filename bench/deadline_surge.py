@@ -290,10 +290,25 @@ class Stack:
             "beat": cpu_seconds(tree(self.beat.pid)),
             "redis": cpu_seconds([self.redis.pid]),
             "client": sum(os.times()[:2]),
+            "postgres": cpu_seconds(self.backends()),  # its live connections only (kept: DATABASE_CONN_MAX_AGE)
         }
         parts = {part: seconds + self.gone[part] for part, seconds in parts.items()}
-        parts["rest"] = machine_cpu_seconds() - sum(parts.values())  # PostgreSQL above all
+        parts["rest"] = machine_cpu_seconds() - sum(parts.values())  # closed connections, the kernel's own threads
         return parts
+
+    def backends(self) -> list[int]:
+        """PostgreSQL's processes serving the bench's database."""
+        name, found = self.env["DATABASE_URL"].rsplit("/", 1)[1], []
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    with open(f"/proc/{entry}/cmdline", "rb") as handle:
+                        words = handle.read().replace(b"\0", b" ").split()
+                except OSError:
+                    continue
+                if words[:1] == [b"postgres:"] and name.encode() in words[1:4]:  # "postgres: 15/main: user db ..."
+                    found.append(int(entry))
+        return found
 
     def server_ms(self, marker: str) -> list[float]:
         """The server's own time (gunicorn's access log) of each request whose path holds `marker`."""
