@@ -190,6 +190,17 @@ class PollAnswer:
     etag: str
     after_s: int = 0
     unchanged: bool = False
+    seen: "QueueSeen | None" = None  # a waiting job's position and estimate, as this poll worked them out
+
+
+@dataclass(frozen=True)
+class QueueSeen:
+    """A waiting job's place as one poll saw it: the page it sends (job_view) uses it while the job's row is that
+    version, instead of counting the queue a second time."""
+
+    version: int
+    position: int | None
+    estimate: Estimate | None
 
 
 def _poll_tag(user: User, code: str, job_id: int, fixed: list[Any], times: tuple[int, int]) -> str:
@@ -226,12 +237,13 @@ def job_poll(
     if row is None:
         return None
     fixed: list[Any] = [row["version"], row["state"]]
-    times, tolerance, after = (0, 0), 0.0, 0
+    times, tolerance, after, seen = (0, 0), 0.0, 0, None
     if row["state"] in GradingJob.WAITING_STATES:
         shell = GradingJob(pk=job_id, state=row["state"], queue=row["queue"], queued_at=row["queued_at"])
         position = queue_position(job=shell)
         estimate = job_estimate(job=shell, position=position, assignment_id=row["suite__assignment_id"], now=now)
         kind, times, tolerance = _estimate_shown(estimate, now)
+        seen = QueueSeen(row["version"], position, estimate)
         fixed += [position_shown(position), *kind]
         if estimate is not None and estimate.starts_at is not None and not estimate.delayed and not estimate.soon:
             wait = (estimate.starts_at - now).total_seconds()
@@ -242,7 +254,7 @@ def job_poll(
             continue
         if hmac.compare_digest(_poll_tag(user, code, job_id, fixed, said), tag):
             return PollAnswer(tag, after, unchanged=True)
-    return PollAnswer(_poll_tag(user, code, job_id, fixed, times), after)
+    return PollAnswer(_poll_tag(user, code, job_id, fixed, times), after, seen=seen)
 
 
 def job_poll_etag(*, job_id: int, code: str, user: User, now: dt.datetime | None = None) -> str | None:
@@ -366,8 +378,9 @@ def figure_shown(figure: dict[str, str], *, staff: bool) -> bool:
     return staff or figure.get("visibility") == Visibility.VISIBLE
 
 
-def job_view(*, job: GradingJob, staff: bool) -> JobView:
-    """The job's results as the viewer may see them (one query for the tests)."""
+def job_view(*, job: GradingJob, staff: bool, seen: QueueSeen | None = None) -> JobView:
+    """The job's results as the viewer may see them (one query for the tests). `seen`: the queue as this request's
+    poll already saw it (job_poll), taken while the job is still that version of its row."""
     shown, secret = [], 0
     for result in job.results.order_by("position", "pk"):
         item = shown_test(result, staff=staff)
@@ -376,13 +389,17 @@ def job_view(*, job: GradingJob, staff: bool) -> JobView:
         else:
             shown.append(item)
     figures = [f for f in job.figures if figure_shown(f, staff=staff)]
-    position = queue_position(job=job)
+    if seen is not None and seen.version == job.version:
+        position, estimate = seen.position, seen.estimate
+    else:
+        position = queue_position(job=job)
+        estimate = job_estimate(job=job, position=position, assignment_id=job.suite.assignment_id)
     return JobView(
         job=job,
         tests=shown,
         figures=figures,
         position=position,
-        estimate=job_estimate(job=job, position=position, assignment_id=job.suite.assignment_id),
+        estimate=estimate,
         hidden_count=secret,
         total_tests=len(job.suite.tests),
         # Redacted again on the way out: rows stored before the judge redacted its own texts.

@@ -48,7 +48,7 @@ def job_fragment(request: AuthedHttpRequest, code: str, job_id: int) -> HttpResp
     course, _ = course_page(request, code)
     job = _job_in_course(code, job_id)
     staff = access.access_job(user=request.user, job=job)
-    view = selectors.job_view(job=job, staff=staff)
+    view = selectors.job_view(job=job, staff=staff, seen=answer.seen if answer is not None else None)
     response = render(request, "workers/_job.html", {"view": view, "staff": staff, "code": code, "fragment": True})
     if etag is not None:
         response["ETag"] = etag

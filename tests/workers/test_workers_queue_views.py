@@ -65,9 +65,13 @@ def test_the_poll_answers_304_while_nothing_changed_cheaply_and_never_for_someon
     _pulse()
     client = client_for(student)
     url = f"/c/DD2424/workers/jobs/{alice.pk}/"
-    first = client.get(url)
+    with CaptureQueriesContext(connection) as sent:
+        first = client.get(url)
     etag = first["ETag"]
     assert first.status_code == 200 and etag and "no-cache" in first["Cache-Control"]
+    # The page sent uses the queue as the poll saw it: the jobs ahead are counted once, not again for the page.
+    ahead = [q["sql"] for q in sent.captured_queries if "COUNT(*)" in q["sql"] and "queued_at" in q["sql"]]
+    assert len(ahead) == 1, ahead
     with CaptureQueriesContext(connection) as queries:
         unchanged = client.get(url, headers={"If-None-Match": etag})
     assert unchanged.status_code == 304 and unchanged.content == b"" and unchanged["ETag"] == etag
