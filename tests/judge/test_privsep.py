@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from tests.judge.conftest import by_name, grade_local, write
+from workers.judge import fontcache
 from workers.judge.launcher import DEFAULT_JUDGE_UID, OUT_OF_MEMORY_REASON, judge_ids
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the judge changes uid only under a root worker")
@@ -24,6 +25,19 @@ def size():
 def crash():
     import os
     os._exit(3)
+
+def fonts():
+    import os
+    from pathlib import Path
+    lists = sorted(Path(os.environ.get("MPLCONFIGDIR", "/nowhere")).glob("fontlist-*.json"))
+    before = [path.stat().st_mtime_ns for path in lists]
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    figure = plt.figure()
+    figure.text(0.5, 0.5, "loss")
+    figure.canvas.draw()
+    return [path.name for path in lists], [path.stat().st_mtime_ns for path in lists] == before
 """
 
 TESTS = """
@@ -86,6 +100,11 @@ def test_the_judge_home_has_matplotlibs_font_list_and_cannot_change_the_shared_o
             path.write_text("{}")
 
 
+def test_the_students_home_has_the_font_list_and_pyplot_uses_it_as_it_is(student):
+    lists, unchanged = student.fonts()
+    assert lists and unchanged, (lists, unchanged)
+
+
 def test_figures_are_only_what_the_judge_wrote_in_its_folder(request, figure):
     import matplotlib.pyplot as plt
 
@@ -119,6 +138,9 @@ points = 1
 points = 1
 
 [tests.test_the_judge_home_has_matplotlibs_font_list_and_cannot_change_the_shared_one]
+points = 1
+
+[tests.test_the_students_home_has_the_font_list_and_pyplot_uses_it_as_it_is]
 points = 1
 
 [tests.test_figures_are_only_what_the_judge_wrote_in_its_folder]
@@ -170,6 +192,29 @@ def test_the_judge_starts_with_a_built_font_list_it_cannot_change(graded: dict[s
     assert test["status"] == "passed", test
 
 
+def test_the_students_code_finds_the_font_list_in_its_home(graded: dict[str, Any]) -> None:
+    test = by_name(graded)["test_the_students_home_has_the_font_list_and_pyplot_uses_it_as_it_is"]
+    assert test["status"] == "passed", test
+
+
+def test_an_upload_that_brings_its_own_cache_folder_keeps_it_and_no_link_is_followed(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    for planted in ("link", "folder"):
+        work = tmp_path / planted
+        work.mkdir()
+        if planted == "link":
+            (work / ".cache").symlink_to(elsewhere)
+        else:
+            (work / ".cache" / "matplotlib").mkdir(parents=True)
+            (work / ".cache" / "matplotlib" / "fontlist-v0.json").symlink_to(elsewhere / "written")
+        assert fontcache.student_seed(work) == []
+    assert list(elsewhere.iterdir()) == []
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    assert [path.parent for path in fontcache.student_seed(fresh)] == [fresh / ".cache" / "matplotlib"]
+
+
 def test_the_worker_takes_only_figures_the_judge_wrote_in_its_folder(graded: dict[str, Any]) -> None:
     assert by_name(graded)["test_figures_are_only_what_the_judge_wrote_in_its_folder"]["status"] == "passed"
     # The judge numbers its figure files (two tests may save the same name); the planted ones are not taken.
@@ -179,7 +224,7 @@ def test_the_worker_takes_only_figures_the_judge_wrote_in_its_folder(graded: dic
 def test_a_judge_out_of_memory_is_the_students_outcome(graded: dict[str, Any]) -> None:
     assert graded["outcome"] == "failed", graded
     assert any(OUT_OF_MEMORY_REASON in note and "1024 MB" in note for note in graded["notes"]), graded["notes"]
-    assert graded["max_score"] == 6 and graded["score"] == 5
+    assert graded["max_score"] == 7 and graded["score"] == 6
     assert "test_what_the_student_returned_is_too_big_for_the_judge" not in by_name(graded)
 
 

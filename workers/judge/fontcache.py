@@ -3,7 +3,8 @@
 The judge runs each job with a new, empty home (its MPLCONFIGDIR), so matplotlib would scan the system's fonts
 (running fc-list) in every job that draws a figure: about 0.3 s of the job. The list is built once, by the
 launcher (root) running the same Python, into a root-owned folder beside the sandbox's state, and copied into each
-judge home. The judge can read its copy, not the shared one; nothing of the student's reaches either.
+judge home. The judge can read its copy, not the shared one; nothing of the student's reaches either. The student's
+code gets a copy in its /work (student_seed; MPLCONFIGDIR points there), for submissions that import pyplot.
 """
 
 from __future__ import annotations
@@ -53,13 +54,51 @@ def _build(cache: Path) -> None:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def seed(home: Path) -> list[Path]:
-    """Copy the font list into the judge's `home` (building it first if this Python has none yet); the copies."""
+def _lists() -> list[Path]:
     cache = cache_dir()
     if not (cache / BUILT).exists():
         _build(cache)
+    return sorted(cache.glob("fontlist-*.json"))
+
+
+def seed(home: Path) -> list[Path]:
+    """Copy the font list into the judge's `home` (building it first if this Python has none yet); the copies."""
     copies = []
-    for item in sorted(cache.glob("fontlist-*.json")):
+    for item in _lists():
         shutil.copyfile(item, home / item.name)
         copies.append(home / item.name)
+    return copies
+
+
+STUDENT_FOLDER = (".cache", "matplotlib")  # inside the student's /work: their MPLCONFIGDIR when it holds a list
+
+
+def student_seeded(work: Path) -> bool:
+    """Whether `work` holds a font list in STUDENT_FOLDER (folders and file themselves, not links)."""
+    folder = work.joinpath(*STUDENT_FOLDER)
+    if any(path.is_symlink() or not path.is_dir() for path in (folder.parent, folder)):
+        return False
+    return any(item.is_file() and not item.is_symlink() for item in folder.glob("fontlist-*.json"))
+
+
+def student_seed(work: Path) -> list[Path]:
+    """Copy the font list into the student's folder `work` (their /work), in STUDENT_FOLDER.
+    The folder holds the student's upload and this runs as root, before anything of theirs runs: an upload that
+    brought a .cache of its own keeps it (matplotlib then builds its list itself), no name is followed (mkdir and an
+    exclusive, no-follow create refuse what exists, links included)."""
+    lists = _lists()
+    if not lists:
+        return []
+    folder = work.joinpath(*STUDENT_FOLDER)
+    try:
+        os.mkdir(folder.parent, 0o755)
+        os.mkdir(folder, 0o755)
+    except FileExistsError:
+        return []
+    copies = []
+    for item in lists:
+        fd = os.open(folder / item.name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+        with os.fdopen(fd, "wb") as out:
+            out.write(item.read_bytes())
+        copies.append(folder / item.name)
     return copies

@@ -526,6 +526,7 @@ def run(
     """Fork the judge (`judge()` runs in it and returns its exit status), serve it, return its exit status."""
     ids = judge_ids()
     home: str | None = None
+    fontcache.student_seed(submission)  # its /work: the student's own pyplot finds the font list too (MPLCONFIGDIR)
     if ids is not None:
         uid, gid = ids
         give_to_judge(submission, uid, gid)

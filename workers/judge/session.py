@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from workers.judge import launcher, protocol
+from workers.judge import fontcache, launcher, protocol
 from workers.judge.suite import Suite
 from workers.judge.threads import student_threads
 from workers.sandbox import Limits, Outcome, SandboxUnavailable
@@ -132,7 +132,7 @@ class StudentSession:
 
     def _env(self) -> dict[str, str]:
         threads = str(student_threads())
-        return {
+        env = {
             "PATH": f"{RUNTIME_INSIDE}/bin:/usr/bin:/bin",
             "HOME": "/tmp",
             "LANG": "C.UTF-8",
@@ -141,6 +141,9 @@ class StudentSession:
             "OPENBLAS_NUM_THREADS": threads,
             "MKL_NUM_THREADS": threads,
         }
+        if fontcache.student_seeded(self.submission):  # the launcher put matplotlib's font list there
+            env["MPLCONFIGDIR"] = "/".join((WORK_INSIDE, *fontcache.STUDENT_FOLDER))
+        return env
 
     def start(self) -> ImportReport:
         """Start a fresh student process and wait for its import to finish."""
