@@ -4,7 +4,8 @@
 
 It starts everything itself: a fresh PostgreSQL database (BENCH_DATABASE_URL, default .../coursesite_surge),
 a `redis-server` of its own on a free port (append-only, as in compose, so that it can be stopped and started
-again), gunicorn, W `celery worker` processes of one slot each (default: the number of cores) and beat. Each
+again), gunicorn, W `celery worker` processes of one slot each (default: the number of cores) and beat, set up as
+production runs them (DEBUG off, collected static files, database connections kept for 60 s as compose sets). Each
 student submits the A1 reference 1 to 3 times (seeded) at random moments within the window, through the
 submissions API; every student who has submitted keeps their latest submission's page open the way a browser does:
 it loads the page and then follows the page's own update mechanism (workers/static/workers/poll.js: the job's
@@ -22,9 +23,11 @@ bare time is measured with the BLAS threads a worker slot gets (the workers are 
 throughput ratio is the bare in-process time of the jobs run (each spread over its run) done while every worker slot
 had a job to do, divided by the slots times that time: 1.0 when the autograder adds nothing to the bare work. The
 ratio over the whole span (the summed bare time / slots, first start to last end) is printed too: when the queue
-runs dry, the arrivals bound it, not the autograder. The last line is one JSON object. `--quick` is sized for a
-2-core machine: 40 students, 2 workers, a 1.5-minute window and the one-test A1 check of bench/grading_latency.py
-instead of the full A1 suite.
+runs dry, the arrivals bound it, not the autograder. Also printed: the server's own time of the polls (gunicorn's
+access log) and the CPU each part of the stack used (web, workers with everything they started, PostgreSQL's live
+connections, the bench's own client; the rest by process name). The last line is one JSON object. `--quick` is
+sized for a 2-core machine: 40 students, 2 workers, a 1.5-minute window and the one-test A1 check of
+bench/grading_latency.py instead of the full A1 suite.
 Not part of `make test`.
 """
 
