@@ -143,33 +143,35 @@ def saturated_throughput(ran: list[list[Any]], workers: int, bare: float) -> tup
     return (work / (workers * seconds) if seconds else 0.0), seconds
 
 
+def proc_stat(pid: int) -> tuple[str, int, float] | None:
+    """(name, parent pid, CPU seconds: user + system, with that of its reaped children) of a live process."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            text = handle.read()
+        fields = text.rsplit(")", 1)[1].split()
+        ticks = sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
+        return text[text.index("(") + 1 : text.rindex(")")], int(fields[1]), ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def every_process() -> dict[int, tuple[str, int, float]]:
+    """proc_stat of every process on the machine, kernel threads too."""
+    found = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and (stat := proc_stat(int(entry))) is not None:
+            found[int(entry)] = stat
+    return found
+
+
 def cpu_seconds(pids: list[int]) -> float:
-    """CPU time (user + system, with that of their reaped children) of the live processes `pids`, from /proc."""
-    ticks, total = os.sysconf("SC_CLK_TCK"), 0
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/stat") as handle:
-                fields = handle.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
-    return total / ticks
+    """The CPU time of the live processes `pids` (with that of their reaped children)."""
+    return sum(stat[2] for pid in pids if (stat := proc_stat(pid)) is not None)
 
 
 def every_process_cpu() -> dict[int, tuple[str, float]]:
-    """{pid: (name, CPU seconds with its reaped children)} of every process on the machine, kernel threads too."""
-    ticks, found = os.sysconf("SC_CLK_TCK"), {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as handle:
-                    text = handle.read()
-            except OSError:
-                continue
-            name = re.sub(r"[/:-].*|\d+$", "", text[text.index("(") + 1 : text.rindex(")")]) or "?"
-            fields = text.rsplit(")", 1)[1].split()
-            found[int(entry)] = (name, sum(int(value) for value in fields[11:15]) / ticks)
-    return found
+    """{pid: (name without its numbers or kernel-thread suffix, CPU seconds)} of every process on the machine."""
+    return {pid: (re.sub(r"[/:-].*|\d+$", "", name) or "?", cpu) for pid, (name, _, cpu) in every_process().items()}
 
 
 def machine_cpu_seconds() -> float:
@@ -182,13 +184,8 @@ def machine_cpu_seconds() -> float:
 def tree(pid: int) -> list[int]:
     """`pid` and every process below it (read from /proc)."""
     children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as handle:
-                    children.setdefault(int(handle.read().rsplit(")", 1)[1].split()[1]), []).append(int(entry))
-            except (OSError, IndexError, ValueError):
-                pass
+    for child, (_, parent, _) in every_process().items():
+        children.setdefault(parent, []).append(child)
     found, todo = [pid], [pid]
     while todo:
         for child in children.get(todo.pop(), []):

@@ -10,6 +10,7 @@ code gets a copy in its /work (student_seed; MPLCONFIGDIR points there), for sub
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import importlib.util
 import os
@@ -54,19 +55,25 @@ def _build(cache: Path) -> None:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _lists() -> list[Path]:
+@functools.cache
+def _lists() -> tuple[Path, ...]:
+    """The built lists (building them first if this Python has none yet); once per process, the launcher's."""
     cache = cache_dir()
     if not (cache / BUILT).exists():
         _build(cache)
-    return sorted(cache.glob("fontlist-*.json"))
+    return tuple(sorted(cache.glob("fontlist-*.json")))
 
 
 def seed(home: Path) -> list[Path]:
-    """Copy the font list into the judge's `home` (building it first if this Python has none yet); the copies."""
+    """Copy the font list into the judge's `home`; the copies. A list that cannot be built or copied only costs
+    the job matplotlib's own scan: it never fails the job."""
     copies = []
-    for item in _lists():
-        shutil.copyfile(item, home / item.name)
-        copies.append(home / item.name)
+    try:
+        for item in _lists():
+            shutil.copyfile(item, home / item.name)
+            copies.append(home / item.name)
+    except OSError:
+        pass
     return copies
 
 
@@ -85,20 +92,19 @@ def student_seed(work: Path) -> list[Path]:
     """Copy the font list into the student's folder `work` (their /work), in STUDENT_FOLDER.
     The folder holds the student's upload and this runs as root, before anything of theirs runs: an upload that
     brought a .cache of its own keeps it (matplotlib then builds its list itself), no name is followed (mkdir and an
-    exclusive, no-follow create refuse what exists, links included)."""
-    lists = _lists()
-    if not lists:
-        return []
-    folder = work.joinpath(*STUDENT_FOLDER)
+    exclusive, no-follow create refuse what exists, links included). As `seed`, it never fails the job."""
+    folder, copies = work.joinpath(*STUDENT_FOLDER), []
     try:
+        lists = _lists()
+        if not lists:
+            return []
         os.mkdir(folder.parent, 0o755)
         os.mkdir(folder, 0o755)
-    except FileExistsError:
-        return []
-    copies = []
-    for item in lists:
-        fd = os.open(folder / item.name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
-        with os.fdopen(fd, "wb") as out:
-            out.write(item.read_bytes())
-        copies.append(folder / item.name)
+        for item in lists:
+            fd = os.open(folder / item.name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+            with os.fdopen(fd, "wb") as out:
+                out.write(item.read_bytes())
+            copies.append(folder / item.name)
+    except OSError:  # FileExistsError above all: the upload's own .cache
+        pass
     return copies
