@@ -52,7 +52,7 @@ def slot_processes() -> list[str]:
 
 def job_cgroups() -> list[str]:
     out = []
-    for ctrl in ("memory", "pids", "cpuacct", ""):
+    for ctrl in ("memory", "pids", "cpuacct", "cpu", ""):
         parent = os.path.join("/sys/fs/cgroup", ctrl, "coursesite-sandbox")
         if os.path.isdir(parent):
             # Only ours: job-<token>-<pid of the process that ran it>-<n>.

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.sandbox.support import PYTHON, RUNTIME, RUNTIME_BIND, SMALL
-from workers.sandbox import Limits, check_host, run, spawn
+from workers.sandbox import Limits, cgroups, check_host, run, spawn
 from workers.sandbox.bwrap import base_env, build_argv
 from workers.sandbox.child import rlimits
 from workers.sandbox.host import slot_range
@@ -242,3 +242,46 @@ def test_a_job_runs_below_the_web_servers_cpu_priority(workdir) -> None:
     flat = run([PYTHON, "-c", "import os; print(os.nice(0))"], workdir=str(workdir), readonly=[RUNTIME_BIND],
                limits=Limits(nice=0))  # fmt: skip
     assert flat.stdout.strip() == str(os.nice(0))
+
+
+# A process that leaves its session for one of its own (what would give it an autogroup of its own, where its
+# nice no longer counts against the web server's), then says it is ready and waits for its channel to close.
+ESCAPE = """
+import os
+if os.fork() == 0:
+    os.setsid()
+    os.write(4, b"ready\\n")
+    os.read(3, 1)
+    os._exit(0)
+os.wait()
+"""
+
+
+def test_a_jobs_processes_stay_in_the_weighted_cpu_cgroup_even_in_a_session_of_their_own(workdir) -> None:
+    """The jobs' parent cgroup weighs all of them together as one process at the jobs' nice; a job's processes,
+    one that called setsid() too, are in its cgroup of the cpu controller, where no autogroup applies."""
+    lay, why = cgroups.layout()
+    assert lay is not None and lay.weighted, why
+    parent = lay.parents["cpu"] if lay.version == "v1" else lay.parents["unified"]
+    if lay.version == "v1":
+        assert int((Path(parent) / "cpu.shares").read_text()) == cgroups.v1_shares(10) < 1024 // 8
+    else:
+        assert int((Path(parent) / "cpu.weight.nice").read_text()) == 10
+    (workdir / "escape.py").write_text(ESCAPE)
+    job = spawn([PYTHON, "escape.py"], workdir=str(workdir), readonly=[RUNTIME_BIND], limits=SMALL)
+    assert job.channel_in is not None and job.channel_out is not None
+    try:
+        assert job.channel_out.readline() == b"ready\n"
+        procs = Path(parent).glob(f"job-*-{os.getpid()}-*/cgroup.procs")
+        members = [int(pid) for path in procs for pid in path.read_text().split()]
+        sessions = set()
+        for pid in members:
+            with open(f"/proc/{pid}/stat") as handle:
+                sessions.add(int(handle.read().rsplit(")", 1)[1].split()[3]))  # its session id
+        assert len(members) >= 3 and len(sessions) >= 2  # bwrap and its reaper, the script, the escaped child
+    finally:
+        job.channel_in.close()
+    out = job.wait()
+    job.channel_out.close()
+    assert out.status == "ok", out.stderr
+    assert out.isolation["cpu_weighted"] is True

@@ -1,4 +1,13 @@
-"""One cgroup per sandbox job (v1 memory+pids+cpuacct, or v2): limits, accounting, tree kill."""
+"""One cgroup per sandbox job (v1 memory+pids+cpuacct+cpu, or v2): limits, accounting, tree kill, CPU weight.
+
+The jobs' common parent carries their CPU weight, all of them together against the rest of the host (the web
+server, the database): that of one process at the jobs' nice (Limits.nice), so that a page is served before a
+test runs. A weight, not a cap: with nothing else to run, the jobs get every core. nice(2) alone does not do it
+where the kernel groups processes by session (sched_autogroup, on by default on Debian and Ubuntu): bwrap's
+--new-session, or a student's setsid(), puts the process in an autogroup of its own, against which the web
+server's whole session counts as one, whatever either's nice. A process in a cgroup of the cpu controller other
+than the root is in no autogroup, and cannot leave the cgroup.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +23,9 @@ import time
 from dataclasses import dataclass
 
 from .limits import Limits
+
+# Controllers a job may go without (v1): accounting and the CPU weight; memory and pids are required.
+_OPTIONAL = ("cpuacct", "cpu")
 
 _ROOT = "/sys/fs/cgroup"
 _GROUP = "coursesite-sandbox"
@@ -40,8 +52,14 @@ def job_name() -> str:
 @dataclass(frozen=True)
 class Layout:
     version: str  # "v1" or "v2"
-    parents: dict[str, str]  # v1: controller -> our parent dir; v2: {"unified": dir}
+    parents: dict[str, str]  # v1: controller -> our parent dir (co-mounted ones share it); v2: {"unified": dir}
     note: str = ""
+    weighted: bool = False  # the jobs' parent carries their CPU weight (see the module's docstring)
+
+
+def v1_shares(nice: int | None = None) -> int:
+    """cpu.shares (v1; 1024 for nice 0) of one process at `nice`: the kernel's weights fall by 1.25 a step."""
+    return max(2, round(1024 / 1.25 ** (Limits().nice if nice is None else nice)))
 
 
 def _write(path: str, value: str) -> None:
@@ -78,7 +96,7 @@ def _detect() -> tuple[Layout | None, str]:
     if "memory" not in mounts or "pids" not in mounts:
         return None, "no cgroup v2 and no v1 memory+pids hierarchies"
     parents: dict[str, str] = {}
-    for ctrl in ("memory", "pids", "cpuacct"):
+    for ctrl in ("memory", "pids", *_OPTIONAL):
         if ctrl not in mounts:
             continue
         # At the hierarchy root, not under the worker's own cgroup: a container
@@ -86,12 +104,14 @@ def _detect() -> tuple[Layout | None, str]:
         parent = os.path.join(mounts[ctrl], _GROUP)
         try:
             os.makedirs(parent, exist_ok=True)
+            if ctrl == "cpu":
+                _write(f"{parent}/cpu.shares", str(v1_shares()))
         except OSError as exc:
-            if ctrl == "cpuacct":
+            if ctrl in _OPTIONAL:
                 continue
             return None, f"cannot create {parent}: {exc.strerror}"
         parents[ctrl] = parent
-    return Layout("v1", parents), ""
+    return Layout("v1", parents, weighted="cpu" in parents), ""
 
 
 def _detect_v2() -> tuple[Layout | None, str]:
@@ -124,7 +144,15 @@ def _detect_v2() -> tuple[Layout | None, str]:
         _enable_v2(parent, wanted)
     except OSError as exc:
         return None, f"cannot prepare {parent}: {exc.strerror}"
-    return Layout("v2", {"unified": parent}), ""
+    weighted = False
+    if "cpu" in available:
+        try:  # optional: the kernel refuses the cpu controller while, say, a realtime process sits in a cgroup
+            _enable_v2(_ROOT, {"cpu"})
+            _write(f"{parent}/cpu.weight.nice", str(Limits().nice))
+            weighted = True
+        except OSError:
+            pass
+    return Layout("v2", {"unified": parent}, weighted=weighted), ""
 
 
 def _enable_v2(path: str, controllers: set[str]) -> None:
@@ -153,7 +181,7 @@ def sweep_orphans(lay: Layout) -> list[str]:
     in. A cgroup that still holds a process is left alone too (rmdir refuses it); names of another format
     (another program's, or this one's before the lock) are never touched."""
     removed = []
-    for parent in lay.parents.values():
+    for parent in dict.fromkeys(lay.parents.values()):
         try:
             names = os.listdir(parent)
         except OSError:
@@ -182,6 +210,7 @@ class JobCgroup:
 
     def __init__(self, lay: Layout, slot: int, limits: Limits) -> None:
         self.version = lay.version
+        self.weighted = lay.weighted
         self.slot = slot
         self.dirs: dict[str, str] = {}
         self._locks: list[int] = []
@@ -202,6 +231,9 @@ class JobCgroup:
         """Create and lock the directories; False if a sweeper removed one before the lock was taken."""
         for ctrl, parent in lay.parents.items():
             path = os.path.join(parent, name)
+            if path in self.dirs.values():  # co-mounted controllers (cpu,cpuacct) share one directory
+                self.dirs[ctrl] = path
+                continue
             os.mkdir(path)
             self.dirs[ctrl] = path
             fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
@@ -252,7 +284,7 @@ class JobCgroup:
         kernel's global threadgroup lock, whose RCU synchronisation made each first move take 10-15 ms (0.2 ms
         this way). On v2, `cgroup.procs`, written the pid."""
         name = "cgroup.procs" if self.version == "v2" else "tasks"
-        return [os.path.join(d, name) for d in self.dirs.values()]
+        return [os.path.join(d, name) for d in dict.fromkeys(self.dirs.values())]
 
     def _main_dir(self) -> str:
         return self.dirs.get("unified") or self.dirs["pids"]
@@ -322,7 +354,7 @@ class JobCgroup:
     def remove(self, timeout: float = 5.0) -> bool:
         """Kill what is left and remove the directories; True when all are gone."""
         deadline = time.monotonic() + timeout
-        pending = list(self.dirs.values())
+        pending = list(dict.fromkeys(self.dirs.values()))
         delay = 0.001
         while pending:
             if self.dirs and not self.empty():

@@ -252,6 +252,8 @@ class Job:
             "insecure": insecure,
             "work": work,
             "nice": limits.nice,
+            # The jobs' cgroup weight below the rest of the host's (see cgroups.py): what makes the nice hold.
+            "cpu_weighted": bool(self._cg and self._cg.weighted),
         }
 
     def _launch(
