@@ -224,6 +224,7 @@ def _check() -> dict[str, Any]:
         "cgroup": lay.version if lay else None,
         "cgroup_controllers": sorted(lay.parents) if lay else [],
         "cgroup_note": cg_note,
+        "cpu_weighted": bool(lay and lay.weighted),  # the jobs yield the cores to the web server (cgroups.py)
         "seccomp": seccomp.supported(),
         "rlimits": True,
         "python": sys.version.split()[0],
