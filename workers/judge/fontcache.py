@@ -36,7 +36,6 @@ def cache_dir() -> Path:
 
 
 def _build(cache: Path) -> None:
-    cache.parent.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix="build-", dir=cache.parent))
     try:
         env = {"PATH": "/usr/bin:/bin", "HOME": str(scratch), "MPLCONFIGDIR": str(scratch), "MPLBACKEND": "Agg"}
@@ -59,6 +58,9 @@ def _build(cache: Path) -> None:
 def _lists() -> tuple[Path, ...]:
     """The built lists (building them first if this Python has none yet); once per process, the launcher's."""
     cache = cache_dir()
+    with contextlib.suppress(OSError):  # root's alone, whoever made it first (a worker's umask is 027, a shell's 022)
+        cache.parent.mkdir(mode=0o750, parents=True, exist_ok=True)
+        cache.parent.chmod(0o750)
     if not (cache / BUILT).exists():
         _build(cache)
     return tuple(sorted(cache.glob("fontlist-*.json")))
