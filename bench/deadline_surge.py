@@ -62,6 +62,7 @@ sys.path.insert(1, str(ROOT))
 from grading_latency import SUITE_TEST, SUITE_TOML, free_port  # noqa: E402
 
 from workers.judge.threads import cores_per_slot  # noqa: E402 -- plain Python, no Django
+from workers.sandbox.teardown import become_subreaper, reap_orphan  # noqa: E402 -- no Django either
 
 PY = str(ROOT / ".venv" / "bin" / "python")
 RUNTIME = str(ROOT / ".runtime" / "bin" / "python")
@@ -181,29 +182,6 @@ def machine_cpu_seconds() -> float:
     return (sum(values[:8]) - values[3] - values[4]) / os.sysconf("SC_CLK_TCK")
 
 
-def become_subreaper() -> None:
-    """Orphans of the bench's processes (a killed worker's pool process, its judge) come to the bench, not to the
-    machine's init: there their CPU time, counted already as the workers', would be told again as init's."""
-    import ctypes
-
-    ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
-
-
-def reap(pids: list[int], timeout: float = 10.0) -> None:
-    """Wait for the killed processes `pids`, which come to the bench as orphans once their parents are dead."""
-    deadline = time.monotonic() + timeout
-    left = set(pids)
-    while left and time.monotonic() < deadline:
-        for pid in list(left):
-            try:
-                if os.waitpid(pid, os.WNOHANG)[0] == pid:
-                    left.discard(pid)
-            except ChildProcessError:  # not (yet) the bench's child, or reaped by its own parent
-                if not os.path.exists(f"/proc/{pid}"):
-                    left.discard(pid)
-        time.sleep(0.05)
-
-
 def tree(pid: int) -> list[int]:
     """`pid` and every process below it (read from /proc)."""
     children: dict[int, list[int]] = {}
@@ -316,7 +294,8 @@ class Stack:
             except ProcessLookupError:
                 pass
         self.workers[n].wait()
-        reap(pids[1:])
+        for pid in pids[1:]:  # parents first (tree's order): each one's children are the bench's once it is dead
+            reap_orphan(pid, timeout=10)
 
     def stop_redis(self) -> None:
         self.gone["redis"] += cpu_seconds([self.redis.pid])
@@ -533,7 +512,7 @@ def main() -> None:
     subprocess.run([RUNTIME, "-m", "workers.suites.build_data"], cwd=ROOT, check=True, capture_output=True)
     bare = bare_seconds(suite, workers)
     print(f"bare in-process time of one job: {bare:.2f} s", flush=True)
-    become_subreaper()
+    become_subreaper()  # a killed worker's orphans come here, not to init, which would count their CPU again
     stack = Stack(var, workers, suite, students)
     try:
         run(stack, args.seed, window, workers, bare)
